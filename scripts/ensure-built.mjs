@@ -15,5 +15,7 @@ function newest(dir) {
 }
 const sourcesChanged = () => Math.max(...['src', 'commands', 'views'].map(newest)) > statSync(entry).mtimeMs;
 if (!existsSync(entry) || sourcesChanged()) {
-  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
+    stdio: 'inherit',
+  });
 }

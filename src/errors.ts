@@ -19,7 +19,11 @@ export class KaizenError extends Error {
   readonly service: string | undefined;
   readonly status: number | undefined;
 
-  constructor(kind: ErrorKind, message: string, options: { service?: string; status?: number; cause?: unknown } = {}) {
+  constructor(
+    kind: ErrorKind,
+    message: string,
+    options: { service?: string; status?: number; cause?: unknown } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'KaizenError';
     this.kind = kind;

@@ -1,0 +1,98 @@
+/**
+ * The composition root: settings → clients → HTTP routes + Slack app + schedules. `startKaizen`
+ * is what `npm start` runs and what component tests start on port 0.
+ */
+import { Audit } from './audit.js';
+import { type Config, capabilities } from './config.js';
+import { type HealthCheck, healthRoutes } from './http/health.js';
+import type { Route } from './http/router.js';
+import { createHttpServer, type HttpServer } from './http/server.js';
+import { InFlight } from './inflight.js';
+import type { Logger } from './log.js';
+import { Metrics } from './metrics.js';
+import { createRedis, pingRedis } from './redis.js';
+import type { Services } from './services.js';
+import { AdminDirectory } from './slack/admins.js';
+import { createSlackApp, type SlackApp, type SlackAppOptions } from './slack/app.js';
+import { registerListeners } from './slack/register.js';
+
+export interface StartOptions {
+  log: Logger;
+  slack?: SlackAppOptions;
+  /** How long shutdown waits for in-flight work. */
+  drainMs?: number;
+}
+
+export interface RunningKaizen {
+  port: number;
+  url: string;
+  services: Services;
+  slack: SlackApp | undefined;
+  http: HttpServer;
+  stop(): Promise<void>;
+}
+
+export async function startKaizen(config: Config, options: StartOptions): Promise<RunningKaizen> {
+  const { log } = options;
+  const enabled = new Map(capabilities(config).map((c) => [c.name, c]));
+  for (const capability of enabled.values()) {
+    if (!capability.enabled) {
+      log.info(`${capability.name}: off (set ${capability.missing.join(', ')} to turn it on)`);
+    }
+  }
+
+  const redis = createRedis(config.redis);
+  redis.on('error', (error: Error) => log.warn({ err: error }, 'redis connection problem'));
+  const metrics = new Metrics();
+  const inflight = new InFlight(log);
+  const services: Services = {
+    config,
+    log,
+    redis,
+    audit: new Audit(redis, config.audit.maxLength),
+    metrics,
+    inflight,
+  };
+
+  const checks: HealthCheck[] = [{ name: 'redis', check: () => pingRedis(redis) }];
+  const routes: Route[] = [...healthRoutes(checks, metrics)];
+
+  let slack: SlackApp | undefined;
+  if (config.role !== 'setpass' && enabled.get('slack')?.enabled) {
+    slack = createSlackApp(config, log, options.slack);
+    const admins = new AdminDirectory(slack.app.client, config.slack.admins, config.slack.adminChannel);
+    registerListeners(slack.app, { services, admins });
+    slack.app.error(async (error) => {
+      log.error({ err: error }, 'slack listener failed');
+    });
+  }
+
+  const http = createHttpServer({
+    routes,
+    log,
+    metrics,
+    trustedProxies: config.http.trustedProxies,
+    tls: config.http.tls,
+    slackListener: slack?.httpListener,
+  });
+  const port = await http.listen(config.http.port, config.http.host);
+  await slack?.start();
+  const scheme = config.http.tls ? 'https' : 'http';
+  log.info({ port, role: config.role, slack: slack?.mode ?? 'off' }, 'kaizen is listening');
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      log.info('shutting down: no new work; finishing what is in flight');
+      const closing = http.close();
+      const drained = await inflight.drain(options.drainMs ?? 20_000);
+      if (!drained) log.warn({ running: inflight.size }, 'shutdown timed out with work still running');
+      await slack?.stop();
+      await closing;
+      await redis.quit().catch(() => redis.disconnect());
+    })();
+    return stopping;
+  };
+
+  return { port, url: `${scheme}://127.0.0.1:${port}`, services, slack, http, stop };
+}

@@ -1,0 +1,113 @@
+/**
+ * Logging with pino. Secrets are removed twice: by key (any field named like a password, token,
+ * PIN or auth header, at any depth we log) and by pattern inside strings (a token in a URL, a
+ * Slack token, a Bearer header), because error messages and URLs can carry them by accident.
+ */
+import { createRequire } from 'node:module';
+import { type Logger, pino } from 'pino';
+
+export type { Logger } from 'pino';
+
+const SECRET_KEYS = [
+  'password',
+  'original_password',
+  'confirm_password',
+  'new_password',
+  'temporaryPassword',
+  'pin',
+  'token',
+  'secret',
+  'authorization',
+  'x-auth-token',
+  'x-subject-token',
+  'cookie',
+  'set-cookie',
+  'signingSecret',
+  'botToken',
+  'appToken',
+  'smtpUrl',
+];
+
+const REDACT_PATHS = SECRET_KEYS.flatMap((key) => {
+  const path = /^[A-Za-z_$][\w$]*$/.test(key) ? key : `["${key}"]`;
+  const dot = path.startsWith('[') ? path : `.${path}`;
+  return [path, `*${dot}`, `*.*${dot}`, `req.headers${dot}`, `res.headers${dot}`];
+});
+
+const SECRET_PATTERNS: [RegExp, string][] = [
+  [/([?&](?:token|pin|password)=)[^&\s"']+/gi, '$1[redacted]'],
+  [/\bxox[abprs]-[\w-]+/g, 'xox?-[redacted]'],
+  [/\bxapp-[\w-]+/g, 'xapp-[redacted]'],
+  [/(bearer\s+)[\w.~+/=-]+/gi, '$1[redacted]'],
+  [/((?:x-auth-token|x-subject-token|authorization)["']?\s*[:=]\s*["']?)[^\s"',}]+/gi, '$1[redacted]'],
+  [/(\/\/[^:/\s@]+:)[^@\s/]+@/g, '$1[redacted]@'],
+  [/(\/token\/)[\w-]{20,}/g, '$1[redacted]'],
+];
+
+/** Removes token-, password- and credential-looking parts from a string. */
+export function scrubSecrets(text: string): string {
+  return SECRET_PATTERNS.reduce((acc, [pattern, replacement]) => acc.replace(pattern, replacement), text);
+}
+
+function scrubDeep(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return scrubSecrets(value);
+  if (depth > 4 || value === null || typeof value !== 'object') return value;
+  if (value instanceof Error) {
+    return {
+      type: value.name,
+      message: scrubSecrets(value.message),
+      kind: (value as { kind?: string }).kind,
+    };
+  }
+  if (Array.isArray(value)) return value.map((item) => scrubDeep(item, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) out[key] = scrubDeep(item, depth + 1);
+  return out;
+}
+
+export interface LogOptions {
+  level?: string;
+  /** Human-readable lines (pino-pretty) instead of JSON; default: when stdout is a terminal outside production. */
+  pretty?: boolean;
+  production?: boolean;
+  destination?: NodeJS.WritableStream;
+}
+
+function prettyAvailable(): boolean {
+  try {
+    createRequire(import.meta.url).resolve('pino-pretty');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function createLogger(options: LogOptions = {}): Logger {
+  const pretty =
+    options.pretty ?? (!options.production && process.stdout.isTTY === true && prettyAvailable());
+  const base = {
+    level: options.level ?? 'info',
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    formatters: {
+      log: (object: Record<string, unknown>) => scrubDeep(object) as Record<string, unknown>,
+    },
+    hooks: {
+      logMethod(this: Logger, args: Parameters<Logger['info']>, method: (...a: unknown[]) => void) {
+        method.apply(
+          this,
+          args.map((arg) => (typeof arg === 'string' ? scrubSecrets(arg) : arg)),
+        );
+      },
+    },
+  };
+  if (pretty) {
+    return pino({
+      ...base,
+      transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss' } },
+    });
+  }
+  return options.destination ? pino(base, options.destination) : pino(base);
+}
+
+/** A logger that writes nothing, for tests and CLI runs that print their own output. */
+export const silentLogger: Logger = pino({ level: 'silent' });

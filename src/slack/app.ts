@@ -1,0 +1,87 @@
+/**
+ * The Bolt app: HTTP mode (Bolt's receiver mounted on our listener at /slack/events) or Socket
+ * Mode when SLACK_APP_TOKEN is set. Listeners do not care which receiver runs.
+ */
+
+import type { RequestListener } from 'node:http';
+import { App, type Logger as BoltLogger, HTTPReceiver, LogLevel, SocketModeReceiver } from '@slack/bolt';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+
+export type { App } from '@slack/bolt';
+
+export interface SlackApp {
+  app: App;
+  /** Mounted at /slack/events in HTTP mode; undefined in Socket Mode. */
+  httpListener: RequestListener | undefined;
+  mode: 'http' | 'socket';
+  /** Connects the Socket Mode websocket; a no-op in HTTP mode. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface SlackAppOptions {
+  /** Web API retries; production keeps a few with a timeout, tests turn them off. */
+  retries?: number;
+  timeoutMs?: number;
+}
+
+export function createSlackApp(config: Config, log: Logger, options: SlackAppOptions = {}): SlackApp {
+  const { botToken, signingSecret, appToken, apiUrl } = config.slack;
+  const logger = boltLogger(log.child({ component: 'bolt' }));
+  const clientOptions = {
+    slackApiUrl: apiUrl,
+    timeout: options.timeoutMs ?? 10_000,
+    retryConfig: { retries: options.retries ?? 3, factor: 2, minTimeout: 500, maxTimeout: 5_000 },
+  };
+  if (appToken) {
+    const receiver = new SocketModeReceiver({ appToken, logger, logLevel: LogLevel.INFO });
+    const app = new App({ token: botToken, receiver, logger, clientOptions });
+    return {
+      app,
+      httpListener: undefined,
+      mode: 'socket',
+      start: async () => {
+        await app.start();
+      },
+      stop: async () => {
+        await app.stop();
+      },
+    };
+  }
+  const receiver = new HTTPReceiver({
+    signingSecret: signingSecret ?? '',
+    endpoints: '/slack/events',
+    // Every listener finishes (and its Web API calls with it) before Slack gets the HTTP answer;
+    // long work such as provisioning is handed to the background by the listener itself.
+    processBeforeResponse: true,
+    logger,
+    unhandledRequestTimeoutMillis: 2_900,
+  });
+  const app = new App({ token: botToken, receiver, logger, clientOptions });
+  return {
+    app,
+    httpListener: receiver.requestListener,
+    mode: 'http',
+    start: async () => {},
+    stop: async () => {},
+  };
+}
+
+/** Bolt logs through pino, so its lines get the same format and redaction as ours. */
+function boltLogger(log: Logger): BoltLogger {
+  let level: LogLevel = LogLevel.INFO;
+  const text = (parts: unknown[]) =>
+    parts.map((p) => (typeof p === 'string' ? p : JSON.stringify(p))).join(' ');
+  return {
+    debug: (...parts) => log.debug(text(parts)),
+    info: (...parts) => log.info(text(parts)),
+    warn: (...parts) => log.warn(text(parts)),
+    error: (...parts) => log.error(text(parts)),
+    setLevel: (next) => {
+      level = next;
+    },
+    getLevel: () => level,
+    setName: () => {},
+  };
+}

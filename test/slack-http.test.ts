@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestBot, TEST_SIGNING_SECRET, type TestBot, testEnv } from './support/bot.js';
+import { type SlackFake, startSlackFake } from './support/slack-fake.js';
+import { sendSlashCommand } from './support/slack-sign.js';
+
+describe('the Slack endpoint in HTTP mode', () => {
+  let slack: SlackFake;
+  let running: TestBot;
+
+  beforeAll(async () => {
+    slack = await startSlackFake();
+    running = await startTestBot(testEnv({ SLACK_API_URL: `${slack.url}/api/` }));
+  });
+  afterAll(async () => {
+    await running?.stop();
+    await slack?.close();
+  });
+
+  it('answers a signed /kaizen help with the help text, ephemeral', async () => {
+    const reply = await sendSlashCommand(running.eventsUrl, TEST_SIGNING_SECRET, {
+      text: 'help',
+      user_id: 'U0ANYONE',
+    });
+    expect(reply.status).toBe(200);
+    expect(reply.json).toMatchObject({ response_type: 'ephemeral' });
+    expect((reply.json as { text: string }).text).toContain('/kaizen reset');
+  });
+
+  it('answers an unknown subcommand with the help text and says which word it did not know', async () => {
+    const reply = await sendSlashCommand(running.eventsUrl, TEST_SIGNING_SECRET, {
+      text: 'FROBNICATE x',
+      user_id: 'U0ANYONE',
+    });
+    expect(reply.status).toBe(200);
+    expect((reply.json as { text: string }).text).toMatch(/don't know `FROBNICATE`[\s\S]*\/kaizen pending/);
+  });
+
+  it('refuses a request with a bad signature with 401', async () => {
+    const reply = await sendSlashCommand(running.eventsUrl, 'not-the-secret', {
+      text: 'help',
+      user_id: 'U0ANYONE',
+    });
+    expect(reply.status).toBe(401);
+  });
+
+  it('refuses a stale timestamp with 401', async () => {
+    const reply = await sendSlashCommand(
+      running.eventsUrl,
+      TEST_SIGNING_SECRET,
+      { text: 'help', user_id: 'U0ANYONE' },
+      { timestamp: Math.floor(Date.now() / 1000) - 600 },
+    );
+    expect(reply.status).toBe(401);
+  });
+
+  it('serves /healthz with the Redis check', async () => {
+    const response = await fetch(`${running.url}/healthz`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: 'ok', checks: { redis: 'ok' } });
+  });
+});

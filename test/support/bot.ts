@@ -1,0 +1,50 @@
+/**
+ * Starts the real bot (src/app.ts) on port 0 against the fakes and the real services, with a
+ * Redis key prefix of its own so test files never see each other's keys.
+ */
+import { randomBytes } from 'node:crypto';
+import { type RunningKaizen, startKaizen } from '../../src/app.js';
+import { type Env, loadConfig } from '../../src/config.js';
+import { createLogger, type Logger } from '../../src/log.js';
+
+export const TEST_SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';
+export const TEST_BOT_TOKEN = 'xoxb-test-token';
+export const TEST_ADMIN_CHANNEL = 'C0ADMINS';
+
+export function uniquePrefix(label = 't'): string {
+  return `test:${label}:${randomBytes(4).toString('hex')}:`;
+}
+
+/** Settings for a bot in tests; the caller adds the URLs of the fakes it started. */
+export function testEnv(overrides: Env = {}): Env {
+  return {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    SLACK_BOT_TOKEN: TEST_BOT_TOKEN,
+    SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET,
+    SLACK_ADMIN_CHANNEL: TEST_ADMIN_CHANNEL,
+    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    REDIS_KEY_PREFIX: uniquePrefix(),
+    SETPASS_SECRET: randomBytes(32).toString('base64'),
+    ...overrides,
+  };
+}
+
+export interface TestBot {
+  bot: RunningKaizen;
+  /** Bolt's endpoint on the running bot. */
+  eventsUrl: string;
+  url: string;
+  env: Env;
+  stop(): Promise<void>;
+}
+
+export async function startTestBot(
+  env: Env,
+  log: Logger = createLogger({ level: env.LOG_LEVEL ?? 'silent', pretty: false }),
+): Promise<TestBot> {
+  const config = loadConfig(env);
+  const bot = await startKaizen(config, { log, slack: { retries: 0, timeoutMs: 5_000 }, drainMs: 5_000 });
+  return { bot, eventsUrl: `${bot.url}/slack/events`, url: bot.url, env, stop: () => bot.stop() };
+}
