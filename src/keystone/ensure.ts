@@ -1,0 +1,27 @@
+import { isKaizenError } from '../errors.js';
+
+export interface Ensured<T> {
+  value: T;
+  /** False when the object already existed, including when another writer created it first. */
+  created: boolean;
+}
+
+/**
+ * Look up, create when missing, and when the create loses a race (Keystone answers 409) return the
+ * winner's object: a retried or concurrent approval must end with one project and one user.
+ */
+export async function getOrCreate<T>(
+  find: () => Promise<T | undefined>,
+  create: () => Promise<T>,
+): Promise<Ensured<T>> {
+  const existing = await find();
+  if (existing !== undefined) return { value: existing, created: false };
+  try {
+    return { value: await create(), created: true };
+  } catch (error) {
+    if (!isKaizenError(error, 'conflict')) throw error;
+    const winner = await find();
+    if (winner === undefined) throw error;
+    return { value: winner, created: false };
+  }
+}

@@ -1,0 +1,136 @@
+import type { z } from 'zod';
+import { KaizenError } from '../errors.js';
+import { displayUrl, errorFromFailure, errorFromResponse, type RequestContext } from './errors.js';
+
+export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
+
+export interface KeystoneRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD';
+  /** Relative to the v3 base, starting with `/`. */
+  path: string;
+  query?: Record<string, string | undefined>;
+  token?: string;
+  headers?: Record<string, string>;
+  body?: unknown;
+  /** Values in the body (passwords) that must never reach an error message. */
+  secrets?: readonly string[];
+}
+
+export interface KeystoneResponse {
+  status: number;
+  headers: Headers;
+  body: unknown;
+}
+
+/** Counts every request made, so benchmarks can report Keystone calls per approval. */
+export interface KeystoneStats {
+  requests: number;
+  tokenRequests: number;
+}
+
+/** `http://host:5000`, `http://host:5000/` and `http://host:5000/v3/` all name the same v3 API. */
+export function v3Base(authUrl: string): string {
+  const trimmed = authUrl.trim().replace(/\/+$/, '');
+  return /\/v3$/.test(trimmed) ? trimmed : `${trimmed}/v3`;
+}
+
+export class KeystoneHttp {
+  readonly base: string;
+  readonly stats: KeystoneStats = { requests: 0, tokenRequests: 0 };
+
+  constructor(
+    readonly authUrl: string,
+    private readonly timeoutMs: number,
+    private readonly fetchImpl: FetchLike,
+  ) {
+    try {
+      new URL(authUrl);
+    } catch {
+      throw new KaizenError('config', `The Keystone auth URL "${displayUrl(authUrl)}" is not a URL`, {
+        service: 'keystone',
+      });
+    }
+    this.base = v3Base(authUrl);
+  }
+
+  /** Sends one request and answers whatever status came back; only a missing answer throws. */
+  async send(request: KeystoneRequest): Promise<KeystoneResponse> {
+    const context = this.context(request);
+    const headers: Record<string, string> = { accept: 'application/json', ...request.headers };
+    if (request.token !== undefined) headers['x-auth-token'] = request.token;
+    if (request.body !== undefined) headers['content-type'] = 'application/json';
+    this.stats.requests += 1;
+    try {
+      const response = await this.fetchImpl(this.url(request), {
+        method: request.method,
+        headers,
+        body: request.body === undefined ? undefined : JSON.stringify(request.body),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      const text = await response.text();
+      return { status: response.status, headers: response.headers, body: parseJson(text) };
+    } catch (error) {
+      throw errorFromFailure(error, context, this.timeoutMs);
+    }
+  }
+
+  /** Sends, insists on one of the `ok` statuses and parses the body with `schema`. */
+  async json<S extends z.ZodType>(
+    request: KeystoneRequest,
+    schema: S,
+    ok: readonly number[] = [200],
+  ): Promise<z.output<S>> {
+    const response = await this.send(request);
+    this.check(response, request, ok);
+    return this.parse(response, request, schema);
+  }
+
+  /** Sends and insists on one of the `ok` statuses; for calls that answer 204 No Content. */
+  async empty(request: KeystoneRequest, ok: readonly number[] = [204]): Promise<void> {
+    this.check(await this.send(request), request, ok);
+  }
+
+  check(response: KeystoneResponse, request: KeystoneRequest, ok: readonly number[]): void {
+    if (!ok.includes(response.status)) {
+      throw errorFromResponse(response.status, response.body, this.context(request));
+    }
+  }
+
+  parse<S extends z.ZodType>(response: KeystoneResponse, request: KeystoneRequest, schema: S): z.output<S> {
+    const parsed = schema.safeParse(response.body);
+    if (parsed.success) return parsed.data;
+    // Issue paths only: zod's messages can quote the values, and a value may be a secret.
+    const fields = [...new Set(parsed.error.issues.map((issue) => issue.path.join('.') || '(body)'))];
+    throw new KaizenError(
+      'upstream',
+      `Keystone at ${displayUrl(this.authUrl)} answered ${request.method} ${request.path} with a body this bot does not understand (fields: ${fields.slice(0, 5).join(', ')})`,
+      { service: 'keystone', status: response.status },
+    );
+  }
+
+  context(request: KeystoneRequest): RequestContext {
+    return {
+      authUrl: this.authUrl,
+      method: request.method,
+      path: request.path,
+      secrets: request.secrets ?? [],
+    };
+  }
+
+  private url(request: KeystoneRequest): string {
+    const url = new URL(this.base + request.path);
+    for (const [key, value] of Object.entries(request.query ?? {})) {
+      if (value !== undefined) url.searchParams.set(key, value);
+    }
+    return url.toString();
+  }
+}
+
+function parseJson(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
