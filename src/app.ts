@@ -8,6 +8,7 @@ import { type HealthCheck, healthRoutes } from './http/health.js';
 import type { Route } from './http/router.js';
 import { createHttpServer, type HttpServer } from './http/server.js';
 import { InFlight } from './inflight.js';
+import { keystoneFromConfig } from './keystone/from-config.js';
 import type { Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import { createRedis, pingRedis } from './redis.js';
@@ -52,9 +53,12 @@ export async function startKaizen(config: Config, options: StartOptions): Promis
     audit: new Audit(redis, config.audit.maxLength),
     metrics,
     inflight,
+    keystone: keystoneFromConfig(config),
   };
 
   const checks: HealthCheck[] = [{ name: 'redis', check: () => pingRedis(redis) }];
+  const { keystone } = services;
+  if (keystone) checks.push({ name: 'keystone', check: () => keystone.ping() });
   const routes: Route[] = [...healthRoutes(checks, metrics)];
 
   let slack: SlackApp | undefined;

@@ -291,6 +291,13 @@ export const settings = {
       fallback: 'Default',
     },
   ),
+  osProjectDomainId: setting(
+    'OS_PROJECT_DOMAIN_ID',
+    'Keystone',
+    'domain id of OS_PROJECT_NAME (default: derived from OS_PROJECT_DOMAIN_NAME; `Default` is `default`)',
+    text,
+    'a domain id',
+  ),
   osRegionName: setting('OS_REGION_NAME', 'Keystone', 'region for catalog lookups', text, 'a region id'),
   osInterface: setting(
     'OS_INTERFACE',
@@ -610,6 +617,8 @@ export interface Config {
       | undefined;
     adminProjectName: string;
     adminProjectDomainName: string;
+    /** Domain id of the admin project, for scoping callers' tokens to it. */
+    adminProjectDomainId: string;
     region: string | undefined;
     interface: 'public' | 'internal' | 'admin';
     memberRole: string;
@@ -767,6 +776,9 @@ function build(v: Required<Values>): Config {
       auth: keystoneAuth,
       adminProjectName: v.osProjectName!,
       adminProjectDomainName: v.osProjectDomainName!,
+      adminProjectDomainId:
+        v.osProjectDomainId ??
+        (v.osProjectDomainName!.toLowerCase() === 'default' ? 'default' : v.osProjectDomainName!),
       region: v.osRegionName,
       interface: v.osInterface!,
       memberRole: v.memberRole!,

@@ -5,6 +5,7 @@
 import type { Audit } from './audit.js';
 import type { Config } from './config.js';
 import type { InFlight } from './inflight.js';
+import type { KeystoneClient } from './keystone/index.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
 import type { Redis } from './redis.js';
@@ -17,4 +18,6 @@ export interface Services {
   metrics: Metrics;
   /** Background work (provisioning, mail) that shutdown waits for. */
   inflight: InFlight;
+  /** Admin client on the bot side; a credential-less one in the setpass role; undefined without OS_AUTH_URL. */
+  keystone: KeystoneClient | undefined;
 }

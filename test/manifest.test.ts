@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { Manifest } from '@slack/web-api';
+import type { AppsManifestCreateArguments } from '@slack/web-api';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+
+/** The Web API's own manifest type, as `apps.manifest.create` takes it. */
+type Manifest = AppsManifestCreateArguments['manifest'];
 
 const manifest = parse(readFileSync('manifest.yml', 'utf8')) as Manifest;
 
