@@ -1,0 +1,32 @@
+/**
+ * What the approval workflow needs from features built elsewhere, as small interfaces, so the
+ * workflow depends on no sheet or setpass implementation and runs with either switched off.
+ */
+import type { Applicant } from '../intake/applicant.js';
+
+/**
+ * Writes approval outcomes to the Google Sheet. Implemented by the intake side with the Sheets API.
+ * A retried approval may call `appendAdmitted` again for a row whose first append was never
+ * checkpointed (a crash between the two); implementations should skip a row that is already there
+ * (same applicant cells and Keystone ids) rather than add it twice.
+ */
+export interface SheetWriter {
+  /** Appends one row to the admitted tab (SHEET_ADMITTED). */
+  appendAdmitted(row: string[]): Promise<void>;
+  /** Writes `status` (e.g. `Approved`, `Rejected`) to the applicant's row in the applications tab. */
+  writeStatus(applicant: Applicant, status: string): Promise<void>;
+}
+
+/** A one-time password link, as the setpass side issues it. The URL is a secret. */
+export interface SetpassLink {
+  url: string;
+  expiresAt: Date;
+}
+
+/** Issues password links for new users. Implemented by the setpass side. */
+export interface SetpassIssuer {
+  /** Keeps the applicant's PIN hash on file for the user, so a later reset or resend can reuse it. */
+  storePinHash(userId: string, pinHash: string): Promise<void>;
+  /** A fresh link for the user; issuing again replaces the previous link. */
+  issueLink(user: { userId: string; username: string }, pinHash: string): Promise<SetpassLink>;
+}
