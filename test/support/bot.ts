@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { type RunningKaizen, startKaizen } from '../../src/app.js';
 import { type Env, loadConfig } from '../../src/config.js';
 import { createLogger, type Logger } from '../../src/log.js';
+import type { ProvidedKeystone } from './provided.js';
 
 export const TEST_SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';
 export const TEST_BOT_TOKEN = 'xoxb-test-token';
@@ -28,6 +29,19 @@ export function testEnv(overrides: Env = {}): Env {
     REDIS_KEY_PREFIX: uniquePrefix(),
     SETPASS_SECRET: randomBytes(32).toString('base64'),
     ...overrides,
+  };
+}
+
+/** The OS_* settings of the test Keystone (from `inject('keystone')`). */
+export function keystoneEnv(keystone: ProvidedKeystone): Env {
+  return {
+    OS_AUTH_URL: keystone.authUrl,
+    OS_USERNAME: keystone.username,
+    OS_PASSWORD: keystone.password,
+    OS_PROJECT_NAME: keystone.projectName,
+    OS_USER_DOMAIN_NAME: keystone.userDomainName,
+    OS_PROJECT_DOMAIN_NAME: keystone.projectDomainName,
+    OS_REGION_NAME: keystone.region,
   };
 }
 

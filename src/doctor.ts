@@ -1,0 +1,104 @@
+/**
+ * `kaizen doctor`: one line per capability — ok, off (not configured, and what to set), or
+ * failing (why). Each check really talks to its service, with a deadline.
+ */
+import { WebClient } from '@slack/web-api';
+import { type CapabilityName, type Config, capabilities } from './config.js';
+import { KaizenError } from './errors.js';
+import { keystoneFromConfig } from './keystone/from-config.js';
+import { scrubSecrets } from './log.js';
+import { createRedis, pingRedis } from './redis.js';
+
+export interface DoctorLine {
+  name: CapabilityName;
+  status: 'ok' | 'off' | 'failing';
+  detail: string;
+}
+
+/** A live check for one capability; resolves to a short detail on success. */
+export type LiveCheck = (config: Config) => Promise<string>;
+
+const TIMEOUT_MS = 8_000;
+
+export const liveChecks: Partial<Record<CapabilityName, LiveCheck>> = {
+  redis: async (config) => {
+    const redis = createRedis(config.redis, {
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      lazyConnect: true,
+    });
+    redis.on('error', () => {});
+    try {
+      await redis.connect().catch(() => {});
+      await pingRedis(redis, 3_000);
+      return config.redis.sentinels ? `sentinel ${config.redis.sentinelName}` : 'PING answered';
+    } finally {
+      redis.disconnect();
+    }
+  },
+  slack: async (config) => {
+    const client = new WebClient(config.slack.botToken, {
+      slackApiUrl: config.slack.apiUrl,
+      retryConfig: { retries: 0 },
+      timeout: TIMEOUT_MS,
+    });
+    const auth = await client.auth.test();
+    const mode = config.slack.appToken ? 'Socket Mode' : 'HTTP mode';
+    return `signed in as ${auth.user ?? 'the bot'} on ${auth.team ?? 'the workspace'} (${mode})`;
+  },
+  keystone: async (config) => {
+    const keystone = keystoneFromConfig(config, { timeoutMs: TIMEOUT_MS })!;
+    const catalog = await keystone.getCatalog();
+    const types = new Set(catalog.map((service) => service.type));
+    const quotaServices = ['compute', 'network'].filter((t) => types.has(t));
+    if (['volumev3', 'block-storage', 'volume'].some((t) => types.has(t))) quotaServices.push('volume');
+    return `admin token issued; catalog lists ${catalog.length} services (quota services: ${quotaServices.join(', ') || 'none'})`;
+  },
+  setpass: async (config) => {
+    const keystone = keystoneFromConfig(config, { timeoutMs: TIMEOUT_MS })!;
+    await keystone.ping();
+    return `links point at ${config.http.publicUrl}/; Keystone answers`;
+  },
+};
+
+export async function runDoctor(config: Config, checks = liveChecks): Promise<DoctorLine[]> {
+  return Promise.all(
+    capabilities(config).map(async (capability): Promise<DoctorLine> => {
+      if (!capability.enabled) {
+        return {
+          name: capability.name,
+          status: 'off',
+          detail: `not configured: set ${capability.missing.join(', ')}`,
+        };
+      }
+      const check = checks[capability.name];
+      if (!check) return { name: capability.name, status: 'ok', detail: 'configured' };
+      try {
+        return { name: capability.name, status: 'ok', detail: await withDeadline(check(config)) };
+      } catch (error) {
+        return { name: capability.name, status: 'failing', detail: reason(error) };
+      }
+    }),
+  );
+}
+
+function withDeadline<T>(work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('no answer in time')), TIMEOUT_MS + 1_000);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
+export function formatDoctor(lines: DoctorLine[]): string {
+  const width = Math.max(...lines.map((line) => line.name.length));
+  return lines
+    .map((line) => `${line.name.padEnd(width)}  ${line.status.padEnd(7)}  ${line.detail}`)
+    .join('\n');
+}
+
+/** Operators read this in a terminal: the service's own words help, once secrets are scrubbed. */
+function reason(error: unknown): string {
+  if (error instanceof KaizenError) return error.message;
+  return scrubSecrets(error instanceof Error ? error.message : String(error));
+}

@@ -1,0 +1,59 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type CliIo, runCli } from '../src/cli.js';
+import { keystoneEnv, testEnv } from './support/bot.js';
+import { type SlackFake, startSlackFake } from './support/slack-fake.js';
+
+function capture(): CliIo & { text: () => string } {
+  const lines: string[] = [];
+  return { out: (t) => lines.push(t), err: (t) => lines.push(t), text: () => lines.join('\n') };
+}
+
+describe('kaizen doctor', () => {
+  let slack: SlackFake;
+  beforeAll(async () => {
+    slack = await startSlackFake();
+  });
+  afterAll(() => slack?.close());
+
+  it('reports each configured part as ok after talking to it, and the others as off', async () => {
+    const io = capture();
+    const env = testEnv({ SLACK_API_URL: `${slack.url}/api/`, ...keystoneEnv(inject('keystone')) });
+    const code = await runCli(['doctor', '--json'], env, io);
+    const lines = JSON.parse(io.text()) as { name: string; status: string; detail: string }[];
+    const byName = Object.fromEntries(lines.map((line) => [line.name, line]));
+    expect(code).toBe(0);
+    expect(byName.redis?.status).toBe('ok');
+    expect(byName.slack).toMatchObject({ status: 'ok' });
+    expect(byName.slack?.detail).toContain('HTTP mode');
+    expect(byName.keystone?.status).toBe('ok');
+    expect(byName.keystone?.detail).toMatch(/admin token issued; catalog lists \d+ services/);
+    expect(byName.mail).toMatchObject({ status: 'off', detail: 'not configured: set SMTP_URL, MAIL_FROM' });
+    expect(slack.calls('auth.test')).toHaveLength(1);
+  });
+
+  it('says why a part is failing and exits 2', async () => {
+    const io = capture();
+    const env = testEnv({
+      SLACK_API_URL: `${slack.url}/api/`,
+      ...keystoneEnv(inject('keystone')),
+      OS_AUTH_URL: 'http://127.0.0.1:9/v3',
+    });
+    const code = await runCli(['doctor'], env, io);
+    expect(code).toBe(2);
+    expect(io.text()).toMatch(/keystone\s+failing\s+.*127\.0\.0\.1:9/);
+    expect(io.text()).not.toContain(inject('keystone').password);
+  });
+
+  it('names the wrong setting instead of checking anything', async () => {
+    const io = capture();
+    const code = await runCli(['doctor'], { SETPASS_MAX_PIN_ATTEMPTS: 'abc' }, io);
+    expect(code).toBe(2);
+    expect(io.text()).toContain('SETPASS_MAX_PIN_ATTEMPTS: expected a whole number');
+  });
+
+  it('answers an unknown command with the usage and exit 1', async () => {
+    const io = capture();
+    expect(await runCli(['frobnicate'], {}, io)).toBe(1);
+    expect(io.text()).toContain('usage: kaizen');
+  });
+});
