@@ -63,7 +63,7 @@ export async function startKaizen(config: Config, options: StartOptions): Promis
 
   let slack: SlackApp | undefined;
   if (config.role !== 'setpass' && enabled.get('slack')?.enabled) {
-    slack = createSlackApp(config, log, options.slack);
+    slack = await createSlackApp(config, log, options.slack);
     const admins = new AdminDirectory(slack.app.client, config.slack.admins, config.slack.adminChannel);
     registerListeners(slack.app, { services, admins });
     slack.app.error(async (error) => {

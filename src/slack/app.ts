@@ -5,6 +5,7 @@
 
 import type { RequestListener } from 'node:http';
 import { App, type Logger as BoltLogger, HTTPReceiver, LogLevel, SocketModeReceiver } from '@slack/bolt';
+import { WebClient } from '@slack/web-api';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 
@@ -26,7 +27,11 @@ export interface SlackAppOptions {
   timeoutMs?: number;
 }
 
-export function createSlackApp(config: Config, log: Logger, options: SlackAppOptions = {}): SlackApp {
+export async function createSlackApp(
+  config: Config,
+  log: Logger,
+  options: SlackAppOptions = {},
+): Promise<SlackApp> {
   const { botToken, signingSecret, appToken, apiUrl } = config.slack;
   const logger = boltLogger(log.child({ component: 'bolt' }));
   const clientOptions = {
@@ -34,9 +39,16 @@ export function createSlackApp(config: Config, log: Logger, options: SlackAppOpt
     timeout: options.timeoutMs ?? 10_000,
     retryConfig: { retries: options.retries ?? 3, factor: 2, minTimeout: 500, maxTimeout: 5_000 },
   };
+  const identity = await botIdentity(botToken, apiUrl, log);
+  const appOptions = {
+    token: botToken,
+    logger,
+    clientOptions,
+    ...(identity ?? { tokenVerificationEnabled: false }),
+  };
   if (appToken) {
     const receiver = new SocketModeReceiver({ appToken, logger, logLevel: LogLevel.INFO });
-    const app = new App({ token: botToken, receiver, logger, clientOptions });
+    const app = new App({ ...appOptions, receiver });
     return {
       app,
       httpListener: undefined,
@@ -58,7 +70,7 @@ export function createSlackApp(config: Config, log: Logger, options: SlackAppOpt
     logger,
     unhandledRequestTimeoutMillis: 2_900,
   });
-  const app = new App({ token: botToken, receiver, logger, clientOptions });
+  const app = new App({ ...appOptions, receiver });
   return {
     app,
     httpListener: receiver.requestListener,
@@ -66,6 +78,29 @@ export function createSlackApp(config: Config, log: Logger, options: SlackAppOpt
     start: async () => {},
     stop: async () => {},
   };
+}
+
+/**
+ * Bolt asks Slack who the bot is (auth.test) in its constructor and crashes the process with an
+ * unhandled rejection when Slack cannot be reached. Asking first, with a deadline, lets the bot
+ * start anyway: without an answer Bolt asks again per request until Slack is back.
+ */
+async function botIdentity(
+  token: string | undefined,
+  apiUrl: string,
+  log: Logger,
+): Promise<{ botId: string; botUserId: string } | undefined> {
+  try {
+    const auth = await new WebClient(token, {
+      slackApiUrl: apiUrl,
+      retryConfig: { retries: 0 },
+      timeout: 5_000,
+    }).auth.test();
+    if (auth.bot_id && auth.user_id) return { botId: auth.bot_id, botUserId: auth.user_id };
+  } catch (error) {
+    log.warn({ err: error }, 'Slack did not answer auth.test; starting anyway and asking again per request');
+  }
+  return undefined;
 }
 
 /** Bolt logs through pino, so its lines get the same format and redaction as ours. */
