@@ -112,7 +112,12 @@ export function errorFromFailure(error: unknown, context: RequestContext, timeou
   }
   if (error instanceof TypeError && error.message === 'fetch failed') {
     const code = networkCode(error);
-    const reason = code === undefined ? 'network error' : (NETWORK_REASONS[code] ?? code);
+    const reason =
+      code !== undefined
+        ? (NETWORK_REASONS[code] ?? code)
+        : error.cause instanceof Error && error.cause.message === 'bad port'
+          ? 'fetch refuses that port'
+          : 'network error';
     return new KaizenError('unreachable', `${where} did not answer (${reason}): is it running?`, {
       service: SERVICE,
     });
@@ -128,10 +133,10 @@ export function errorFromFailure(error: unknown, context: RequestContext, timeou
   );
 }
 
-export function missingAdminCredentials(operation: string): KaizenError {
+export function missingAdminCredentials(method: string, path: string): KaizenError {
   return new KaizenError(
     'config',
-    `${operation} needs Keystone admin credentials, and none are configured (set OS_USERNAME/OS_PASSWORD or an application credential)`,
+    `Keystone ${method} ${path} needs admin credentials, and none are configured (set OS_USERNAME/OS_PASSWORD or an application credential)`,
     { service: SERVICE },
   );
 }

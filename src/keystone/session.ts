@@ -1,7 +1,7 @@
 import { KaizenError } from '../errors.js';
 import { displayUrl } from './errors.js';
 import type { KeystoneHttp, KeystoneRequest, KeystoneResponse } from './http.js';
-import { type Catalog, type TokenInfo, tokenBodySchema } from './schemas.js';
+import { type TokenInfo, tokenBodySchema } from './schemas.js';
 
 export type KeystoneAuth =
   | {
@@ -93,10 +93,6 @@ export class AdminSession {
   /** Forgets `token` (after Keystone refused it) unless a newer one has already replaced it. */
   invalidate(token: string): void {
     if (this.current?.issued.token === token) this.current = undefined;
-  }
-
-  get catalog(): Catalog | undefined {
-    return this.current?.issued.info.catalog;
   }
 
   private async issue(): Promise<IssuedToken> {

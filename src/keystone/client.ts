@@ -1,0 +1,319 @@
+import type { z } from 'zod';
+import { KaizenError } from '../errors.js';
+import { type AdminProject, type AdminVerdict, checkAdminCaller } from './admin-caller.js';
+import {
+  describeCatalog,
+  type EndpointInterface,
+  type EndpointQuery,
+  type FoundEndpoint,
+  findEndpoint,
+} from './catalog.js';
+import { type Ensured, getOrCreate } from './ensure.js';
+import { missingAdminCredentials } from './errors.js';
+import {
+  type FetchLike,
+  KeystoneHttp,
+  type KeystoneRequest,
+  type KeystoneResponse,
+  type KeystoneStats,
+} from './http.js';
+import { changeOwnPassword, type PasswordLoginInput, passwordLogin } from './login.js';
+import { pickByName, pickOne, sameName } from './names.js';
+import {
+  type Catalog,
+  type Project,
+  projectBodySchema,
+  projectListSchema,
+  type Role,
+  type RoleAssignment,
+  roleAssignmentListSchema,
+  roleListSchema,
+  type User,
+  userBodySchema,
+  userListSchema,
+} from './schemas.js';
+import { AdminSession, type IssuedToken, type KeystoneAuth } from './session.js';
+
+export interface KeystoneClientOptions {
+  authUrl: string;
+  /** Absent for the setpass role, which only validates callers' tokens and changes users' own passwords. */
+  auth?: KeystoneAuth;
+  /** Region for catalog lookups; absent means any. */
+  region?: string;
+  interface?: EndpointInterface;
+  timeoutMs?: number;
+  fetch?: FetchLike;
+  /** Where the `admin` role makes a cloud admin; default project `admin` in domain `default`. */
+  adminProject?: Partial<AdminProject>;
+}
+
+export interface NewProject {
+  name: string;
+  description: string;
+  domainId: string;
+}
+
+export interface NewUser {
+  name: string;
+  email: string;
+  description: string;
+  password: string;
+  defaultProjectId: string;
+  domainId: string;
+}
+
+export interface RoleAssignmentFilter {
+  userId?: string;
+  projectId?: string;
+  /** Include roles a user holds through groups and implied roles. */
+  effective?: boolean;
+}
+
+const ROLE_CACHE_MS = 10 * 60_000;
+const path = (...parts: string[]): string => parts.map((part) => `/${encodeURIComponent(part)}`).join('');
+
+export class KeystoneClient {
+  readonly stats: KeystoneStats;
+  private readonly http: KeystoneHttp;
+  private readonly session: AdminSession | undefined;
+  private readonly endpointQuery: EndpointQuery;
+  private readonly adminProject: AdminProject;
+  private readonly roles = new Map<string, { role: Role; until: number }>();
+
+  constructor(options: KeystoneClientOptions) {
+    this.http = new KeystoneHttp(options.authUrl, options.timeoutMs ?? 10_000, options.fetch ?? fetch);
+    this.stats = this.http.stats;
+    this.session = options.auth === undefined ? undefined : new AdminSession(this.http, options.auth);
+    this.endpointQuery = { interface: options.interface ?? 'public', region: options.region };
+    this.adminProject = {
+      name: options.adminProject?.name ?? 'admin',
+      domainId: options.adminProject?.domainId ?? 'default',
+    };
+  }
+
+  /** Resolves when Keystone answers its version document; throws `unreachable` or `upstream` otherwise. */
+  async ping(): Promise<void> {
+    await this.http.empty({ method: 'GET', path: '' }, [200]);
+  }
+
+  async getAdminToken(): Promise<string> {
+    return (await this.requireSession('POST', '/auth/tokens').get()).token;
+  }
+
+  /** The catalog that came with the admin token. */
+  async getCatalog(): Promise<Catalog> {
+    return (await this.requireSession('GET', '/auth/catalog').get()).info.catalog;
+  }
+
+  /** The first endpoint for `types` in the configured interface and region; `not_found` names what exists. */
+  async endpointFor(types: readonly string[], query: EndpointQuery = {}): Promise<FoundEndpoint> {
+    const catalog = await this.getCatalog();
+    const wanted = { ...this.endpointQuery, ...query };
+    const found = findEndpoint(catalog, types, wanted);
+    if (found !== undefined) return found;
+    throw new KaizenError(
+      'not_found',
+      `The Keystone catalog has no ${wanted.interface} endpoint for ${types.join(' or ')}${wanted.region === undefined ? '' : ` in region ${wanted.region}`}; it offers: ${describeCatalog(catalog)}`,
+      { service: 'keystone' },
+    );
+  }
+
+  // Projects
+
+  /** Case-insensitive; Keystone's `name` filter is exact, so a substring search narrows and we compare. */
+  async findProjectByName(name: string, domainId: string): Promise<Project | undefined> {
+    const projects = await this.adminJson(
+      { method: 'GET', path: '/projects', query: { domain_id: domainId, name__icontains: name.trim() } },
+      projectListSchema,
+    );
+    return pickByName(projects, name, `projects named like "${name.trim()}" in domain ${domainId}`);
+  }
+
+  async getProject(id: string): Promise<Project> {
+    return this.adminJson(
+      { method: 'GET', path: path('projects', id) },
+      projectBodySchema,
+      [200],
+      `project ${id}`,
+    );
+  }
+
+  async createProject(input: NewProject): Promise<Project> {
+    const body = {
+      project: { name: input.name, description: input.description, domain_id: input.domainId, enabled: true },
+    };
+    return this.adminJson({ method: 'POST', path: '/projects', body }, projectBodySchema, [201]);
+  }
+
+  async ensureProject(input: NewProject): Promise<Ensured<Project>> {
+    return getOrCreate(
+      () => this.findProjectByName(input.name, input.domainId),
+      () => this.createProject(input),
+    );
+  }
+
+  // Users
+
+  /** Case-insensitive match on the user name only: one request. */
+  async findUserByName(name: string, domainId: string): Promise<User | undefined> {
+    const users = await this.adminJson(
+      { method: 'GET', path: '/users', query: { domain_id: domainId, name__icontains: name.trim() } },
+      userListSchema,
+    );
+    return pickByName(users, name, `users named like "${name.trim()}" in domain ${domainId}`);
+  }
+
+  /**
+   * By name, then by the `email` attribute, both ignoring case. Keystone cannot filter on email, so a
+   * miss on the name lists the domain's users.
+   */
+  async findUser(nameOrEmail: string, domainId: string): Promise<User | undefined> {
+    const byName = await this.findUserByName(nameOrEmail, domainId);
+    if (byName !== undefined) return byName;
+    const users = await this.adminJson(
+      { method: 'GET', path: '/users', query: { domain_id: domainId } },
+      userListSchema,
+    );
+    const wanted = nameOrEmail.trim();
+    return pickOne(
+      users.filter((user) => user.email !== undefined && sameName(user.email, wanted)),
+      (user) => user.email === wanted,
+      `users with the email "${wanted}" in domain ${domainId}`,
+    );
+  }
+
+  /** Every user of a domain (for close-match suggestions when a name is not found). */
+  async listUsers(domainId: string): Promise<User[]> {
+    return this.adminJson({ method: 'GET', path: '/users', query: { domain_id: domainId } }, userListSchema);
+  }
+
+  async getUser(id: string): Promise<User> {
+    return this.adminJson({ method: 'GET', path: path('users', id) }, userBodySchema, [200], `user ${id}`);
+  }
+
+  async createUser(input: NewUser): Promise<User> {
+    const body = {
+      user: {
+        name: input.name,
+        email: input.email,
+        description: input.description,
+        password: input.password,
+        default_project_id: input.defaultProjectId,
+        domain_id: input.domainId,
+        enabled: true,
+      },
+    };
+    return this.adminJson(
+      { method: 'POST', path: '/users', body, secrets: [input.password] },
+      userBodySchema,
+      [201],
+    );
+  }
+
+  /** Get-or-create by user name (ignoring case), the name being what Keystone's 409 is about. */
+  async ensureUser(input: NewUser): Promise<Ensured<User>> {
+    return getOrCreate(
+      () => this.findUserByName(input.name, input.domainId),
+      () => this.createUser(input),
+    );
+  }
+
+  async setUserPassword(userId: string, password: string): Promise<void> {
+    const request = {
+      method: 'PATCH',
+      path: path('users', userId),
+      body: { user: { password } },
+      secrets: [password],
+    } as const;
+    await this.adminJson(request, userBodySchema, [200], `user ${userId}`);
+  }
+
+  async changeOwnPassword(userId: string, originalPassword: string, newPassword: string): Promise<void> {
+    await changeOwnPassword(this.http, userId, originalPassword, newPassword);
+  }
+
+  async listUserProjects(userId: string): Promise<Project[]> {
+    return this.adminJson(
+      { method: 'GET', path: `${path('users', userId)}/projects` },
+      projectListSchema,
+      [200],
+      `user ${userId}`,
+    );
+  }
+
+  // Roles
+
+  /** Roles rarely change, so a found role is remembered for a while; a miss is always asked again. */
+  async findRole(name: string): Promise<Role | undefined> {
+    const key = name.trim().toLowerCase();
+    const cached = this.roles.get(key);
+    if (cached !== undefined && Date.now() < cached.until) return cached.role;
+    const roles = await this.adminJson({ method: 'GET', path: '/roles' }, roleListSchema);
+    const role = pickByName(roles, name, `roles named like "${name.trim()}"`);
+    if (role !== undefined) this.roles.set(key, { role, until: Date.now() + ROLE_CACHE_MS });
+    return role;
+  }
+
+  /** Idempotent: assigning a role the user already holds is a no-op in Keystone. */
+  async assignProjectRole(projectId: string, userId: string, roleId: string): Promise<void> {
+    const request = {
+      method: 'PUT',
+      path: path('projects', projectId, 'users', userId, 'roles', roleId),
+    } as const;
+    this.http.check(await this.adminSend(request), request, [200, 201, 204]);
+  }
+
+  async listRoleAssignments(filter: RoleAssignmentFilter): Promise<RoleAssignment[]> {
+    const query = {
+      'user.id': filter.userId,
+      'scope.project.id': filter.projectId,
+      include_names: '',
+      ...(filter.effective === true ? { effective: '' } : {}),
+    };
+    return this.adminJson({ method: 'GET', path: '/role_assignments', query }, roleAssignmentListSchema);
+  }
+
+  // Tokens
+
+  async passwordLogin(input: PasswordLoginInput): Promise<IssuedToken> {
+    return passwordLogin(this.http, input);
+  }
+
+  /** Needs no admin credentials: see admin-caller.ts. */
+  async checkAdminCaller(callerToken: string): Promise<AdminVerdict> {
+    return checkAdminCaller(this.http, callerToken, this.adminProject);
+  }
+
+  // Plumbing
+
+  private requireSession(method: string, requestPath: string): AdminSession {
+    if (this.session === undefined) throw missingAdminCredentials(method, requestPath);
+    return this.session;
+  }
+
+  /** Sends with the admin token; a 401 means the token was revoked or expired early, so renew once. */
+  private async adminSend(request: KeystoneRequest): Promise<KeystoneResponse> {
+    const session = this.requireSession(request.method, request.path);
+    const first = await session.get();
+    const response = await this.http.send({ ...request, token: first.token });
+    if (response.status !== 401) return response;
+    session.invalidate(first.token);
+    const renewed = await session.get();
+    return this.http.send({ ...request, token: renewed.token });
+  }
+
+  /** `missing` names the object a 404 means is absent, for a message better than the path. */
+  private async adminJson<S extends z.ZodType>(
+    request: KeystoneRequest,
+    schema: S,
+    ok: readonly number[] = [200],
+    missing?: string,
+  ): Promise<z.output<S>> {
+    const response = await this.adminSend(request);
+    if (response.status === 404 && missing !== undefined) {
+      throw new KaizenError('not_found', `Keystone has no ${missing}`, { service: 'keystone', status: 404 });
+    }
+    this.http.check(response, request, ok);
+    return this.http.parse(response, request, schema);
+  }
+}

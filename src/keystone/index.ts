@@ -1,0 +1,21 @@
+export type { AdminProject, AdminVerdict } from './admin-caller.js';
+export {
+  describeCatalog,
+  type EndpointInterface,
+  type EndpointQuery,
+  type FoundEndpoint,
+  findEndpoint,
+} from './catalog.js';
+export {
+  KeystoneClient,
+  type KeystoneClientOptions,
+  type NewProject,
+  type NewUser,
+  type RoleAssignmentFilter,
+} from './client.js';
+export { type Ensured, getOrCreate } from './ensure.js';
+export { displayUrl } from './errors.js';
+export type { FetchLike, KeystoneStats } from './http.js';
+export type { LoginScope, LoginUser, PasswordLoginInput } from './login.js';
+export type { Catalog, CatalogEndpoint, Project, Role, RoleAssignment, TokenInfo, User } from './schemas.js';
+export type { IssuedToken, KeystoneAuth } from './session.js';
