@@ -4,7 +4,10 @@ import { KaizenError } from './errors.js';
 
 export type { Redis } from 'ioredis';
 
-/** One client per process; Sentinel when REDIS_SENTINELS is set, otherwise REDIS_URL. */
+/**
+ * One client per process; Sentinel when REDIS_SENTINELS is set, otherwise REDIS_URL. With
+ * Sentinel, REDIS_URL still gives the user name, password and database of the data nodes.
+ */
 export function createRedis(config: Config['redis'], extra: RedisOptions = {}): Redis {
   const common: RedisOptions = {
     keyPrefix: config.keyPrefix || undefined,
@@ -20,9 +23,18 @@ export function createRedis(config: Config['redis'], extra: RedisOptions = {}): 
       const [host, port] = entry.split(':');
       return { host: host ?? '127.0.0.1', port: Number(port ?? 26379) };
     });
-    return new Redis({ ...common, sentinels, name: config.sentinelName });
+    return new Redis({ ...sentinelAuth(config.url), ...common, sentinels, name: config.sentinelName });
   }
   return new Redis(config.url, common);
+}
+
+function sentinelAuth(url: string): Pick<RedisOptions, 'username' | 'password' | 'db'> {
+  const parsed = new URL(url);
+  return {
+    username: decodeURIComponent(parsed.username) || undefined,
+    password: decodeURIComponent(parsed.password) || undefined,
+    db: Number(parsed.pathname.slice(1)) || 0,
+  };
 }
 
 /** PING with a deadline, for /healthz and doctor. */
