@@ -59,18 +59,23 @@ export class KeystoneHttp {
     const headers: Record<string, string> = { accept: 'application/json', ...request.headers };
     if (request.token !== undefined) headers['x-auth-token'] = request.token;
     if (request.body !== undefined) headers['content-type'] = 'application/json';
-    this.stats.requests += 1;
-    try {
-      const response = await this.fetchImpl(this.url(request), {
-        method: request.method,
-        headers,
-        body: request.body === undefined ? undefined : JSON.stringify(request.body),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      const text = await response.text();
-      return { status: response.status, headers: response.headers, body: parseJson(text) };
-    } catch (error) {
-      throw errorFromFailure(error, context, this.timeoutMs);
+    for (let attempt = 1; ; attempt++) {
+      this.stats.requests += 1;
+      try {
+        const response = await this.fetchImpl(this.url(request), {
+          method: request.method,
+          headers,
+          body: request.body === undefined ? undefined : JSON.stringify(request.body),
+          signal: AbortSignal.timeout(this.timeoutMs),
+        });
+        const text = await response.text();
+        return { status: response.status, headers: response.headers, body: parseJson(text) };
+      } catch (error) {
+        // A pooled keep-alive connection the server already closed fails before the request is
+        // read; one fresh attempt is safe, and creates are get-or-create above this layer anyway.
+        if (attempt === 1 && isStaleConnection(error)) continue;
+        throw errorFromFailure(error, context, this.timeoutMs);
+      }
     }
   }
 
@@ -133,4 +138,9 @@ function parseJson(text: string): unknown {
   } catch {
     return text;
   }
+}
+
+function isStaleConnection(error: unknown): boolean {
+  const cause = error instanceof Error ? (error.cause as { code?: string } | undefined) : undefined;
+  return cause?.code === 'ECONNRESET' || cause?.code === 'UND_ERR_SOCKET';
 }

@@ -154,6 +154,7 @@ launch() {
       exec setsid /usr/bin/uwsgi-core --plugins python3 --http-socket "127.0.0.1:$port" \
       --wsgi-file /usr/bin/keystone-wsgi-public --master --lazy-apps --processes 1 --threads 1 \
       --die-on-term --need-app --vacuum --pidfile "$pid_file" \
+      --add-header "Connection: close" \
       </dev/null >"$state_dir/keystone.log" 2>&1
   ) &
   disown
