@@ -27,16 +27,24 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Resolves once `redis-cli`-style PING answers on the port (Sentinel answers PING too). */
-async function answersPing(port: number, password?: string): Promise<void> {
-  const client = new Redis({ port, host: '127.0.0.1', password, lazyConnect: true, retryStrategy: () => 50 });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    await client.ping();
-  } finally {
-    client.disconnect();
-  }
+/** Starts redis-server and resolves once it logs `ready` (the data node, or the Sentinel's monitor). */
+function startRedis(args: string[], ready: RegExp): Promise<ChildProcess> {
+  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const onData = (chunk: Buffer) => {
+      output += String(chunk);
+      if (ready.test(output)) {
+        child.stdout?.off('data', onData);
+        child.stdout?.resume();
+        resolve(child);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.resume();
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}:\n${output}`)));
+  });
 }
 
 describe('Redis through Sentinel', () => {
@@ -60,12 +68,10 @@ describe('Redis through Sentinel', () => {
         '',
       ].join('\n'),
     );
-    const options = { stdio: 'ignore' as const };
     const dataArgs = ['--port', String(dataPort), '--bind', '127.0.0.1', '--requirepass', PASSWORD];
-    children.push(spawn('redis-server', [...dataArgs, '--save', '', '--dir', dir], options));
-    children.push(spawn('redis-server', [sentinelConf, '--sentinel'], options));
-    await answersPing(dataPort, PASSWORD);
-    await answersPing(sentinelPort);
+    const data = startRedis([...dataArgs, '--save', '', '--dir', dir], /Ready to accept connections/);
+    children.push(await data);
+    children.push(await startRedis([sentinelConf, '--sentinel'], /\+monitor master kaizen/));
   });
 
   afterAll(async () => {
