@@ -13,5 +13,12 @@ export const keys = {
   jobTick: (name: string, tick: string) => `jobs:${name}:${tick}`,
   audit: () => 'audit',
   events: () => 'events',
+  /** Sorted set of queued message ids, scored by when each is next due. */
   mailOutbox: () => 'mail:outbox',
+  /** One queued message (hash): its AES-GCM-sealed body, attempts, last error; deleted on delivery. */
+  mailMessage: (id: string) => `mail:msg:${id}`,
+  /** Held by the replica sending this message, so two never send it at once. */
+  mailLease: (id: string) => `mail:lease:${id}`,
+  /** One email per purpose (e.g. `welcome:<applicant id>`): the message id, then `delivered`. */
+  mailIdempotency: (purpose: string) => `mail:once:${purpose}`,
 } as const;
