@@ -23,10 +23,16 @@ export interface SetpassLink {
   expiresAt: Date;
 }
 
-/** Issues password links for new users. Implemented by the setpass side. */
+/**
+ * Issues password links for new users. Implemented by the setpass side; the same object serves the
+ * `/kaizen reset` and `resend` commands (their `PasswordLinks` has these two methods too).
+ */
 export interface SetpassIssuer {
   /** Keeps the applicant's PIN hash on file for the user, so a later reset or resend can reuse it. */
   storePinHash(userId: string, pinHash: string): Promise<void>;
-  /** A fresh link for the user; issuing again replaces the previous link. */
-  issueLink(user: { userId: string; username: string }, pinHash: string): Promise<SetpassLink>;
+  /**
+   * Sets a fresh random temporary password in Keystone and issues a link for it; issuing again
+   * replaces the previous link.
+   */
+  issue(user: { userId: string; username: string }, pinHash: string): Promise<SetpassLink>;
 }
