@@ -10,6 +10,10 @@ export const keys = {
   applicationLock: (applicantId: string) => `lock:app:${applicantId}`,
   applicationIndex: () => 'app:index',
   sheetSeen: (rowKey: string) => `sheet:seen:${rowKey}`,
+  /** A notice about the sheet (a bad row as it reads now, missing headers) already posted; with a TTL. */
+  sheetNotice: (fingerprint: string) => `sheet:notice:${fingerprint}`,
+  /** Held while one replica posts an applicant's card, so a retried post never makes a second card. */
+  cardLock: (applicantId: string) => `lock:card:${applicantId}`,
   jobTick: (name: string, tick: string) => `jobs:${name}:${tick}`,
   audit: () => 'audit',
   events: () => 'events',

@@ -1,0 +1,300 @@
+/**
+ * One row of the applications sheet → an `Applicant`, or the reasons it cannot be one, written for
+ * the admin who will fix the sheet ("row 7 (ann@x.org): PIN must be 4 digits").
+ *
+ * Length caps: fields that become identities or land in Keystone (email, names, project names,
+ * extra users, contact) are refused when too long, because a silently cut name would create the
+ * wrong account or project. Free text (Comment, New project description) is cut at a word and
+ * the card says so: a shortened comment harms no one.
+ *
+ * Formula-like values (starting with = + - @) are refused only in fields that leave the sheet as
+ * identifiers or names (Keystone names, the admitted tab, CSV exports). Free text keeps them: we
+ * write to sheets with RAW input, so nothing we write is ever evaluated.
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { isValidPin } from '../setpass/pin.js';
+import type { Applicant, ProjectRequest } from './applicant.js';
+import type { ColumnMap, HeaderNames, SheetField } from './columns.js';
+
+export const LIMITS = {
+  timestamp: 64,
+  email: 254,
+  firstName: 64,
+  lastName: 64,
+  organization: 200,
+  role: 100,
+  phone: 40,
+  sponsor: 200,
+  projectName: 64,
+  contactName: 128,
+  extraUsersText: 2000,
+  extraUser: 255,
+  extraUsersCount: 20,
+  /** Cut, not refused. */
+  comment: 2000,
+  description: 1000,
+} as const;
+
+export type ParsedRow =
+  | {
+      kind: 'applicant';
+      rowNumber: number;
+      applicant: Applicant;
+      /** Only for hashing at intake; never stored or logged. */
+      pin: string;
+      /** Things the admin should know, e.g. a comment that was cut. */
+      notes: string[];
+    }
+  | { kind: 'invalid'; rowNumber: number; key: string; email: string; reasons: string[] }
+  | { kind: 'blank'; rowNumber: number };
+
+/** Stable across sorting, inserting and deleting rows: what the row says, not where it is. */
+export function rowKey(timestamp: string, email: string): string {
+  return createHash('sha256')
+    .update(`${cleanLine(timestamp)}\n${cleanLine(email).toLowerCase()}`)
+    .digest('base64url')
+    .slice(0, 22);
+}
+
+/** "row 7 (ann@x.org): PIN must be 4 digits; Last name is empty" */
+export function describeInvalidRow(row: { rowNumber: number; email: string; reasons: string[] }): string {
+  const who = row.email === '' ? 'no email' : clip(row.email, 80);
+  return `row ${row.rowNumber} (${who}): ${row.reasons.join('; ')}`;
+}
+
+const NBSP = /[\u00a0\u2007\u202f]/g;
+
+/** Non-breaking spaces to spaces, runs of whitespace to one space, trimmed. */
+export function cleanLine(text: string): string {
+  return text.replace(NBSP, ' ').replace(/\s+/g, ' ').trim();
+}
+
+/** As `cleanLine`, but keeps line breaks (comments and descriptions are paragraphs). */
+function cleanText(text: string): string {
+  return text
+    .replace(NBSP, ' ')
+    .replace(/\r\n?/g, '\n')
+    .split('\n')
+    .map((line) => line.replace(/[^\S\n]+/g, ' ').trim())
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
+}
+
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/** Cuts at the last space before `max` when there is one not too far back. */
+export function cutAtWord(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const hard = text.slice(0, max - 1);
+  const space = hard.search(/\s\S*$/);
+  return `${(space > max * 0.6 ? hard.slice(0, space) : hard).trimEnd()}…`;
+}
+
+const FORMULA = /^[=+\-@\t\r]/;
+
+function field(label: string, max: number, options: { required?: boolean; formula?: RegExp } = {}) {
+  let schema = z.string().max(max, `${label} is too long (at most ${max} characters)`);
+  if (options.required) schema = schema.min(1, `${label} is empty`);
+  const formula = options.formula ?? FORMULA;
+  return schema.refine(
+    (value) => !formula.test(value),
+    `${label} starts with "=", "+", "-" or "@", which spreadsheets run as a formula`,
+  );
+}
+
+function schemaFor(names: HeaderNames) {
+  const email = (label: string) =>
+    z
+      .string()
+      .max(LIMITS.email, `${label} is too long (at most ${LIMITS.email} characters)`)
+      .pipe(z.email(`${label} is not a valid email address`));
+  return z.object({
+    timestamp: z.string().max(LIMITS.timestamp, `${names.timestamp} is too long`),
+    email: z.string().min(1, `${names.email} is empty`).pipe(email(names.email)),
+    firstName: field(names.firstName, LIMITS.firstName, { required: true }),
+    lastName: field(names.lastName, LIMITS.lastName, { required: true }),
+    organization: field(names.organization, LIMITS.organization),
+    role: field(names.role, LIMITS.role),
+    // A phone number may well start with +.
+    phone: field(names.phone, LIMITS.phone, { formula: /^(?:[=\-@\t\r]|\+(?!\s*\d))/ }),
+    sponsor: field(names.sponsor, LIMITS.sponsor),
+    pin: z.string().min(1, `${names.pin} is empty`).refine(isValidPin, `${names.pin} must be 4 digits`),
+    contactName: field(names.contactName, LIMITS.contactName),
+    contactEmail: z.union([z.literal(''), email(names.contactEmail)]),
+    extraUsers: z
+      .string()
+      .max(
+        LIMITS.extraUsersText,
+        `${names.extraUsers} is too long (at most ${LIMITS.extraUsersText} characters)`,
+      )
+      .transform((text) => splitUsers(text))
+      .pipe(
+        z
+          .array(field(names.extraUsers, LIMITS.extraUser))
+          .max(LIMITS.extraUsersCount, `${names.extraUsers} lists more than ${LIMITS.extraUsersCount} users`),
+      ),
+  });
+}
+
+const schemas = new WeakMap<HeaderNames, ReturnType<typeof schemaFor>>();
+
+/** "a@x.org, b@y.org; carol" → three entries; emails lower-cased, user names kept as typed. */
+export function splitUsers(text: string): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const item of text.split(/[\s,;]+/)) {
+    const value = item.includes('@') ? item.toLowerCase() : item;
+    if (value === '' || seen.has(value.toLowerCase())) continue;
+    seen.add(value.toLowerCase());
+    out.push(value);
+  }
+  return out;
+}
+
+/**
+ * Parses one data row. `rowNumber` is the sheet's 1-based row number, for messages only; the
+ * applicant's identity is `rowKey`.
+ */
+export function parseRow(
+  cells: readonly string[],
+  rowNumber: number,
+  columns: ColumnMap,
+  names: HeaderNames,
+  headerWidth: number,
+): ParsedRow {
+  const raw = (name: SheetField): string => {
+    const index = columns[name];
+    return index === undefined ? '' : String(cells[index] ?? '');
+  };
+  if (cells.every((cell) => String(cell ?? '').trim() === '')) return { kind: 'blank', rowNumber };
+
+  const line = (name: SheetField) => cleanLine(raw(name));
+  const timestamp = line('timestamp');
+  const email = line('email').toLowerCase();
+  const key = rowKey(timestamp, email);
+  const reasons: string[] = [];
+  const notes: string[] = [];
+
+  let schema = schemas.get(names);
+  if (schema === undefined) {
+    schema = schemaFor(names);
+    schemas.set(names, schema);
+  }
+  const result = schema.safeParse({
+    timestamp,
+    email,
+    firstName: line('firstName'),
+    lastName: line('lastName'),
+    organization: line('organization'),
+    role: line('role'),
+    phone: line('phone'),
+    sponsor: line('sponsor'),
+    pin: line('pin'),
+    contactName: line('contactName'),
+    contactEmail: line('contactEmail').toLowerCase(),
+    extraUsers: line('extraUsers'),
+  });
+  if (!result.success) {
+    // One reason per field: the first is the one to fix.
+    const byField = new Map<string, string>();
+    for (const issue of result.error.issues) {
+      const path = String(issue.path[0] ?? '');
+      if (!byField.has(path)) byField.set(path, issue.message);
+    }
+    reasons.push(...byField.values());
+  }
+
+  const project = parseProject(
+    {
+      kind: line('projectKind'),
+      newName: line('newProjectName'),
+      description: cleanText(raw('newProjectDescription')),
+      existingName: line('existingProjectName'),
+    },
+    names,
+    reasons,
+  );
+
+  if (reasons.length > 0 || !result.success || project === undefined) {
+    return { kind: 'invalid', rowNumber, key, email, reasons };
+  }
+
+  let comment = cleanText(raw('comment'));
+  if (comment.length > LIMITS.comment) {
+    notes.push(
+      `The comment was ${comment.length} characters long; the card shows the first ${LIMITS.comment}.`,
+    );
+    comment = cutAtWord(comment, LIMITS.comment);
+  }
+  if (project.kind === 'new' && project.description.length > LIMITS.description) {
+    notes.push(`The project description was cut to ${LIMITS.description} characters.`);
+    project.description = cutAtWord(project.description, LIMITS.description);
+  }
+  const data = result.data;
+  const applicant: Applicant = {
+    id: key,
+    submittedAt: data.timestamp,
+    email: data.email,
+    firstName: data.firstName,
+    lastName: data.lastName,
+    hasAccount: /^(?:y|yes|true)$/i.test(line('hasAccount')),
+    organization: data.organization,
+    role: data.role,
+    phone: data.phone,
+    sponsor: data.sponsor,
+    comment,
+    project:
+      project.kind === 'existing'
+        ? { ...project, contactName: data.contactName, contactEmail: data.contactEmail }
+        : project,
+    extraUsers: data.extraUsers,
+    row: storedRow(cells, columns, headerWidth),
+  };
+  return { kind: 'applicant', rowNumber, applicant, pin: data.pin, notes };
+}
+
+function parseProject(
+  input: { kind: string; newName: string; description: string; existingName: string },
+  names: HeaderNames,
+  reasons: string[],
+): ProjectRequest | undefined {
+  const kindText = input.kind.toLowerCase();
+  let kind: 'new' | 'existing' | undefined;
+  if (kindText.startsWith('new')) kind = 'new';
+  else if (kindText.startsWith('exist')) kind = 'existing';
+  else if (kindText !== '') {
+    reasons.push(
+      `${names.projectKind} is "${clip(input.kind, 40)}"; expected "New project" or "Existing project"`,
+    );
+    return undefined;
+  } else if (input.newName !== '') kind = 'new';
+  else if (input.existingName !== '') kind = 'existing';
+  else {
+    reasons.push(`no project: fill in ${names.newProjectName} or ${names.existingProjectName}`);
+    return undefined;
+  }
+  const label = kind === 'new' ? names.newProjectName : names.existingProjectName;
+  const name = kind === 'new' ? input.newName : input.existingName;
+  const check = field(label, LIMITS.projectName, { required: true }).safeParse(name);
+  if (!check.success) {
+    reasons.push(check.error.issues[0]?.message ?? `${label} is not valid`);
+    return undefined;
+  }
+  return kind === 'new'
+    ? { kind: 'new', name, description: input.description }
+    : { kind: 'existing', name, contactName: '', contactEmail: '' };
+}
+
+/**
+ * The row as the sheet had it, one cell per header column so the admitted tab's extra columns line
+ * up, with the PIN cell left empty: a PIN never reaches Redis or another tab.
+ */
+function storedRow(cells: readonly string[], columns: ColumnMap, headerWidth: number): string[] {
+  const row = Array.from({ length: headerWidth }, (_, index) => String(cells[index] ?? ''));
+  if (columns.pin !== undefined && columns.pin < row.length) row[columns.pin] = '';
+  return row;
+}

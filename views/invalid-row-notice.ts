@@ -1,0 +1,44 @@
+/**
+ * The notice posted to the admin channel when rows of the applications sheet cannot become
+ * applications, or the sheet itself is unusable (no header row, missing columns). Each row says
+ * what to fix, e.g. "row 7 (ann@x.org): PIN must be 4 digits".
+ */
+import type { types as slack } from '@slack/bolt';
+import { describeInvalidRow } from '../src/intake/parse.js';
+import type { IntakeNotice } from '../src/intake/poll.js';
+import type { SlackMessage } from './applicant-card.js';
+import { escapeAndClip } from './mrkdwn.js';
+
+const ROWS_SHOWN = 25;
+const SECTION_MAX = 3000;
+
+export function invalidRowNotice(notice: IntakeNotice): SlackMessage {
+  const tab = escapeAndClip(notice.tab, 100);
+  if (notice.kind === 'sheet') {
+    const text = `:warning: ${escapeAndClip(notice.message, SECTION_MAX - 20)}`;
+    return {
+      text: `The applications sheet needs attention: ${escapeAndClip(notice.message, 250)}`,
+      blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }],
+    };
+  }
+  const count = notice.rows.length;
+  const intro =
+    `:warning: ${count === 1 ? '1 row' : `${count} rows`} of *${tab}* cannot become ${count === 1 ? 'an application' : 'applications'}. ` +
+    'Fix them in the sheet and the next read takes them in.';
+  const lines = notice.rows
+    .slice(0, ROWS_SHOWN)
+    .map((row) => `• ${escapeAndClip(describeInvalidRow(row), 900)}`);
+  if (count > ROWS_SHOWN) lines.push(`…and ${count - ROWS_SHOWN} more`);
+  const blocks: slack.KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: intro } }];
+  // Lines are packed into as few sections as fit, each under Block Kit's 3000 characters.
+  let current = '';
+  for (const line of lines) {
+    if (current !== '' && current.length + 1 + line.length > SECTION_MAX) {
+      blocks.push({ type: 'section', text: { type: 'mrkdwn', text: current } });
+      current = '';
+    }
+    current = current === '' ? line : `${current}\n${line}`;
+  }
+  if (current !== '') blocks.push({ type: 'section', text: { type: 'mrkdwn', text: current } });
+  return { text: `${count === 1 ? '1 row' : `${count} rows`} of the applications sheet need fixing`, blocks };
+}
