@@ -4,6 +4,7 @@ import { isKaizenError } from '../../src/errors.js';
 import { headerNames } from '../../src/intake/columns.js';
 import { type IntakeDeps, type IntakeNotice, pollApplications } from '../../src/intake/poll.js';
 import { ApplicationsSheet, SheetsClient } from '../../src/intake/sheets.js';
+import { keys } from '../../src/keys.js';
 import { silentLogger } from '../../src/log.js';
 import { type ApplicationRecord, ApplicationStore } from '../../src/provision/applications.js';
 import { verifyPin } from '../../src/setpass/pin.js';
@@ -108,7 +109,7 @@ describe('polling the applications sheet', () => {
     const record = p.announced[0];
     expect(record?.pinHash).toMatch(/^scrypt\$/);
     expect(await verifyPin('4821', record?.pinHash ?? '')).toBe(true);
-    const raw = await redisWith(prefix).get(`app:${record?.id}`);
+    const raw = await redisWith(prefix).get(keys.application(record?.id ?? ''));
     expect(raw).not.toContain('4821');
   });
 
@@ -251,7 +252,7 @@ describe('polling the applications sheet', () => {
     await pollApplications(p.deps);
     expect(p.announced).toHaveLength(0);
     // The card lock keeps a replica from posting while another is mid-post; a later poll may.
-    await p.deps.redis.del(`lock:card:${(await p.store.list())[0]?.id}`);
+    await p.deps.redis.del(keys.cardLock((await p.store.list())[0]?.id ?? ''));
     await pollApplications(p.deps);
     expect(p.announced).toHaveLength(1);
     await pollApplications(p.deps);
