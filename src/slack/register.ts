@@ -2,6 +2,7 @@ import type { Services } from '../services.js';
 import type { AdminDirectory } from './admins.js';
 import type { App } from './app.js';
 import { register as registerKaizenCommand } from './listeners/kaizen-command.js';
+import { register as registerKaizenReset } from './listeners/kaizen-reset.js';
 
 export interface SlackDeps {
   services: Services;
@@ -9,6 +10,7 @@ export interface SlackDeps {
 }
 
 /** Every Slack surface registers its listeners here, one module each. */
-export function registerListeners(app: App, _deps: SlackDeps): void {
-  registerKaizenCommand(app);
+export function registerListeners(app: App, deps: SlackDeps): void {
+  registerKaizenCommand(app, deps);
+  registerKaizenReset(app, deps);
 }

@@ -1,16 +1,81 @@
+/**
+ * `/kaizen`: parse, check the caller, run the shared handler, answer ephemerally. Slack wants an
+ * answer within 3 seconds and, with `processBeforeResponse`, the ack body is the HTTP answer: a
+ * command that finishes within the budget is answered in the ack itself; a slower one is acked
+ * with "working on it" and answered through `respond` when done, in the background.
+ */
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
+import { runCommand } from '../../../commands/index.js';
 import { parseCommand } from '../../../commands/parse.js';
-import { helpText } from '../../../views/help.js';
+import type { CommandResult } from '../../../commands/results.js';
+import type { Caller } from '../../../commands/types.js';
+import { ephemeral, type SlackReply, slackReply, WORKING_ON_IT } from '../../../views/commands/slack.js';
+import { describeError } from '../../errors.js';
 import type { App } from '../app.js';
+import { slackCommandDeps } from '../command-surface.js';
+import type { SlackDeps } from '../register.js';
 
 type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
 
-export async function handleKaizenCommand({ command, ack }: CommandArgs): Promise<void> {
+/** Time left for the command itself once Slack's 3 s, the admin check and the network are taken out. */
+export const ANSWER_BUDGET_MS = 1_500;
+
+export async function handleKaizenCommand(args: CommandArgs, deps: SlackDeps): Promise<void> {
+  const { command, ack, respond, client } = args;
+  const { log, inflight } = deps.services;
+  const started = Date.now();
   const parsed = parseCommand(command.text);
-  const prefix = parsed.unknown ? `I don't know \`${parsed.unknown}\`.\n\n` : '';
-  await ack({ response_type: 'ephemeral', text: prefix + helpText(command.command || '/kaizen') });
+  if (parsed.name === 'help') {
+    await ack(ephemeral(slackReply({ kind: 'help', unknown: parsed.unknown })));
+    return;
+  }
+  let caller: Caller;
+  try {
+    caller = { via: 'slack', userId: command.user_id, isAdmin: await deps.admins.isAdmin(command.user_id) };
+  } catch (error) {
+    log.error(
+      { err: error, user: command.user_id },
+      '/kaizen: could not check whether the caller is an admin',
+    );
+    await ack(
+      ephemeral({
+        text: `:x: Could not check whether you are an admin: ${describeError(error)} Try again in a moment.`,
+      }),
+    );
+    return;
+  }
+  const work = runCommand(slackCommandDeps(deps, client), caller, {
+    name: parsed.name,
+    words: parsed.args,
+  }).catch((error: unknown): CommandResult => {
+    log.error({ err: error, command: parsed.name }, '/kaizen failed');
+    return { kind: 'failed', command: parsed.name, errorKind: 'internal', message: describeError(error) };
+  });
+  const quick = await within(work, ANSWER_BUDGET_MS - (Date.now() - started));
+  if (quick !== undefined) {
+    await ack(ephemeral(slackReply(quick)));
+    return;
+  }
+  await ack(ephemeral(WORKING_ON_IT));
+  void inflight.run(`/kaizen ${parsed.name}`, async () => {
+    const reply: SlackReply = slackReply(await work);
+    await respond({ response_type: 'ephemeral', ...reply });
+  });
 }
 
-export function register(app: App): void {
-  app.command('/kaizen', handleKaizenCommand);
+/** The result when `work` settles within `ms`, else undefined. */
+async function within(work: Promise<CommandResult>, ms: number): Promise<CommandResult | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), Math.max(0, ms));
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function register(app: App, deps: SlackDeps): void {
+  app.command('/kaizen', (args) => handleKaizenCommand(args, deps));
 }

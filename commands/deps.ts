@@ -1,0 +1,137 @@
+/**
+ * Everything a command handler may use, in one typed object. Slack and the CLI build it from the
+ * same `Services` and differ only in the `Surface`: how a Slack user is looked up, how a card is
+ * linked, how the admin channel is told. A capability that is switched off is undefined here, and
+ * the handler that needs it answers with the setting to turn on.
+ */
+import type { Audit } from '../src/audit.js';
+import type { Config } from '../src/config.js';
+import type { KeystoneClient } from '../src/keystone/index.js';
+import type { Logger } from '../src/log.js';
+import type { MailMessage } from '../src/mail/message.js';
+import type { EnqueueResult } from '../src/mail/outbox.js';
+import { lastReminder } from '../src/jobs/user-reminders.js';
+import { ApplicationStore } from '../src/provision/applications.js';
+import type { Redis } from '../src/redis.js';
+import type { Services } from '../src/services.js';
+
+/** A password link as the setpass side hands it out. The URL is a secret: it goes into email only. */
+export interface IssuedLink {
+  url: string;
+  expiresAt: Date;
+}
+
+/** The setpass side, as commands use it. */
+export interface PasswordLinks {
+  /** Sets a new random temporary password in Keystone and issues a link; the previous link dies. */
+  issue(user: { userId: string; username: string }, pinHash: string): Promise<IssuedLink>;
+  /** The user's live link, undefined when none (never issued, used, expired, replaced, burned). */
+  current(userId: string): Promise<IssuedLink | undefined>;
+  pinOnFile(userId: string): Promise<string | undefined>;
+  storePinHash(userId: string, pinHash: string): Promise<void>;
+  /** When the user last set a password through a link. */
+  passwordSetAt(userId: string): Promise<Date | undefined>;
+}
+
+export interface Outbox {
+  /** Queues a message; the same `idempotencyKey` twice sends once. */
+  enqueue(message: MailMessage, options: { idempotencyKey: string }): Promise<EnqueueResult>;
+}
+
+export interface SheetCounts {
+  read: number;
+  new: number;
+  invalid: number;
+  duplicates: number;
+  problem?: string;
+}
+
+export interface SheetPoller {
+  poll(): Promise<SheetCounts>;
+}
+
+export interface Reminders {
+  /** The last reminder about an unused link sent to this Keystone user, and how many went out; undefined when none. */
+  last(userId: string): Promise<{ count: number; at: Date } | undefined>;
+}
+
+/** What differs between Slack and the shell. */
+export interface Surface {
+  /** The email of a Slack user named as `<@U…>`; undefined when Slack is not reachable from here or has none. */
+  emailOfSlackUser(userId: string): Promise<string | undefined>;
+  /** A link to an applicant card; undefined when none can be made. */
+  cardLink(card: { channel: string; ts: string }): Promise<string | undefined>;
+  /** A line in the admin channel, for outcomes every admin should see. Never throws. */
+  tellAdmins(text: string): Promise<void>;
+}
+
+/** The texts emails need besides the link. */
+export interface MailSettings {
+  supportEmail: string | undefined;
+  loginUrl: string | undefined;
+  gettingStartedUrl: string | undefined;
+}
+
+export interface CommandDeps {
+  log: Logger;
+  redis: Redis;
+  audit: Audit;
+  applications: ApplicationStore;
+  /** The admin client; undefined when Keystone is not configured. */
+  keystone: KeystoneClient | undefined;
+  /** KAIZEN_DOMAIN: where users are looked up. */
+  domainId: string;
+  links: PasswordLinks | undefined;
+  outbox: Outbox | undefined;
+  sheet: SheetPoller | undefined;
+  reminders: Reminders | undefined;
+  mail: MailSettings;
+  surface: Surface;
+}
+
+/** The mail settings commands need, from the configuration. */
+export function mailSettings(config: Config): MailSettings {
+  return {
+    supportEmail: config.mail.supportEmail,
+    loginUrl: config.web.loginUrl,
+    gettingStartedUrl: config.web.gettingStartedUrl,
+  };
+}
+
+/** A surface with nothing behind it: no Slack lookups, archive links only, admin notes only logged. */
+export function offlineSurface(log: Logger): Surface {
+  return {
+    emailOfSlackUser: async () => undefined,
+    cardLink: async (card) => archiveLink(card),
+    tellAdmins: async (text) => {
+      log.info({ note: text }, 'admin note (Slack is not configured here)');
+    },
+  };
+}
+
+/** Slack's archive URL for a message; it redirects to the workspace, so no team domain is needed. */
+export function archiveLink(card: { channel: string; ts: string }): string {
+  return `https://slack.com/archives/${card.channel}/p${card.ts.replace('.', '')}`;
+}
+
+/**
+ * The deps for these services. Slack and the CLI pass their own surface; everything else is the
+ * same clients the rest of the bot uses.
+ */
+export function commandDeps(services: Services, surface: Surface): CommandDeps {
+  const { config, redis } = services;
+  return {
+    log: services.log,
+    redis,
+    audit: services.audit,
+    applications: new ApplicationStore(redis),
+    keystone: services.keystone,
+    domainId: config.keystone.domain,
+    links: undefined,
+    outbox: undefined,
+    sheet: undefined,
+    reminders: { last: (userId) => lastReminder(redis, userId) },
+    mail: mailSettings(config),
+    surface,
+  };
+}

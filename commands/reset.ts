@@ -1,0 +1,146 @@
+/**
+ * `reset <email|username>`: a new random temporary password in Keystone (the old password stops
+ * working at once), a new password link (the old link dies), an email to the address Keystone
+ * holds, an audit line and a note to the admins. Asked in two steps: `previewReset` shows whom it
+ * is about and waits for a confirmation; `confirmReset` (the Reset button) or `resetPassword` (the
+ * CLI's `--yes`) does it. The user's PIN on file is kept; without one, the confirming admin gives one.
+ */
+import { KaizenError } from '../src/errors.js';
+import { hashPin, isValidPin } from '../src/setpass/pin.js';
+import type { UserQuery } from './args.js';
+import { createConfirmation, takeConfirmation } from './confirmations.js';
+import type { CommandDeps, IssuedLink, PasswordLinks } from './deps.js';
+import { emailLink, requireOutbox } from './link-mail.js';
+import type { CommandResult, MailOutcome } from './results.js';
+import { actorOf, type Caller, callerLabel } from './types.js';
+import {
+  closeMatches,
+  findKeystoneUser,
+  mailAddressOf,
+  membershipsOf,
+  nameOf,
+  requireKeystone,
+  summarizeUser,
+} from './users.js';
+
+export async function previewReset(
+  deps: CommandDeps,
+  caller: Caller,
+  query: UserQuery,
+): Promise<CommandResult> {
+  const links = requireLinks(deps);
+  requireOutbox(deps);
+  const name = await nameOf(deps, query);
+  const user = await findKeystoneUser(deps, name);
+  if (user === undefined)
+    return { kind: 'no_user', query: name, suggestions: await closeMatches(deps, name) };
+  const [projects, pin] = await Promise.all([membershipsOf(deps, user.id), links.pinOnFile(user.id)]);
+  const { confirmation, expiresAt } = await createConfirmation(deps.redis, {
+    userId: user.id,
+    username: user.name,
+    requestedBy: actorOf(caller),
+  });
+  return {
+    kind: 'reset_confirm',
+    user: summarizeUser(user),
+    projects,
+    pinOnFile: pin !== undefined,
+    confirmation,
+    expiresAt: expiresAt.toISOString(),
+  };
+}
+
+/** The Reset button: uses the confirmation up, then resets. `pin` is the admin's when none is on file. */
+export async function confirmReset(
+  deps: CommandDeps,
+  caller: Caller,
+  confirmation: string,
+  pin?: string,
+): Promise<CommandResult> {
+  if (pin !== undefined && !isValidPin(pin)) throw badPin();
+  const pending = await takeConfirmation(deps.redis, confirmation);
+  if (pending === undefined) {
+    throw new KaizenError(
+      'conflict',
+      'This reset was already done or its confirmation expired (it lasts 15 minutes): run `/kaizen reset` again.',
+    );
+  }
+  return resetPassword(deps, caller, pending.userId, { pin, purpose: `reset:${confirmation}` });
+}
+
+export interface ResetOptions {
+  /** A 4-digit PIN to keep on file, used only when the user has none. */
+  pin?: string | undefined;
+  /** Names this reset for the mail outbox, so one reset never emails twice. */
+  purpose: string;
+}
+
+export async function resetPassword(
+  deps: CommandDeps,
+  caller: Caller,
+  userId: string,
+  options: ResetOptions,
+): Promise<CommandResult> {
+  const links = requireLinks(deps);
+  requireOutbox(deps);
+  const user = await requireKeystone(deps).getUser(userId);
+  const to = mailAddressOf(user);
+  let pinHash = await links.pinOnFile(user.id);
+  if (pinHash === undefined) {
+    if (options.pin === undefined) return { kind: 'reset_needs_pin', user: summarizeUser(user) };
+    if (!isValidPin(options.pin)) throw badPin();
+    pinHash = await hashPin(options.pin);
+    await links.storePinHash(user.id, pinHash);
+  }
+  const actor = actorOf(caller);
+  let link: IssuedLink;
+  try {
+    link = await links.issue({ userId: user.id, username: user.name }, pinHash);
+  } catch (error) {
+    await deps.audit.record({ actor, action: 'password_reset', subject: user.name, outcome: 'failed' });
+    throw error;
+  }
+  let mail: MailOutcome;
+  try {
+    mail = await emailLink(deps, { reason: 'reset', user, to, link, purpose: options.purpose });
+  } catch (error) {
+    await deps.audit.record({
+      actor,
+      action: 'password_reset',
+      subject: user.name,
+      outcome: 'failed',
+      detail: 'temporary password and link set; the email could not be queued',
+    });
+    throw error;
+  }
+  await deps.audit.record({
+    actor,
+    action: 'password_reset',
+    subject: user.name,
+    outcome: 'ok',
+    detail: `link until ${link.expiresAt.toISOString()}; email to ${to} ${mail}`,
+  });
+  await deps.surface.tellAdmins(`password reset for ${user.name} by ${callerLabel(caller)}`);
+  return {
+    kind: 'reset_done',
+    user: summarizeUser(user),
+    emailedTo: to,
+    mail,
+    linkExpiresAt: link.expiresAt.toISOString(),
+  };
+}
+
+export function requireLinks(deps: CommandDeps): PasswordLinks {
+  if (deps.links === undefined) {
+    throw new KaizenError(
+      'config',
+      'Password links are off here: set SETPASS_SECRET, PUBLIC_URL and OS_AUTH_URL.',
+      { service: 'setpass' },
+    );
+  }
+  return deps.links;
+}
+
+function badPin(): KaizenError {
+  return new KaizenError('invalid', 'The PIN must be exactly 4 digits.');
+}

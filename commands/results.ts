@@ -1,0 +1,138 @@
+/**
+ * What a command answers, as plain data: views/commands/ renders it for Slack (Block Kit) and for a
+ * terminal (text), and `kaizen … --json` prints it as it is. Times are ISO 8601 strings so the JSON
+ * form needs no conversion. No result ever holds a secret (a link URL, a PIN, a password).
+ */
+import type { ErrorKind } from '../src/errors.js';
+import type { CommandName } from './types.js';
+
+export interface KeystoneUserSummary {
+  id: string;
+  name: string;
+  email: string | undefined;
+  enabled: boolean;
+}
+
+export interface ProjectMembership {
+  projectId: string;
+  projectName: string;
+  roles: string[];
+}
+
+export interface PendingApplicant {
+  id: string;
+  name: string;
+  email: string;
+  project: string;
+  submittedAt: string;
+  waitingSince: string;
+  /** A link to the applicant's card in Slack, when the card was posted. */
+  cardLink: string | undefined;
+}
+
+export interface ApplicationSummary {
+  id: string;
+  /** `pending`, `approving`, `provisioned`, `notified`, `rejected`, or `failed at step S`. */
+  state: string;
+  project: string;
+  submittedAt: string;
+  decidedBy: string | undefined;
+  decidedAt: string | undefined;
+  rejectReason: string | undefined;
+  failure: string | undefined;
+  cardLink: string | undefined;
+}
+
+export interface LinkSummary {
+  live: boolean;
+  expiresAt: string | undefined;
+  /** When the user last set a password through a link. */
+  passwordSetAt: string | undefined;
+}
+
+export interface AuditLine {
+  at: string;
+  actor: string;
+  action: string;
+  subject: string;
+  outcome: string;
+  detail: string | undefined;
+}
+
+export interface SyncCounts {
+  read: number;
+  new: number;
+  invalid: number;
+  duplicates: number;
+  problem: string | undefined;
+}
+
+/** `queued`: the relay did not take it yet; the outbox retries. `duplicate`: the same email was just queued. */
+export type MailOutcome = 'sent' | 'queued' | 'duplicate';
+
+export type CommandResult =
+  | { kind: 'help'; unknown: string | undefined }
+  /** A missing argument or an unknown flag: nothing was done. */
+  | { kind: 'usage'; command: CommandName; problem: string; usage: string }
+  | { kind: 'denied'; command: CommandName }
+  /** Nobody by that name: `suggestions` are close matches from Keystone. */
+  | { kind: 'no_user'; query: string; suggestions: string[] }
+  | { kind: 'failed'; command: CommandName; errorKind: ErrorKind | 'internal'; message: string }
+  | { kind: 'pending'; applicants: PendingApplicant[] }
+  | {
+      kind: 'status';
+      query: string;
+      applications: ApplicationSummary[];
+      user: KeystoneUserSummary | undefined;
+      projects: ProjectMembership[];
+      link: LinkSummary | undefined;
+      /** The last reminder about an unused link, and how many went out; undefined means none. */
+      lastReminder: { at: string; count: number } | undefined;
+      audit: AuditLine[];
+    }
+  | {
+      kind: 'reset_confirm';
+      user: KeystoneUserSummary;
+      projects: ProjectMembership[];
+      /** False: the confirming admin is asked for a 4-digit PIN. */
+      pinOnFile: boolean;
+      /** Names this confirmation for the Reset button; single use, short-lived. */
+      confirmation: string;
+      expiresAt: string;
+    }
+  | { kind: 'reset_needs_pin'; user: KeystoneUserSummary }
+  | {
+      kind: 'reset_done';
+      user: KeystoneUserSummary;
+      emailedTo: string;
+      mail: MailOutcome;
+      linkExpiresAt: string;
+    }
+  | {
+      kind: 'resent';
+      user: KeystoneUserSummary;
+      emailedTo: string;
+      mail: MailOutcome;
+      linkExpiresAt: string;
+      /** True when the old link had expired and a new one (same PIN) was issued. */
+      renewed: boolean;
+    }
+  | { kind: 'synced'; counts: SyncCounts }
+  | { kind: 'audit'; subject: string | undefined; since: string | undefined; entries: AuditLine[] };
+
+/** Whether a result means the command did not do what was asked, and whose fault that was. */
+export function outcomeOf(result: CommandResult): 'ok' | 'user_error' | 'failure' {
+  switch (result.kind) {
+    case 'usage':
+    case 'denied':
+    case 'no_user':
+    case 'reset_needs_pin':
+      return 'user_error';
+    case 'failed':
+      return ['invalid', 'not_found', 'conflict', 'forbidden'].includes(result.errorKind)
+        ? 'user_error'
+        : 'failure';
+    default:
+      return 'ok';
+  }
+}

@@ -1,0 +1,25 @@
+/** `sync`: reads the applications sheet now instead of waiting for the next scheduled poll. */
+import { KaizenError } from '../src/errors.js';
+import type { CommandDeps } from './deps.js';
+import type { CommandResult } from './results.js';
+
+export async function sync(deps: CommandDeps): Promise<CommandResult> {
+  if (deps.sheet === undefined) {
+    throw new KaizenError(
+      'config',
+      'The Google Sheet is not configured here: set GOOGLE_APPLICATION_CREDENTIALS and GOOGLE_SHEET_ID.',
+      { service: 'sheets' },
+    );
+  }
+  const counts = await deps.sheet.poll();
+  return {
+    kind: 'synced',
+    counts: {
+      read: counts.read,
+      new: counts.new,
+      invalid: counts.invalid,
+      duplicates: counts.duplicates,
+      problem: counts.problem,
+    },
+  };
+}

@@ -1,0 +1,114 @@
+/**
+ * Finding the person a command names: an email, a Keystone user name, or a Slack @mention (whose
+ * email Slack knows). Keystone is the source of truth for users; close matches help an admin who
+ * mistyped.
+ */
+import { KaizenError } from '../src/errors.js';
+import type { KeystoneClient, User } from '../src/keystone/index.js';
+import type { UserQuery } from './args.js';
+import type { CommandDeps } from './deps.js';
+import type { KeystoneUserSummary, ProjectMembership } from './results.js';
+
+const MAX_SUGGESTIONS = 5;
+const MIN_PREFIX = 3;
+
+/** The email or user name a query stands for; a mention is asked of Slack. */
+export async function nameOf(deps: CommandDeps, query: UserQuery): Promise<string> {
+  if (query.kind === 'name') return query.text;
+  const email = await deps.surface.emailOfSlackUser(query.userId);
+  if (email === undefined) {
+    throw new KaizenError(
+      'not_found',
+      `Slack has no email address for <@${query.userId}> that the bot can read; name the user by email instead.`,
+      { service: 'slack' },
+    );
+  }
+  return email.toLowerCase();
+}
+
+export function requireKeystone(deps: CommandDeps): KeystoneClient {
+  if (deps.keystone === undefined) {
+    throw new KaizenError(
+      'config',
+      'Keystone is not configured here: set OS_AUTH_URL and OS_USERNAME/OS_PASSWORD (or an application credential).',
+      { service: 'keystone' },
+    );
+  }
+  return deps.keystone;
+}
+
+export async function findKeystoneUser(deps: CommandDeps, name: string): Promise<User | undefined> {
+  return requireKeystone(deps).findUser(name, deps.domainId);
+}
+
+/**
+ * Users whose name or email shares the local part of `name`, or starts like it: one list request,
+ * ranked so the closest come first.
+ */
+export async function closeMatches(deps: CommandDeps, name: string): Promise<string[]> {
+  const users = await requireKeystone(deps).listUsers(deps.domainId);
+  const wanted = name.trim().toLowerCase();
+  const local = localPart(wanted);
+  const prefix = local.slice(0, Math.max(MIN_PREFIX, Math.min(local.length, 4)));
+  const ranked: { name: string; rank: number }[] = [];
+  for (const user of users) {
+    const candidates = [user.name, user.email]
+      .filter((v): v is string => Boolean(v))
+      .map((v) => v.toLowerCase());
+    let rank = Number.POSITIVE_INFINITY;
+    for (const candidate of candidates) {
+      const theirs = localPart(candidate);
+      if (theirs === local) rank = Math.min(rank, 0);
+      else if (local.length >= MIN_PREFIX && (theirs.startsWith(local) || local.startsWith(theirs))) {
+        rank = Math.min(rank, 1);
+      } else if (prefix.length >= MIN_PREFIX && theirs.startsWith(prefix)) rank = Math.min(rank, 2);
+    }
+    if (rank !== Number.POSITIVE_INFINITY) ranked.push({ name: user.name, rank });
+  }
+  return ranked
+    .sort((a, b) => a.rank - b.rank || a.name.localeCompare(b.name))
+    .slice(0, MAX_SUGGESTIONS)
+    .map((entry) => entry.name);
+}
+
+/** The projects a user has roles on, with the role names, sorted by project name. */
+export async function membershipsOf(deps: CommandDeps, userId: string): Promise<ProjectMembership[]> {
+  const assignments = await requireKeystone(deps).listRoleAssignments({ userId, effective: true });
+  const byProject = new Map<string, ProjectMembership>();
+  for (const assignment of assignments) {
+    if (assignment.projectId === undefined) continue;
+    const entry = byProject.get(assignment.projectId) ?? {
+      projectId: assignment.projectId,
+      projectName: assignment.projectName ?? assignment.projectId,
+      roles: [],
+    };
+    const role = assignment.roleName ?? assignment.roleId;
+    if (!entry.roles.includes(role)) entry.roles.push(role);
+    byProject.set(assignment.projectId, entry);
+  }
+  return [...byProject.values()]
+    .map((entry) => ({ ...entry, roles: entry.roles.sort() }))
+    .sort((a, b) => a.projectName.localeCompare(b.projectName));
+}
+
+export function summarizeUser(user: User): KeystoneUserSummary {
+  return { id: user.id, name: user.name, email: user.email, enabled: user.enabled };
+}
+
+/** Where mail for this user goes: the email Keystone holds, or the user name when that is an address. */
+export function mailAddressOf(user: User): string {
+  const address = user.email ?? (user.name.includes('@') ? user.name : undefined);
+  if (address === undefined) {
+    throw new KaizenError(
+      'invalid',
+      `Keystone holds no email address for ${user.name}: set one (openstack user set --email … ${user.name}) and try again.`,
+      { service: 'keystone' },
+    );
+  }
+  return address;
+}
+
+function localPart(text: string): string {
+  const at = text.indexOf('@');
+  return at === -1 ? text : text.slice(0, at);
+}

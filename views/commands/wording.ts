@@ -1,0 +1,22 @@
+/** Sentences both renderings of a command result share; plain text, escaped by the caller when needed. */
+import type { SyncCounts } from '../../commands/results.js';
+
+export function plural(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+export function syncSentence(counts: SyncCounts): string {
+  const found = `Read the sheet: ${plural(counts.new, 'new applicant', 'new applicants')} and ${plural(counts.invalid, 'invalid row', 'invalid rows')} found (${plural(counts.read, 'row', 'rows')} in all).`;
+  if (counts.duplicates === 0) return found;
+  if (counts.duplicates === 1) return `${found} One of them looks like a duplicate.`;
+  return `${found} ${counts.duplicates} of them look like duplicates.`;
+}
+
+export const RESET_WARNING =
+  "The old password stops working at once: Keystone gets a new random temporary password, the user's old link dies, and a new link is emailed to the address Keystone holds.";
+
+export function pinNote(pinOnFile: boolean): string {
+  return pinOnFile
+    ? 'The user keeps the PIN on file.'
+    : 'No PIN is on file for this user: you will be asked for one (4 digits).';
+}
