@@ -14,7 +14,16 @@ export const keys = {
   sheetNotice: (fingerprint: string) => `sheet:notice:${fingerprint}`,
   /** Held while one replica posts an applicant's card, so a retried post never makes a second card. */
   cardLock: (applicantId: string) => `lock:card:${applicantId}`,
+  /** Matches every application lock, for housekeeping's SCAN (the client prefix is added by the caller). */
+  applicationLockPattern: () => 'lock:app:*',
+  /** Cron leader lock: the replica that sets it runs this tick of the job. */
   jobTick: (name: string, tick: string) => `jobs:${name}:${tick}`,
+  /** Held (and renewed) while one replica runs the job, so a long run never overlaps the next tick's. */
+  jobRunning: (name: string) => `jobs:${name}:running`,
+  /** Reminders to one user with an unused link: claimed and sent counts, times (a hash, no TTL). */
+  userReminders: (userId: string) => `remind:user:${userId}`,
+  /** Reminders to the admins about one waiting applicant: count and last time (a hash, no TTL). */
+  adminReminders: (applicantId: string) => `remind:admin:${applicantId}`,
   audit: () => 'audit',
   events: () => 'events',
   /** Sorted set of queued message ids, scored by when each is next due. */
