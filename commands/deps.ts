@@ -6,11 +6,11 @@
  */
 import type { Audit } from '../src/audit.js';
 import type { Config } from '../src/config.js';
+import { lastReminder } from '../src/jobs/user-reminders.js';
 import type { KeystoneClient } from '../src/keystone/index.js';
 import type { Logger } from '../src/log.js';
 import type { MailMessage } from '../src/mail/message.js';
 import type { EnqueueResult } from '../src/mail/outbox.js';
-import { lastReminder } from '../src/jobs/user-reminders.js';
 import { ApplicationStore } from '../src/provision/applications.js';
 import type { Redis } from '../src/redis.js';
 import type { Services } from '../src/services.js';

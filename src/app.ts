@@ -2,17 +2,13 @@
  * The composition root: settings → clients → HTTP routes + Slack app + schedules. `startKaizen`
  * is what `npm start` runs and what component tests start on port 0.
  */
-import { Audit } from './audit.js';
 import { type Config, capabilities } from './config.js';
 import { type HealthCheck, healthRoutes } from './http/health.js';
 import type { Route } from './http/router.js';
 import { createHttpServer, type HttpServer } from './http/server.js';
-import { InFlight } from './inflight.js';
-import { keystoneFromConfig } from './keystone/from-config.js';
 import type { Logger } from './log.js';
-import { Metrics } from './metrics.js';
-import { createRedis, pingRedis } from './redis.js';
-import type { Services } from './services.js';
+import { pingRedis } from './redis.js';
+import { createServices, type Services } from './services.js';
 import { AdminDirectory } from './slack/admins.js';
 import { createSlackApp, type SlackApp, type SlackAppOptions } from './slack/app.js';
 import { registerListeners } from './slack/register.js';
@@ -42,19 +38,8 @@ export async function startKaizen(config: Config, options: StartOptions): Promis
     }
   }
 
-  const redis = createRedis(config.redis);
-  redis.on('error', (error: Error) => log.warn({ err: error }, 'redis connection problem'));
-  const metrics = new Metrics();
-  const inflight = new InFlight(log);
-  const services: Services = {
-    config,
-    log,
-    redis,
-    audit: new Audit(redis, config.audit.maxLength),
-    metrics,
-    inflight,
-    keystone: keystoneFromConfig(config),
-  };
+  const services = createServices(config, log);
+  const { redis, metrics, inflight } = services;
 
   const checks: HealthCheck[] = [{ name: 'redis', check: () => pingRedis(redis) }];
   const { keystone } = services;
