@@ -2,14 +2,18 @@
  * Every Redis key the bot uses, in one place, so the data model in the README stays true and no
  * two modules spell a key differently. A deployment-wide prefix (REDIS_KEY_PREFIX) is added by
  * the Redis client itself.
+ *
+ * Redis Cluster: keys that one script, transaction, pipeline or multi-key command uses together
+ * carry the same hash tag (`{setpass}`, `{mail}`, `{app}`, `{sheet}`) after their fixed part, so
+ * they live in one slot. test/deploy/cluster-keys.test.ts checks every such call site.
  */
 export const keys = {
-  setpassToken: (tokenHmac: string) => `setpass:tok:${tokenHmac}`,
-  setpassUser: (userId: string) => `setpass:user:${userId}`,
-  application: (applicantId: string) => `app:${applicantId}`,
+  setpassToken: (tokenHmac: string) => `setpass:tok:{setpass}:${tokenHmac}`,
+  setpassUser: (userId: string) => `setpass:user:{setpass}:${userId}`,
+  application: (applicantId: string) => `app:{app}:${applicantId}`,
   applicationLock: (applicantId: string) => `lock:app:${applicantId}`,
-  applicationIndex: () => 'app:index',
-  sheetSeen: (rowKey: string) => `sheet:seen:${rowKey}`,
+  applicationIndex: () => 'app:index:{app}',
+  sheetSeen: (rowKey: string) => `sheet:seen:{sheet}:${rowKey}`,
   /** A notice about the sheet (a bad row as it reads now, missing headers) already posted; with a TTL. */
   sheetNotice: (fingerprint: string) => `sheet:notice:${fingerprint}`,
   /** Held while one replica posts an applicant's card, so a retried post never makes a second card. */
@@ -27,11 +31,11 @@ export const keys = {
   audit: () => 'audit',
   events: () => 'events',
   /** Sorted set of queued message ids, scored by when each is next due. */
-  mailOutbox: () => 'mail:outbox',
+  mailOutbox: () => 'mail:outbox:{mail}',
   /** One queued message (hash): its AES-GCM-sealed body, attempts, last error; deleted on delivery. */
-  mailMessage: (id: string) => `mail:msg:${id}`,
+  mailMessage: (id: string) => `mail:msg:{mail}:${id}`,
   /** Held by the replica sending this message, so two never send it at once. */
-  mailLease: (id: string) => `mail:lease:${id}`,
+  mailLease: (id: string) => `mail:lease:{mail}:${id}`,
   /** One email per purpose (e.g. `welcome:<applicant id>`): the message id, then `delivered`. */
-  mailIdempotency: (purpose: string) => `mail:once:${purpose}`,
+  mailIdempotency: (purpose: string) => `mail:once:{mail}:${purpose}`,
 } as const;
