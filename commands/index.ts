@@ -142,6 +142,8 @@ async function guarded(
     const expected =
       isKaizenError(error) && ['invalid', 'not_found', 'conflict', 'forbidden'].includes(error.kind);
     if (expected) deps.log.info({ err: error, command: name }, 'command refused');
+    else if (isKaizenError(error, 'config'))
+      deps.log.warn({ err: error, command: name }, 'command needs a setting');
     else deps.log.error({ err: error, command: name }, 'command failed');
     return {
       kind: 'failed',

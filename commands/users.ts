@@ -49,7 +49,7 @@ export async function closeMatches(deps: CommandDeps, name: string): Promise<str
   const users = await requireKeystone(deps).listUsers(deps.domainId);
   const wanted = name.trim().toLowerCase();
   const local = localPart(wanted);
-  const prefix = local.slice(0, Math.max(MIN_PREFIX, Math.min(local.length, 4)));
+  const prefix = local.slice(0, MIN_PREFIX);
   const ranked: { name: string; rank: number }[] = [];
   for (const user of users) {
     const candidates = [user.name, user.email]

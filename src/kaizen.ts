@@ -3,10 +3,56 @@
 import { EXIT, runCli } from './cli.js';
 import { loadDotenv } from './dotenv.js';
 
+/**
+ * A PIN typed at a terminal is not echoed; piped in (`--pin-stdin`), the first line is taken.
+ * Either way it never reaches argv, where `ps` would show it.
+ */
+function readSecret(prompt: string): Promise<string> {
+  const stdin = process.stdin;
+  if (!stdin.isTTY) {
+    return new Promise((resolve) => {
+      let text = '';
+      stdin.setEncoding('utf8');
+      stdin.on('data', (chunk: string) => {
+        text += chunk;
+      });
+      stdin.on('end', () => resolve(text.split(/\r?\n/)[0] ?? ''));
+    });
+  }
+  process.stderr.write(prompt);
+  return new Promise((resolve) => {
+    let text = '';
+    stdin.setRawMode(true);
+    stdin.setEncoding('utf8');
+    stdin.resume();
+    const onData = (chunk: string) => {
+      for (const char of chunk) {
+        if (char === '\r' || char === '\n' || char === '\u0004') {
+          stdin.setRawMode(false);
+          stdin.pause();
+          stdin.off('data', onData);
+          process.stderr.write('\n');
+          resolve(text);
+          return;
+        }
+        if (char === '\u0003') {
+          stdin.setRawMode(false);
+          process.stderr.write('\n');
+          process.exit(EXIT.userError);
+        }
+        text = char === '\u007f' ? text.slice(0, -1) : text + char;
+      }
+    };
+    stdin.on('data', onData);
+  });
+}
+
 loadDotenv();
 runCli(process.argv.slice(2), process.env, {
   out: (text) => process.stdout.write(`${text}\n`),
   err: (text) => process.stderr.write(`${text}\n`),
+  readSecret,
+  interactive: process.stdin.isTTY === true,
 }).then(
   (code) => {
     process.exitCode = code;
