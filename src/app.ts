@@ -6,11 +6,14 @@ import { type Config, capabilities } from './config.js';
 import { type HealthCheck, healthRoutes } from './http/health.js';
 import type { Route } from './http/router.js';
 import { createHttpServer, type HttpServer } from './http/server.js';
+import type { JobScheduler } from './jobs/scheduler.js';
 import type { Logger } from './log.js';
 import { pingRedis } from './redis.js';
+import { startSchedules } from './schedules.js';
 import { createServices, type Services } from './services.js';
 import { AdminDirectory } from './slack/admins.js';
 import { createSlackApp, type SlackApp, type SlackAppOptions } from './slack/app.js';
+import { slackJobNotices } from './slack/job-notices.js';
 import { registerListeners } from './slack/register.js';
 
 export interface StartOptions {
@@ -66,6 +69,16 @@ export async function startKaizen(config: Config, options: StartOptions): Promis
   });
   const port = await http.listen(config.http.port, config.http.host);
   await slack?.start();
+  // Started last, so a start-up that fails earlier leaves no timers behind.
+  const scheduler: JobScheduler | undefined =
+    config.role === 'setpass'
+      ? undefined
+      : startSchedules(services, {
+          notices: slack ? slackJobNotices(slack.app.client, config.slack.adminChannel) : undefined,
+          links: undefined,
+          outbox: undefined,
+          pollSheet: undefined,
+        });
   const scheme = config.http.tls ? 'https' : 'http';
   log.info({ port, role: config.role, slack: slack?.mode ?? 'off' }, 'kaizen is listening');
 
@@ -74,6 +87,8 @@ export async function startKaizen(config: Config, options: StartOptions): Promis
     stopping ??= (async () => {
       log.info('shutting down: no new work; finishing what is in flight');
       const closing = http.close();
+      // No new ticks; a run already going is in-flight work and is waited for below.
+      await scheduler?.stop();
       const drained = await inflight.drain(options.drainMs ?? 20_000);
       if (!drained) log.warn({ running: inflight.size }, 'shutdown timed out with work still running');
       await slack?.stop();

@@ -4,6 +4,7 @@
  * capability whose settings are absent is switched off (see `capabilities`).
  */
 import { readFileSync } from 'node:fs';
+import { validate as validateCron } from 'node-cron';
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { KaizenError } from './errors.js';
@@ -76,8 +77,16 @@ const duration = z.string().transform((v, ctx) => {
 });
 const cron = z.string().refine((v) => {
   const fields = v.trim().split(/\s+/).length;
-  return fields === 5 || fields === 6;
+  return (fields === 5 || fields === 6) && validateCron(v);
 });
+const isTimeZone = (zone: string) => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+};
 const secretKey = z.string().transform((v, ctx) => {
   const bytes = Buffer.from(v, 'base64');
   if (bytes.length < 32 || !/^[A-Za-z0-9+/_-]+={0,2}$/.test(v))
@@ -471,11 +480,19 @@ export const settings = {
     'a cron expression with 5 or 6 fields',
     { fallback: '0 10 * * 1-5' },
   ),
+  housekeepingCron: setting(
+    'HOUSEKEEPING_CRON',
+    'Schedules',
+    'when to release stuck application locks and trim the audit stream',
+    cron,
+    'a cron expression with 5 or 6 fields',
+    { fallback: '7 * * * *' },
+  ),
   timezone: setting(
     'TZ',
     'Schedules',
     'time zone of the schedules',
-    text,
+    z.string().refine(isTimeZone),
     'an IANA zone such as Europe/Berlin',
     {
       fallback: 'UTC',
@@ -644,6 +661,7 @@ export interface Config {
     sheetPoll: string;
     reminder: string;
     adminReminder: string;
+    housekeeping: string;
     timezone: string;
     reminderAfterMs: number;
     reminderIntervalMs: number;
@@ -809,6 +827,7 @@ function build(v: Required<Values>): Config {
       sheetPoll: v.sheetPollCron!,
       reminder: v.reminderCron!,
       adminReminder: v.adminReminderCron!,
+      housekeeping: v.housekeepingCron!,
       timezone: v.timezone!,
       reminderAfterMs: v.reminderAfter!,
       reminderIntervalMs: v.reminderInterval!,

@@ -1,0 +1,130 @@
+/**
+ * Which jobs this bot schedules, and with what: the composition of src/jobs with the texts from
+ * views/ and the parts the rest of the bot provides (Slack notices, the outbox, the setpass side,
+ * the sheet poll). A job whose parts are switched off is not scheduled; one log line says why.
+ */
+import { reminderEmail } from '../views/emails/reminder.js';
+import { adminDigest, passwordNeverSetNotice, stillWaitingReply } from '../views/reminders.js';
+import type { Config } from './config.js';
+import { remindAdmins } from './jobs/admin-reminders.js';
+import { keepHouse } from './jobs/housekeeping.js';
+import type { AdminNotices, ReminderLinks, ReminderOutbox } from './jobs/ports.js';
+import { type Job, JobScheduler } from './jobs/scheduler.js';
+import { type ReminderEmailInput, remindUsers, type UserReminderTexts } from './jobs/user-reminders.js';
+import { ApplicationStore } from './provision/applications.js';
+import type { Services } from './services.js';
+
+export interface ScheduleParts {
+  /** The admin channel; undefined when Slack is off. */
+  notices: AdminNotices | undefined;
+  /** The setpass side; undefined when it is off. */
+  links: ReminderLinks | undefined;
+  /** The mail outbox; undefined when mail is off. */
+  outbox: ReminderOutbox | undefined;
+  /** One look at the applications sheet; undefined when Sheets is off. */
+  pollSheet: (() => Promise<unknown>) | undefined;
+}
+
+/** The reminder email, with the signposts from the settings. */
+export function userReminderTexts(config: Config): UserReminderTexts {
+  return {
+    email: (input: ReminderEmailInput) => ({
+      to: input.to,
+      ...reminderEmail({
+        name: input.name,
+        username: input.username,
+        link: input.link.url,
+        expiresAt: input.link.expiresAt,
+        reminder: input.reminder,
+        max: input.max,
+        fresh: input.fresh,
+        loginUrl: config.web.loginUrl,
+        gettingStartedUrl: config.web.gettingStartedUrl,
+        supportEmail: config.mail.supportEmail,
+      }),
+      ...(config.mail.supportEmail ? { replyTo: config.mail.supportEmail } : {}),
+    }),
+    gaveUp: passwordNeverSetNotice,
+  };
+}
+
+export function scheduledJobs(services: Services, parts: ScheduleParts, owner?: string): Job[] {
+  const { config, redis, log, audit } = services;
+  const { schedules } = config;
+  const store = new ApplicationStore(redis);
+  const jobs: Job[] = [
+    {
+      name: 'housekeeping',
+      schedule: schedules.housekeeping,
+      run: () =>
+        keepHouse({ redis, keyPrefix: config.redis.keyPrefix, auditMaxLength: config.audit.maxLength, log }),
+    },
+  ];
+  const { pollSheet, links, outbox, notices } = parts;
+  if (pollSheet) {
+    jobs.push({ name: 'sheet-poll', schedule: schedules.sheetPoll, run: () => pollSheet() });
+  } else {
+    log.info('sheet poll: not scheduled (Google Sheets is off)');
+  }
+  if (links && outbox && schedules.reminderMax > 0) {
+    jobs.push({
+      name: 'user-reminders',
+      schedule: schedules.reminder,
+      run: () =>
+        remindUsers({
+          redis,
+          store,
+          links,
+          outbox,
+          notices,
+          texts: userReminderTexts(config),
+          audit,
+          log,
+          policy: {
+            afterMs: schedules.reminderAfterMs,
+            intervalMs: schedules.reminderIntervalMs,
+            max: schedules.reminderMax,
+          },
+          owner,
+        }),
+    });
+  } else {
+    log.info(
+      schedules.reminderMax === 0
+        ? 'user reminders: off (REMINDER_MAX is 0)'
+        : 'user reminders: not scheduled (they need mail and the password page)',
+    );
+  }
+  if (notices) {
+    jobs.push({
+      name: 'admin-reminders',
+      schedule: schedules.adminReminder,
+      run: () =>
+        remindAdmins({
+          redis,
+          store,
+          notices,
+          texts: { digest: adminDigest, threadReply: stillWaitingReply },
+          audit,
+          log,
+          afterMs: schedules.adminReminderAfterMs,
+        }),
+    });
+  } else {
+    log.info('admin reminders: not scheduled (Slack is off)');
+  }
+  return jobs;
+}
+
+/** Schedules every job this bot can run; `stop()` on the answer ends the schedules. */
+export function startSchedules(services: Services, parts: ScheduleParts): JobScheduler {
+  const scheduler = new JobScheduler({
+    redis: services.redis,
+    log: services.log,
+    inflight: services.inflight,
+    timezone: services.config.schedules.timezone,
+    metrics: services.metrics,
+  });
+  scheduler.start(scheduledJobs(services, parts, scheduler.owner));
+  return scheduler;
+}
