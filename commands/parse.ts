@@ -31,7 +31,9 @@ function unwrapSlackMarkup(word: string): string {
   if (mailto) return mailto[1]!;
   const user = /^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$/.exec(word);
   if (user) return `<@${user[1]}>`;
-  const link = /^<([^|>]+)\|([^>]+)>$/.exec(word);
-  if (link) return link[2]!;
+  // Slack links a typed `ann.lee` or `example.org` as a URL and shows the text as typed.
+  const link = /^<https?:\/\/[^|>]+\|([^>]+)>$/i.exec(word);
+  if (link) return link[1]!;
+  // Channel mentions and `<!here>` stay as they are, so they are refused as users rather than read as names.
   return word;
 }

@@ -19,7 +19,7 @@ export async function nameOf(deps: CommandDeps, query: UserQuery): Promise<strin
   if (email === undefined) {
     throw new KaizenError(
       'not_found',
-      `Slack has no email address for <@${query.userId}> that the bot can read; name the user by email instead.`,
+      `Slack gives no email address for the user ${query.userId} (the bot needs the users:read.email scope); name the user by email instead.`,
       { service: 'slack' },
     );
   }
