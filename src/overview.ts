@@ -30,9 +30,21 @@ export interface UnusedLink {
   remindersSent: number;
 }
 
+/** An admin's decision on an applicant, from the audit. */
+export interface Decision {
+  /** ISO 8601. */
+  at: string;
+  /** A Slack user id, `cli:<name>` or `system`. */
+  actor: string;
+  action: 'approve' | 'reject';
+  /** `Name (email)`, or the applicant id when the record is gone. */
+  applicant: string;
+  rejectReason: string | undefined;
+}
+
 export interface QueueOverview {
   pending: PendingApplicant[];
-  decisions: AuditEntry[];
+  decisions: Decision[];
   unusedLinks: UnusedLink[];
   /** Undefined when the checks did not answer in time. */
   health: DoctorLine[] | undefined;
@@ -51,9 +63,36 @@ export interface OverviewDeps {
 const DECISIONS = 10;
 const AUDIT_SCAN = 300;
 
-/** Audit actions that are an admin's decision on an applicant. */
-export function isDecision(entry: Pick<AuditEntry, 'action'>): boolean {
-  return /approv|reject/i.test(entry.action);
+/**
+ * Audit lines that record a decision taken: a finished approval or a rejection (an approval's
+ * `started` line is left out, its outcome follows).
+ */
+export function isDecision(entry: Pick<AuditEntry, 'action' | 'outcome'>): boolean {
+  return (entry.action === 'approve' || entry.action === 'reject') && entry.outcome === 'ok';
+}
+
+async function decisionsOf(store: ApplicationStore, entries: AuditEntry[]): Promise<Decision[]> {
+  return Promise.all(
+    entries
+      .filter(isDecision)
+      .slice(0, DECISIONS)
+      .map(async (entry): Promise<Decision> => {
+        const record = await store.get(entry.subject);
+        const name = record ? fullName(record.applicant) : '';
+        const applicant = record
+          ? name
+            ? `${name} (${record.applicant.email})`
+            : record.applicant.email
+          : entry.subject;
+        return {
+          at: entry.at,
+          actor: entry.actor,
+          action: entry.action === 'approve' ? 'approve' : 'reject',
+          applicant,
+          rejectReason: entry.action === 'reject' ? record?.rejectReason : undefined,
+        };
+      }),
+  );
 }
 
 export async function queueOverview(deps: OverviewDeps): Promise<QueueOverview> {
@@ -72,7 +111,7 @@ export async function queueOverview(deps: OverviewDeps): Promise<QueueOverview> 
       since: record.createdAt,
       card: record.card,
     })),
-    decisions: recent.filter(isDecision).slice(0, DECISIONS),
+    decisions: await decisionsOf(deps.store, recent),
     unusedLinks,
     health,
   };

@@ -5,9 +5,8 @@
  * sees what the app is for. A pure function of its input.
  */
 import type { types as slack } from '@slack/bolt';
-import type { AuditEntry } from '../src/audit.js';
 import type { DoctorLine } from '../src/doctor.js';
-import type { PendingApplicant, QueueOverview, UnusedLink } from '../src/overview.js';
+import type { Decision, PendingApplicant, QueueOverview, UnusedLink } from '../src/overview.js';
 import { APPLICANT_ACTIONS } from './applicant-card.js';
 import { clipPlain, escapeAndClip, escapeMrkdwn, mention, slackDate } from './mrkdwn.js';
 import { describeWait, messageLink } from './reminders.js';
@@ -88,23 +87,17 @@ function pendingBlocks(pending: readonly PendingApplicant[], now: Date): slack.K
   return blocks;
 }
 
-function decisionsText(decisions: readonly AuditEntry[]): string {
+function decisionsText(decisions: readonly Decision[]): string {
   if (decisions.length === 0) return 'No decisions yet.';
-  const lines = decisions.slice(0, HOME_LIMITS.decisions).map((entry) => {
-    const who =
-      entry.actor.startsWith('U') || entry.actor.startsWith('W')
-        ? mention(entry.actor)
-        : escapeMrkdwn(entry.actor);
-    const mark = entry.outcome === 'failed' ? ' :warning:' : entry.outcome === 'denied' ? ' :no_entry:' : '';
-    const detail = entry.detail ? ` — ${escapeAndClip(entry.detail, 150)}` : '';
-    return `${slackDate(entry.at)} · ${who} ${escapeMrkdwn(actionLabel(entry.action))} *${escapeAndClip(entry.subject, 150)}*${mark}${detail}`;
+  const lines = decisions.slice(0, HOME_LIMITS.decisions).map((decision) => {
+    const who = /^[UW][A-Z0-9]+$/.test(decision.actor)
+      ? mention(decision.actor)
+      : escapeMrkdwn(decision.actor);
+    const verb = decision.action === 'approve' ? 'approved' : 'rejected';
+    const reason = decision.rejectReason ? ` — ${escapeAndClip(decision.rejectReason, 150)}` : '';
+    return `${slackDate(decision.at)} · ${who} ${verb} *${escapeAndClip(decision.applicant, 200)}*${reason}`;
   });
   return clipLines(lines);
-}
-
-/** `applicant_approved` reads as "approved". */
-function actionLabel(action: string): string {
-  return action.replace(/^applicant[_-]/, '').replace(/[_-]+/g, ' ');
 }
 
 function unusedLinksText(links: readonly UnusedLink[], now: Date): string {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AuditEntry } from '../../src/audit.js';
 import type { DoctorLine } from '../../src/doctor.js';
+import type { Decision } from '../../src/overview.js';
 import { ApplicationStore } from '../../src/provision/applications.js';
 import { appHomeView, type HomeInput } from '../../views/app-home.js';
 import { APPLICANT_ACTIONS } from '../../views/applicant-card.js';
@@ -23,14 +23,22 @@ function input(overrides: Partial<HomeInput> = {}): HomeInput {
   };
 }
 
-const decision: AuditEntry = {
-  id: '1-0',
-  at: '2026-11-05T10:00:00.000Z',
-  actor: 'U0ADMIN',
-  action: 'applicant_approved',
-  subject: 'ann@example.org',
-  outcome: 'ok',
-};
+const decisions: Decision[] = [
+  {
+    at: '2026-11-05T10:00:00.000Z',
+    actor: 'U0ADMIN',
+    action: 'approve',
+    applicant: 'Ann Lee (ann@example.org)',
+    rejectReason: undefined,
+  },
+  {
+    at: '2026-11-05T11:00:00.000Z',
+    actor: 'cli:ops',
+    action: 'reject',
+    applicant: 'Bob <b> (bob@example.org)',
+    rejectReason: 'not affiliated',
+  },
+];
 
 const health: DoctorLine[] = [
   { name: 'redis', status: 'ok', detail: 'PING answered' },
@@ -108,7 +116,7 @@ describe('the App Home view', () => {
   it('shows decisions, unused links and health, each as one section', () => {
     const view = appHomeView(
       input({
-        decisions: [decision],
+        decisions,
         unusedLinks: [
           {
             email: 'bob@example.org',
@@ -125,7 +133,10 @@ describe('the App Home view', () => {
       .map((block) => (block as { text: { text: string } }).text.text);
     expect(sections).toEqual([
       'Nobody is waiting. :tada:',
-      '<!date^1793872800^{date_short_pretty} at {time}|2026-11-05 10:00 UTC> · <@U0ADMIN> approved *ann@example.org*',
+      [
+        '<!date^1793872800^{date_short_pretty} at {time}|2026-11-05 10:00 UTC> · <@U0ADMIN> approved *Ann Lee (ann@example.org)*',
+        '<!date^1793876400^{date_short_pretty} at {time}|2026-11-05 11:00 UTC> · cli:ops rejected *Bob &lt;b&gt; (bob@example.org)* — not affiliated',
+      ].join('\n'),
       '*bob@example.org* · sent 3 days ago · expired · 1 reminder',
       [
         ':large_green_circle: *redis* ok — PING answered',
