@@ -111,7 +111,8 @@ async function resetFromShell(
 
 function print(result: CommandResult, json: boolean, io: OperatorIo): void {
   if (json) {
-    io.out(JSON.stringify(result, null, 2));
+    // Absent values print as null, so scripts see every field of a result kind every time.
+    io.out(JSON.stringify(result, (_key, value: unknown) => (value === undefined ? null : value), 2));
     return;
   }
   if (result.kind === 'reset_confirm') return;
