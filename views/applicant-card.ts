@@ -158,9 +158,9 @@ export function progressLine(record: ApplicationRecord): string {
   return lines
     .map(({ step, label }) => {
       const done = record.checkpoints[step];
-      if (done !== undefined) {
-        return step === 'email' && /queue/i.test(done) ? 'email queued' : `${label} ✓`;
-      }
+      if (done === 'queued') return `${label} queued`;
+      if (done === 'skipped') return `${label} skipped`;
+      if (done !== undefined) return `${label} ✓`;
       if (record.state === 'failed' && record.failure?.step === step) return `${label} ✗`;
       if (record.state === 'approving' && step === firstOpen) return `${label} …`;
       return label;

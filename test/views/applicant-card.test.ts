@@ -237,7 +237,7 @@ describe('the applicant card', () => {
     expect(texts(blocks)).toContain('project ✓ · user ✓ · role … · quotas · password link · email · sheet');
   });
 
-  it('shows a queued email as such, and extra users only when there are some', () => {
+  it('shows a queued email and skipped steps as such, and extra users only when there are some', () => {
     const line = progressLine(
       record(
         {
@@ -247,7 +247,7 @@ describe('the applicant card', () => {
             user: 'u',
             role: 'done',
             extra_users: 'done',
-            quotas: 'done',
+            quotas: 'skipped',
             setpass: 'done',
             email: 'queued',
           },
@@ -256,7 +256,7 @@ describe('the applicant card', () => {
       ),
     );
     expect(line).toBe(
-      'project ✓ · user ✓ · role ✓ · extra users ✓ · quotas ✓ · password link ✓ · email queued · sheet …',
+      'project ✓ · user ✓ · role ✓ · extra users ✓ · quotas skipped · password link ✓ · email queued · sheet …',
     );
   });
 

@@ -1,0 +1,53 @@
+/**
+ * The sheet intake with its Slack side: new applications become cards in the admin channel, bad
+ * rows a notice there. `poll()` is what the schedule and `/kaizen sync` run.
+ */
+import type { WebClient } from '@slack/web-api';
+import { type PollCounts, pollApplications } from '../intake/poll.js';
+import type { ApplicationsSheet } from '../intake/sheets.js';
+import type { ApplicationStore } from '../provision/applications.js';
+import type { QuotaPresets } from '../quotas/presets.js';
+import type { Services } from '../services.js';
+import { postApplicantCard, postIntakeNotice } from './applicant-cards.js';
+
+export interface SheetIntake {
+  poll(): Promise<PollCounts>;
+}
+
+export interface SheetIntakeParts {
+  client: WebClient;
+  adminChannel: string;
+  sheet: ApplicationsSheet;
+  store: ApplicationStore;
+  presets: QuotaPresets;
+}
+
+export function slackSheetIntake(
+  services: Pick<Services, 'config' | 'redis' | 'log'>,
+  parts: SheetIntakeParts,
+): SheetIntake {
+  const { config, redis } = services;
+  const log = services.log.child({ component: 'intake' });
+  const cards = {
+    client: parts.client,
+    store: parts.store,
+    presets: parts.presets,
+    defaultPreset: config.quotas.defaultPreset,
+    log,
+  };
+  return {
+    poll: () =>
+      pollApplications({
+        sheet: parts.sheet,
+        store: parts.store,
+        redis,
+        log,
+        names: parts.sheet.options.names,
+        applicationsTab: config.google.applicationsTab,
+        clearPin: config.google.clearPin,
+        defaultQuota: { kind: 'preset', preset: config.quotas.defaultPreset },
+        announce: (record) => postApplicantCard(cards, parts.adminChannel, record),
+        notify: (notice) => postIntakeNotice(parts.client, parts.adminChannel, notice),
+      }),
+  };
+}
