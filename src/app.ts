@@ -8,6 +8,7 @@ import type { Route } from './http/router.js';
 import { createHttpServer, type HttpServer } from './http/server.js';
 import type { JobScheduler } from './jobs/scheduler.js';
 import type { Logger } from './log.js';
+import { ApprovalResumer } from './provision/resumer.js';
 import { pingRedis } from './redis.js';
 import { startSchedules } from './schedules.js';
 import { createServices, type Services } from './services.js';
@@ -69,6 +70,14 @@ export async function startKaizen(config: Config, options: StartOptions): Promis
   });
   const port = await http.listen(config.http.port, config.http.host);
   await slack?.start();
+  // Mail queued before a restart goes out now; approvals whose run died are picked up again.
+  const botSide = config.role !== 'setpass';
+  if (botSide) services.mail?.start();
+  const resumer =
+    botSide && services.provision
+      ? new ApprovalResumer(services.provision, { track: (name, work) => inflight.run(name, work) })
+      : undefined;
+  resumer?.start();
   // Started last, so a start-up that fails earlier leaves no timers behind.
   const scheduler: JobScheduler | undefined =
     config.role === 'setpass'
@@ -87,10 +96,12 @@ export async function startKaizen(config: Config, options: StartOptions): Promis
     stopping ??= (async () => {
       log.info('shutting down: no new work; finishing what is in flight');
       const closing = http.close();
+      resumer?.stop();
       // No new ticks; a run already going is in-flight work and is waited for below.
       await scheduler?.stop();
       const drained = await inflight.drain(options.drainMs ?? 20_000);
       if (!drained) log.warn({ running: inflight.size }, 'shutdown timed out with work still running');
+      await services.mail?.stop();
       await slack?.stop();
       await closing;
       await redis.quit().catch(() => redis.disconnect());

@@ -2,13 +2,26 @@
  * The long-lived clients one process shares, built once by the composition root (src/app.ts)
  * and handed to every feature. A client is undefined when its capability is switched off.
  */
+
+import { approvalEmails } from '../views/emails/approval.js';
 import { Audit } from './audit.js';
 import type { Config } from './config.js';
 import { InFlight } from './inflight.js';
+import { sheetsFromConfig } from './intake/from-config.js';
+import type { SheetIntake } from './intake/poll.js';
+import type { ApplicationsSheet } from './intake/sheets.js';
 import { keystoneFromConfig } from './keystone/from-config.js';
 import type { KeystoneClient } from './keystone/index.js';
 import type { Logger } from './log.js';
+import { outboxFromConfig } from './mail/from-config.js';
+import type { MailOutbox } from './mail/outbox.js';
 import { Metrics } from './metrics.js';
+import { ApplicationStore } from './provision/applications.js';
+import { type ProvisionDeps, provisionDepsFrom } from './provision/deps.js';
+import type { SetpassIssuer, SheetWriter } from './provision/ports.js';
+import { DELIVERY_HOOK } from './provision/steps.js';
+import { markWelcomeDelivered } from './provision/workflow.js';
+import { presetsFromConfig, type QuotaPresets } from './quotas/presets.js';
 import { createRedis, type Redis } from './redis.js';
 
 export interface Services {
@@ -21,6 +34,25 @@ export interface Services {
   inflight: InFlight;
   /** Admin client on the bot side; a credential-less one in the setpass role; undefined without OS_AUTH_URL. */
   keystone: KeystoneClient | undefined;
+  /** Application records: the applicant cards' state and provisioning checkpoints. */
+  applications?: ApplicationStore;
+  /** The mail outbox; undefined when mail is off. Its worker runs in the bot (startKaizen). */
+  mail?: MailOutbox;
+  /** Quota presets in effect: built in, overridden by QUOTA_PRESETS_FILE. */
+  quotaPresets?: QuotaPresets;
+  /** Writes approval outcomes to the sheet; undefined when Sheets is off. */
+  sheetWriter?: SheetWriter;
+  /** Issues password links for new users; undefined when setpass is off. */
+  setpassIssuer?: SetpassIssuer;
+  /**
+   * What the approval workflow (src/provision/workflow.ts) runs with; undefined where this process
+   * cannot provision. Built last in `createServices`, from the fields above.
+   */
+  provision?: ProvisionDeps;
+  /** The applications sheet (the intake reads it, the workflow writes to it); undefined when Sheets is off. */
+  sheets?: ApplicationsSheet;
+  /** One look at the sheet, cards and notices posted to Slack; set by startKaizen when Slack and Sheets are on. */
+  intake?: SheetIntake;
 }
 
 /**
@@ -30,7 +62,9 @@ export interface Services {
 export function createServices(config: Config, log: Logger): Services {
   const redis = createRedis(config.redis);
   redis.on('error', (error: Error) => log.warn({ err: error }, 'redis connection problem'));
-  return {
+  const applications = new ApplicationStore(redis);
+  const sheets = sheetsFromConfig(config, log);
+  const services: Services = {
     config,
     log,
     redis,
@@ -38,11 +72,23 @@ export function createServices(config: Config, log: Logger): Services {
     metrics: new Metrics(),
     inflight: new InFlight(log),
     keystone: keystoneFromConfig(config),
+    applications,
+    mail: config.role === 'setpass' ? undefined : outboxFromConfig(config, redis, log),
+    quotaPresets: presetsFromConfig(config.quotas),
+    sheets,
+    sheetWriter: sheets,
   };
+  services.provision = provisionDepsFrom(services, approvalEmails);
+  const { audit } = services;
+  services.mail?.onDelivered(DELIVERY_HOOK, (applicantId) =>
+    markWelcomeDelivered({ applications, audit }, applicantId),
+  );
+  return services;
 }
 
 /** Waits for background work (bounded), then closes the connections. */
 export async function closeServices(services: Services, drainMs = 20_000): Promise<void> {
   await services.inflight.drain(drainMs);
+  await services.mail?.stop();
   await services.redis.quit().catch(() => services.redis.disconnect());
 }

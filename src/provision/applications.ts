@@ -25,6 +25,8 @@ export const PROVISION_STEPS = [
 ] as const;
 export type ProvisionStep = (typeof PROVISION_STEPS)[number];
 
+export type ObjectOrigin = 'created' | 'existing';
+
 export interface ApplicationRecord {
   id: string;
   state: ApplicationState;
@@ -43,6 +45,12 @@ export interface ApplicationRecord {
   decidedAt: string | undefined;
   rejectReason: string | undefined;
   failure: { step: ProvisionStep; message: string } | undefined;
+  /**
+   * Whether provisioning made the project and user or found them, decided before creating: a run
+   * resumed after a crash then still knows the user is new (needs a password link) and the project
+   * is its own (gets quotas).
+   */
+  origin?: { project?: ObjectOrigin; user?: ObjectOrigin };
   createdAt: string;
   updatedAt: string;
 }

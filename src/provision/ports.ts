@@ -36,3 +36,40 @@ export interface SetpassIssuer {
    */
   issue(user: { userId: string; username: string }, pinHash: string): Promise<SetpassLink>;
 }
+
+/** An email as the templates in views/emails/ compose it. */
+export interface ComposedEmail {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+/** Where to log in, where to read first, whom to ask: optional lines in every email. */
+export interface EmailSignposts {
+  loginUrl?: string | undefined;
+  gettingStartedUrl?: string | undefined;
+  supportEmail?: string | undefined;
+}
+
+/**
+ * The emails of an approval decision. The templates live in views/emails/ (everything a person sees
+ * is a view); the composition root hands them in, as it does for the jobs' reminder email.
+ */
+export interface ApprovalEmails {
+  /** To a new user: the password link, its lifetime, and that the PIN from the form is needed. */
+  welcome(
+    input: EmailSignposts & {
+      name: string;
+      username: string;
+      projectName: string;
+      link: string;
+      lifetimeMs: number;
+    },
+  ): ComposedEmail;
+  /** To someone who already had an account: the project they can now use. */
+  addedToProject(
+    input: EmailSignposts & { name: string; username: string; projectName: string },
+  ): ComposedEmail;
+  /** To a rejected applicant, with the admin's reason. */
+  rejection(input: { name: string; reason: string; supportEmail?: string | undefined }): ComposedEmail;
+}

@@ -2,7 +2,7 @@
  * Named quota sizes an admin picks from: small, medium and large are built in; QUOTA_PRESETS_FILE
  * (JSON, `{"name": {"instances": 10, …}}`) adds presets or replaces built-in ones of the same name.
  */
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { KaizenError } from '../errors.js';
 import { CINDER_KEYS, NEUTRON_KEYS, NOVA_KEYS, type QuotaKey, type QuotaValues } from './types.js';
@@ -77,12 +77,12 @@ export function parsePresets(document: unknown, source = 'QUOTA_PRESETS_FILE'): 
   return { ...BUILT_IN_PRESETS, ...(parsed.data as Record<string, QuotaValues>) };
 }
 
-/** The presets in effect: built in, overridden by the file when one is configured. */
-export async function loadPresets(file: string | undefined): Promise<QuotaPresets> {
+/** The presets in effect: built in, overridden by the file when one is configured. Read once at start. */
+export function loadPresets(file: string | undefined): QuotaPresets {
   if (file === undefined) return BUILT_IN_PRESETS;
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = readFileSync(file, 'utf8');
   } catch {
     throw new KaizenError('config', `QUOTA_PRESETS_FILE: cannot read the file ${file}`);
   }
@@ -97,4 +97,19 @@ export async function loadPresets(file: string | undefined): Promise<QuotaPreset
 
 export function presetNames(presets: QuotaPresets): string[] {
   return Object.keys(presets);
+}
+
+/** The presets for these settings; DEFAULT_QUOTA_PRESET must name one of them. */
+export function presetsFromConfig(quotas: {
+  presetsFile: string | undefined;
+  defaultPreset: string;
+}): QuotaPresets {
+  const presets = loadPresets(quotas.presetsFile);
+  if (presets[quotas.defaultPreset] === undefined) {
+    throw new KaizenError(
+      'config',
+      `DEFAULT_QUOTA_PRESET: there is no preset "${quotas.defaultPreset}"; the presets are ${presetNames(presets).join(', ')}`,
+    );
+  }
+  return presets;
 }

@@ -1,0 +1,430 @@
+/**
+ * The approval workflow behind the applicant card: Approve (start, then run the provisioning steps),
+ * Quota (choose before approving) and Reject. Decisions are atomic transitions of the application
+ * record, so of two admins clicking at once exactly one wins and the other learns who; the steps are
+ * checkpointed, so a failure or a crash resumes where it stopped and creates nothing twice.
+ */
+import { describeError, KaizenError } from '../errors.js';
+import { fullName } from '../intake/applicant.js';
+import { resolveQuota } from '../quotas/resolve.js';
+import type { QuotaChoice, QuotaValues } from '../quotas/types.js';
+import { type ApplicationRecord, PROVISION_STEPS, type ProvisionStep } from './applications.js';
+import type { DecisionDeps, ProvisionDeps } from './deps.js';
+import { RunLock } from './run-lock.js';
+import { rejectionMailKey, STEPS, type StepResult, welcomeMailKey } from './steps.js';
+
+/** Longer than the slowest step (three quota calls with their timeouts); renewed after every step. */
+const RUN_LEASE_MS = 180_000;
+/** An approval untouched this long with no run holding its lease was left by a run that died. */
+const STALLED_AFTER_MS = 60_000;
+const MAX_REASON = 2_000;
+
+export type ApprovalStart =
+  | { kind: 'started'; record: ApplicationRecord }
+  /** Another admin's approval is running; `by` is their Slack user id. */
+  | { kind: 'busy'; by: string | undefined; record: ApplicationRecord }
+  | { kind: 'done'; record: ApplicationRecord }
+  | { kind: 'rejected'; record: ApplicationRecord }
+  | { kind: 'not_found' };
+
+export interface ProgressEvent {
+  /** The step just finished (or failed), or `finished` once the whole run is over. */
+  step: ProvisionStep | 'finished';
+  outcome: 'done' | 'skipped' | 'failed';
+  /** For `failed`: the readable reason, as on the record. */
+  detail?: string;
+}
+
+/** Called after each step with the record as it now is; the Slack side redraws the card with it. */
+export type ProgressReporter = (record: ApplicationRecord, event: ProgressEvent) => Promise<void>;
+
+/**
+ * Approve: `pending` or `failed` → `approving`, naming who and when. Exactly one of any number of
+ * concurrent callers gets `started`; the others learn the state and who decided.
+ */
+export async function startApproval(
+  deps: Pick<ProvisionDeps, 'applications' | 'audit'>,
+  applicantId: string,
+  actor: string,
+): Promise<ApprovalStart> {
+  const decided = { decidedBy: actor, decidedAt: new Date().toISOString(), failure: undefined };
+  const result = await deps.applications.transition(applicantId, ['pending', 'failed'], 'approving', decided);
+  if (result.ok) {
+    await deps.audit.record({
+      actor,
+      action: 'approve',
+      subject: applicantId,
+      outcome: 'info',
+      detail: 'started',
+    });
+    return { kind: 'started', record: result.record };
+  }
+  const { record } = result;
+  if (record === undefined) return { kind: 'not_found' };
+  if (record.state === 'provisioned' || record.state === 'notified') return { kind: 'done', record };
+  if (record.state === 'rejected') return { kind: 'rejected', record };
+  return { kind: 'busy', by: record.decidedBy, record };
+}
+
+/**
+ * Runs the provisioning steps of an application in `approving`, from the first without a
+ * checkpoint. Never throws for a failed step: the record goes to `failed` with the step and a
+ * readable reason, and is returned. A second call while a run is going returns at once.
+ */
+export async function runProvisioning(
+  deps: ProvisionDeps,
+  applicantId: string,
+  progress?: ProgressReporter,
+): Promise<ApplicationRecord> {
+  const lock = await RunLock.acquire(deps.redis, applicantId, RUN_LEASE_MS);
+  if (lock === undefined) return requireRecord(deps, applicantId);
+  try {
+    return await runSteps(deps, applicantId, lock, progress);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function runSteps(
+  deps: ProvisionDeps,
+  applicantId: string,
+  lock: RunLock,
+  progress: ProgressReporter | undefined,
+): Promise<ApplicationRecord> {
+  let record = await requireRecord(deps, applicantId);
+  if (record.state !== 'approving') return record;
+  const actor = record.decidedBy ?? 'system';
+  for (const step of PROVISION_STEPS) {
+    if (record.checkpoints[step] !== undefined) continue;
+    let result: StepResult;
+    try {
+      result = await STEPS[step](deps, record);
+      await deps.applications.checkpoint(applicantId, step, result.checkpoint);
+      await addNotes(deps, applicantId, ['approving'], result.notes ?? []);
+      await deps.audit.record({
+        actor,
+        action: `provision.${step}`,
+        subject: applicantId,
+        outcome: 'ok',
+        detail: result.detail ?? (result.skipped ? 'skipped' : 'done'),
+      });
+      await deps.hooks?.afterStep?.(step);
+    } catch (error) {
+      return fail(deps, applicantId, actor, step, error, progress);
+    }
+    record = await requireRecord(deps, applicantId);
+    if (!(await lock.renew())) {
+      deps.log.warn(
+        { applicant: applicantId, step },
+        'provisioning lease lost to another run; stopping this one',
+      );
+      return record;
+    }
+    await report(deps, progress, record, { step, outcome: result.skipped ? 'skipped' : 'done' });
+  }
+  return finish(deps, record, actor, progress);
+}
+
+async function finish(
+  deps: ProvisionDeps,
+  record: ApplicationRecord,
+  actor: string,
+  progress: ProgressReporter | undefined,
+): Promise<ApplicationRecord> {
+  const done = await deps.applications.transition(record.id, ['approving'], 'provisioned', {
+    failure: undefined,
+  });
+  let current = done.record ?? record;
+  if (
+    done.ok &&
+    deps.mail !== undefined &&
+    (await deps.mail.status(welcomeMailKey(record.id))) === 'delivered'
+  ) {
+    const notified = await deps.applications.transition(record.id, ['provisioned'], 'notified');
+    current = notified.record ?? current;
+  }
+  const { project, user } = current.checkpoints;
+  await deps.audit.record({
+    actor,
+    action: 'approve',
+    subject: record.id,
+    outcome: 'ok',
+    detail: `${current.applicant.email}: project ${project}, user ${user}`,
+  });
+  await report(deps, progress, current, { step: 'finished', outcome: 'done' });
+  return current;
+}
+
+async function fail(
+  deps: ProvisionDeps,
+  applicantId: string,
+  actor: string,
+  step: ProvisionStep,
+  error: unknown,
+  progress: ProgressReporter | undefined,
+): Promise<ApplicationRecord> {
+  const message = describeError(error);
+  deps.log.error({ err: error, applicant: applicantId, step }, 'provisioning step failed');
+  const failed = await deps.applications.transition(applicantId, ['approving'], 'failed', {
+    failure: { step, message },
+  });
+  await deps.audit.record({
+    actor,
+    action: `provision.${step}`,
+    subject: applicantId,
+    outcome: 'failed',
+    detail: message,
+  });
+  const record = failed.record ?? (await requireRecord(deps, applicantId));
+  await report(deps, progress, record, { step, outcome: 'failed', detail: message });
+  return record;
+}
+
+/**
+ * Finds approvals whose run died (a crash, a replica stopped mid-run) and runs them again from their
+ * checkpoints. Safe on every replica at once: the run lease lets one through.
+ */
+export async function resumeStalledApprovals(
+  deps: ProvisionDeps,
+  progress?: ProgressReporter,
+): Promise<ApplicationRecord[]> {
+  const resumed: ApplicationRecord[] = [];
+  for (const record of await deps.applications.list(['approving'])) {
+    if (Date.now() - Date.parse(record.updatedAt) < STALLED_AFTER_MS) continue;
+    if (await RunLock.held(deps.redis, record.id)) continue;
+    deps.log.warn({ applicant: record.id }, 'resuming an approval whose run stopped');
+    resumed.push(await runProvisioning(deps, record.id, progress));
+  }
+  return resumed;
+}
+
+/**
+ * The outbox calls this when the welcome (or added-to-project) email went out: the card can stop
+ * saying "email queued". An email sent while the run is still going is picked up by `finish`.
+ */
+export async function markWelcomeDelivered(
+  deps: Pick<ProvisionDeps, 'applications' | 'audit'>,
+  applicantId: string,
+): Promise<void> {
+  const record = await deps.applications.get(applicantId);
+  if (record?.checkpoints.email === 'queued')
+    await deps.applications.checkpoint(applicantId, 'email', 'sent');
+  const notified = await deps.applications.transition(applicantId, ['provisioned'], 'notified');
+  if (notified.ok) {
+    await deps.audit.record({
+      actor: 'system',
+      action: 'mail.welcome',
+      subject: applicantId,
+      outcome: 'ok',
+      detail: 'delivered',
+    });
+  }
+}
+
+export type RejectOutcome =
+  | { kind: 'rejected'; record: ApplicationRecord; mail: 'sent' | 'queued' | 'not_sent' }
+  | { kind: 'already_rejected'; record: ApplicationRecord }
+  /** Being approved right now, by `by`. */
+  | { kind: 'busy'; by: string | undefined; record: ApplicationRecord }
+  | { kind: 'approved'; record: ApplicationRecord }
+  | { kind: 'not_found' };
+
+export interface RejectOptions {
+  reason: string;
+  notifyApplicant: boolean;
+}
+
+/**
+ * Reject: `pending` or `failed` → `rejected` with the reason; then, as asked, the rejection email
+ * and the status in the sheet. Those two are told on the card as notes when they fail: the decision stands.
+ */
+export async function rejectApplicant(
+  deps: DecisionDeps,
+  applicantId: string,
+  actor: string,
+  options: RejectOptions,
+): Promise<RejectOutcome> {
+  const reason = options.reason.trim();
+  if (reason.length > MAX_REASON) {
+    throw new KaizenError(
+      'invalid',
+      `The reason is ${reason.length} characters; keep it under ${MAX_REASON}`,
+    );
+  }
+  const result = await deps.applications.transition(applicantId, ['pending', 'failed'], 'rejected', {
+    decidedBy: actor,
+    decidedAt: new Date().toISOString(),
+    rejectReason: reason || undefined,
+    failure: undefined,
+  });
+  if (!result.ok) {
+    const { record } = result;
+    if (record === undefined) return { kind: 'not_found' };
+    if (record.state === 'rejected') return { kind: 'already_rejected', record };
+    if (record.state === 'approving') return { kind: 'busy', by: record.decidedBy, record };
+    return { kind: 'approved', record };
+  }
+  const { record } = result;
+  await deps.audit.record({
+    actor,
+    action: 'reject',
+    subject: applicantId,
+    outcome: 'ok',
+    detail: `${record.applicant.email}${reason ? `: ${reason}` : ''}`,
+  });
+  const notes = leftoversNote(record);
+  const mail = options.notifyApplicant ? await sendRejection(deps, record, actor, notes) : 'not_sent';
+  await writeRejectedStatus(deps, record, actor, notes);
+  await addNotes(deps, applicantId, ['rejected'], notes);
+  return { kind: 'rejected', record: (await deps.applications.get(applicantId)) ?? record, mail };
+}
+
+function leftoversNote(record: ApplicationRecord): string[] {
+  const { project, user } = record.checkpoints;
+  const made = [
+    record.origin?.project === 'created' && project ? `project ${project}` : undefined,
+    record.origin?.user === 'created' && user ? `user ${user}` : undefined,
+  ].filter(Boolean);
+  return made.length > 0
+    ? [`Made in Keystone before the failed approval and left in place: ${made.join(', ')}`]
+    : [];
+}
+
+async function sendRejection(
+  deps: DecisionDeps,
+  record: ApplicationRecord,
+  actor: string,
+  notes: string[],
+): Promise<'sent' | 'queued' | 'not_sent'> {
+  if (deps.mail === undefined) {
+    notes.push(`Mail is off (SMTP_URL, MAIL_FROM): ${record.applicant.email} was not told`);
+    return 'not_sent';
+  }
+  const content = deps.emails.rejection({
+    name: fullName(record.applicant),
+    reason: record.rejectReason ?? '',
+    supportEmail: deps.config.mail.supportEmail,
+  });
+  const supportEmail = deps.config.mail.supportEmail;
+  try {
+    const sent = await deps.mail.enqueue(
+      { to: record.applicant.email, ...content, ...(supportEmail ? { replyTo: supportEmail } : {}) },
+      { idempotencyKey: rejectionMailKey(record.id) },
+    );
+    const delivered = sent.status === 'sent' || (sent.status === 'duplicate' && sent.delivered);
+    await deps.audit.record({
+      actor,
+      action: 'mail.rejection',
+      subject: record.id,
+      outcome: 'ok',
+      detail: delivered ? 'sent' : 'queued',
+    });
+    return delivered ? 'sent' : 'queued';
+  } catch (error) {
+    deps.log.error({ err: error, applicant: record.id }, 'rejection email could not be queued');
+    notes.push(`The rejection email could not be queued: ${describeError(error)}`);
+    await deps.audit.record({
+      actor,
+      action: 'mail.rejection',
+      subject: record.id,
+      outcome: 'failed',
+      detail: describeError(error),
+    });
+    return 'not_sent';
+  }
+}
+
+async function writeRejectedStatus(
+  deps: DecisionDeps,
+  record: ApplicationRecord,
+  actor: string,
+  notes: string[],
+): Promise<void> {
+  if (deps.sheet === undefined) return;
+  try {
+    await deps.sheet.writeStatus(record.applicant, 'Rejected');
+  } catch (error) {
+    deps.log.error({ err: error, applicant: record.id }, 'could not write the rejection to the sheet');
+    notes.push(`The sheet row could not be marked Rejected: ${describeError(error)}`);
+    await deps.audit.record({
+      actor,
+      action: 'sheet.status',
+      subject: record.id,
+      outcome: 'failed',
+      detail: describeError(error),
+    });
+  }
+}
+
+export type QuotaChoiceOutcome =
+  | { kind: 'updated'; record: ApplicationRecord; values: QuotaValues }
+  /** Decided already (or being approved): the quota can no longer change. */
+  | { kind: 'locked'; record: ApplicationRecord }
+  | { kind: 'not_found' };
+
+/**
+ * The Quota modal's choice, kept on the record while it is `pending` or `failed`. An unknown preset
+ * or a bad custom value is an `invalid` error naming what is wrong.
+ */
+export async function setQuotaChoice(
+  deps: Pick<DecisionDeps, 'applications' | 'audit' | 'quotaPresets' | 'config'>,
+  applicantId: string,
+  choice: QuotaChoice,
+  actor = 'system',
+): Promise<QuotaChoiceOutcome> {
+  const values = resolveQuota(choice, deps.quotaPresets, deps.config.quotas.defaultPreset);
+  const stored: QuotaChoice =
+    choice.kind === 'preset' ? choice : { kind: 'custom', values: { ...choice.values } };
+  const result = await deps.applications.update(applicantId, ['pending', 'failed'], { quota: stored });
+  if (!result.ok) {
+    return result.record === undefined ? { kind: 'not_found' } : { kind: 'locked', record: result.record };
+  }
+  await deps.audit.record({
+    actor,
+    action: 'quota',
+    subject: applicantId,
+    outcome: 'ok',
+    detail: JSON.stringify(stored),
+  });
+  return { kind: 'updated', record: result.record, values };
+}
+
+async function requireRecord(
+  deps: Pick<ProvisionDeps, 'applications'>,
+  id: string,
+): Promise<ApplicationRecord> {
+  const record = await deps.applications.get(id);
+  if (record === undefined) {
+    throw new KaizenError('not_found', `There is no application ${id}; it may have been removed`);
+  }
+  return record;
+}
+
+/** Adds notes once each (a resumed step may report the same note again). */
+async function addNotes(
+  deps: Pick<ProvisionDeps, 'applications'>,
+  id: string,
+  states: ApplicationRecord['state'][],
+  notes: string[],
+): Promise<void> {
+  if (notes.length === 0) return;
+  const record = await deps.applications.get(id);
+  if (record === undefined) return;
+  const fresh = notes.filter((note) => !record.notes.includes(note));
+  if (fresh.length > 0) await deps.applications.update(id, states, { notes: [...record.notes, ...fresh] });
+}
+
+/** Progress reports redraw a card; one that fails must not fail the approval. */
+async function report(
+  deps: Pick<ProvisionDeps, 'log'>,
+  progress: ProgressReporter | undefined,
+  record: ApplicationRecord,
+  event: ProgressEvent,
+): Promise<void> {
+  if (progress === undefined) return;
+  try {
+    await progress(record, event);
+  } catch (error) {
+    deps.log.warn({ err: error, applicant: record.id, step: event.step }, 'progress report failed');
+  }
+}

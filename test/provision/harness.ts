@@ -1,0 +1,245 @@
+/**
+ * Everything an approval needs, real: Redis under a key prefix of its own, the Keystone from the
+ * global setup with the quota recorder in its catalog (a region per harness), the SMTP test server
+ * with the mail outbox in front of it, the setpass token store, and optionally the applications
+ * sheet against the Sheets fake.
+ */
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { inject } from 'vitest';
+import { Audit } from '../../src/audit.js';
+import { type Config, loadConfig } from '../../src/config.js';
+import type { Applicant, ProjectRequest } from '../../src/intake/applicant.js';
+import { sheetsFromConfig } from '../../src/intake/from-config.js';
+import { rowKey } from '../../src/intake/parse.js';
+import { keystoneFromConfig } from '../../src/keystone/from-config.js';
+import type { KeystoneClient } from '../../src/keystone/index.js';
+import { silentLogger } from '../../src/log.js';
+import { outboxFromConfig } from '../../src/mail/from-config.js';
+import type { MailOutbox } from '../../src/mail/outbox.js';
+import { type ApplicationRecord, ApplicationStore } from '../../src/provision/applications.js';
+import { type ProvisionDeps, quotaSetter } from '../../src/provision/deps.js';
+import type { SetpassIssuer } from '../../src/provision/ports.js';
+import { DELIVERY_HOOK } from '../../src/provision/steps.js';
+import { markWelcomeDelivered } from '../../src/provision/workflow.js';
+import { BUILT_IN_PRESETS } from '../../src/quotas/presets.js';
+import type { QuotaChoice } from '../../src/quotas/types.js';
+import { newTemporaryPassword, SetpassCrypto } from '../../src/setpass/crypto.js';
+import { hashPin } from '../../src/setpass/pin.js';
+import { TokenStore } from '../../src/setpass/store.js';
+import { approvalEmails } from '../../views/emails/approval.js';
+import { HEADER, row } from '../intake/fixtures.js';
+import { unique } from '../keystone/fixtures.js';
+import { testEnv } from '../support/bot.js';
+import {
+  type KeystoneRegistration,
+  type QuotaRecorder,
+  startQuotaRecorder,
+} from '../support/quota-recorder.js';
+import { type SheetsFake, startSheetsFake } from '../support/sheets-fake.js';
+import { type SmtpTestServer, startSmtpServer } from '../support/smtp.js';
+
+export const PUBLIC_URL = 'https://register.example.org';
+export const PIN = '4821';
+export const APPLICATIONS_TAB = 'Form Responses 1';
+export const ADMITTED_TAB = 'Current Users';
+
+export interface Harness {
+  config: Config;
+  redis: Redis;
+  keystone: KeystoneClient;
+  applications: ApplicationStore;
+  audit: Audit;
+  tokens: TokenStore;
+  outbox: MailOutbox;
+  smtp: SmtpTestServer;
+  recorder: QuotaRecorder;
+  sheets: SheetsFake | undefined;
+  /** Fresh dependencies, so a test may change them without touching the next test's. */
+  deps(overrides?: Partial<ProvisionDeps>): ProvisionDeps;
+  /** A new pending application with unique names; its row is put in the Sheets fake too. */
+  apply(input?: ApplicantInput): Promise<ApplicationRecord>;
+  close(): Promise<void>;
+}
+
+export interface ApplicantInput {
+  email?: string;
+  firstName?: string;
+  lastName?: string;
+  hasAccount?: boolean;
+  project?: ProjectRequest;
+  extraUsers?: string[];
+  quota?: QuotaChoice;
+  pinHash?: string | undefined;
+}
+
+/** Password links as the setpass side issues them: a temporary password set in Keystone, a token stored. */
+function passwordLinks(config: Config, tokens: TokenStore, keystone: KeystoneClient): SetpassIssuer {
+  return {
+    storePinHash: (userId, pinHash) => tokens.storePinHash(userId, pinHash),
+    async issue(user, pinHash) {
+      const temporaryPassword = newTemporaryPassword();
+      await keystone.setUserPassword(user.userId, temporaryPassword);
+      const issued = await tokens.issue({ ...user, pinHash, temporaryPassword });
+      return { url: `${config.http.publicUrl}/?token=${issued.token}`, expiresAt: issued.expiresAt };
+    },
+  };
+}
+
+export async function startHarness(options: { sheets?: boolean } = {}): Promise<Harness> {
+  const provided = inject('keystone');
+  const [smtp, recorder, sheets] = await Promise.all([
+    startSmtpServer(),
+    startQuotaRecorder(),
+    options.sheets ? startSheetsFake() : Promise.resolve(undefined),
+  ]);
+  const region = unique('kaizen-provision');
+  const registration: KeystoneRegistration = await recorder.registerInKeystone({ ...provided, region });
+  const config = loadConfig(
+    testEnv({
+      OS_AUTH_URL: provided.authUrl,
+      OS_USERNAME: provided.username,
+      OS_PASSWORD: provided.password,
+      OS_PROJECT_NAME: provided.projectName,
+      OS_USER_DOMAIN_NAME: provided.userDomainName,
+      OS_PROJECT_DOMAIN_NAME: provided.projectDomainName,
+      OS_REGION_NAME: region,
+      PUBLIC_URL: PUBLIC_URL,
+      SETPASS_SECRET: randomBytes(32).toString('base64'),
+      SMTP_URL: smtp.url,
+      SMTP_CA_FILE: smtp.caFile,
+      MAIL_FROM: 'Kaizen <kaizen@example.org>',
+      SUPPORT_EMAIL: 'help@example.org',
+      LOGIN_URL: 'https://cloud.example.org/dashboard',
+      GETTING_STARTED_URL: 'https://docs.example.org/start',
+      ...(sheets
+        ? {
+            GOOGLE_APPLICATION_CREDENTIALS: sheets.keyFile,
+            GOOGLE_SHEET_ID: sheets.spreadsheetId,
+            GOOGLE_SHEETS_API_URL: `${sheets.url}/`,
+          }
+        : {}),
+    }),
+  );
+  if (sheets) sheets.setTab(APPLICATIONS_TAB, [HEADER]);
+  const redis = new Redis(config.redis.url, { keyPrefix: config.redis.keyPrefix });
+  const keystone = keystoneFromConfig(config)!;
+  const applications = new ApplicationStore(redis);
+  const audit = new Audit(redis, config.audit.maxLength);
+  const tokens = new TokenStore(redis, new SetpassCrypto(config.setpass.secret!), config.setpass.tokenTtlMs);
+  const outbox = outboxFromConfig(config, redis, silentLogger, {
+    retryBaseMs: 20,
+    retryMaxMs: 200,
+    pollMs: 10,
+  })!;
+  outbox.onDelivered(DELIVERY_HOOK, (id) => markWelcomeDelivered({ applications, audit }, id));
+  const sheet = sheets ? sheetsFromConfig(config, silentLogger) : undefined;
+  const setpass = passwordLinks(config, tokens, keystone);
+  const pinHash = await hashPin(PIN);
+
+  return {
+    config,
+    redis,
+    keystone,
+    applications,
+    audit,
+    tokens,
+    outbox,
+    smtp,
+    recorder,
+    sheets,
+    deps: (overrides = {}) => ({
+      config,
+      log: silentLogger,
+      audit,
+      redis,
+      applications,
+      keystone,
+      quotas: quotaSetter(keystone),
+      quotaPresets: BUILT_IN_PRESETS,
+      mail: outbox,
+      emails: approvalEmails,
+      sheet,
+      setpass,
+      ...overrides,
+    }),
+    async apply(input = {}) {
+      const email = input.email ?? `${unique('ada')}@example.org`;
+      const submittedAt = '11/02/2026 10:00:00';
+      const project = input.project ?? {
+        kind: 'new',
+        name: unique('Kaizen Lab'),
+        description: 'Analytical engines',
+      };
+      const cells = row({
+        timestamp: submittedAt,
+        email,
+        firstName: input.firstName ?? 'Ada',
+        lastName: input.lastName ?? 'Lovelace',
+        hasAccount: input.hasAccount ? 'Yes' : 'No',
+        pin: '',
+        projectKind: project.kind === 'new' ? 'New project' : 'Existing project',
+        newProjectName: project.kind === 'new' ? project.name : '',
+        existingProjectName: project.kind === 'existing' ? project.name : '',
+        extraUsers: (input.extraUsers ?? []).join(', '),
+      });
+      const applicant: Applicant = {
+        id: rowKey(submittedAt, email),
+        submittedAt,
+        email: email.toLowerCase(),
+        firstName: input.firstName ?? 'Ada',
+        lastName: input.lastName ?? 'Lovelace',
+        hasAccount: input.hasAccount ?? false,
+        organization: 'Analytical Society',
+        role: 'Researcher',
+        phone: '',
+        sponsor: '',
+        comment: '',
+        project,
+        extraUsers: input.extraUsers ?? [],
+        row: cells,
+      };
+      if (sheets) sheets.setTab(APPLICATIONS_TAB, [...(sheets.tab(APPLICATIONS_TAB) ?? [HEADER]), cells]);
+      await applications.create({
+        applicant,
+        pinHash: 'pinHash' in input ? input.pinHash : pinHash,
+        quota: input.quota ?? { kind: 'preset', preset: 'small' },
+      });
+      return (await applications.get(applicant.id))!;
+    },
+    async close() {
+      await outbox.stop();
+      await registration.unregister();
+      await Promise.all([smtp.close(), recorder.close(), sheets?.close()]);
+      const raw = new Redis(config.redis.url);
+      const mine = await raw.keys(`${config.redis.keyPrefix}*`);
+      if (mine.length > 0) await raw.del(...mine);
+      await Promise.all([raw.quit(), redis.quit()]);
+    },
+  };
+}
+
+/** Every key and value this harness holds in Redis, as text, to look for secrets in. */
+export async function everythingStored(harness: Harness): Promise<string> {
+  const raw = new Redis(harness.config.redis.url);
+  try {
+    const found = await raw.keys(`${harness.config.redis.keyPrefix}*`);
+    const parts = await Promise.all(
+      found.map(async (key) => {
+        const type = await raw.type(key);
+        if (type === 'string') return `${key}=${await raw.get(key)}`;
+        if (type === 'hash') return `${key}=${JSON.stringify(await raw.hgetall(key))}`;
+        if (type === 'zset') return `${key}=${(await raw.zrange(key, 0, -1)).join(',')}`;
+        if (type === 'stream') return `${key}=${JSON.stringify(await raw.xrange(key, '-', '+'))}`;
+        return key;
+      }),
+    );
+    return parts.join('\n');
+  } finally {
+    await raw.quit();
+  }
+}
+
+/** The messages the SMTP server got for one address. */
+export const mailTo = (harness: Harness, email: string) =>
+  harness.smtp.messages.filter((message) => message.to.includes(email));

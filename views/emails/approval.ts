@@ -1,0 +1,11 @@
+import type { ApprovalEmails } from '../../src/provision/ports.js';
+import { addedToProjectEmail } from './added-to-project.js';
+import { rejectionEmail } from './rejection.js';
+import { welcomeEmail } from './welcome.js';
+
+/** The templates the approval workflow sends, for the composition root to hand in. */
+export const approvalEmails: ApprovalEmails = {
+  welcome: welcomeEmail,
+  addedToProject: addedToProjectEmail,
+  rejection: rejectionEmail,
+};
