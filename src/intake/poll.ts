@@ -47,6 +47,11 @@ export interface PollCounts {
   problem?: string;
 }
 
+/** One look at the sheet on demand: what the schedule and `/kaizen sync` run. */
+export interface SheetIntake {
+  poll(): Promise<PollCounts>;
+}
+
 export interface IntakeDeps {
   sheet: {
     readApplications(): Promise<string[][]>;

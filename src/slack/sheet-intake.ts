@@ -3,16 +3,12 @@
  * rows a notice there. `poll()` is what the schedule and `/kaizen sync` run.
  */
 import type { WebClient } from '@slack/web-api';
-import { type PollCounts, pollApplications } from '../intake/poll.js';
+import { pollApplications, type SheetIntake } from '../intake/poll.js';
 import type { ApplicationsSheet } from '../intake/sheets.js';
 import type { ApplicationStore } from '../provision/applications.js';
 import type { QuotaPresets } from '../quotas/presets.js';
 import type { Services } from '../services.js';
 import { postApplicantCard, postIntakeNotice } from './applicant-cards.js';
-
-export interface SheetIntake {
-  poll(): Promise<PollCounts>;
-}
 
 export interface SheetIntakeParts {
   client: WebClient;
