@@ -115,21 +115,25 @@ export function archiveLink(card: { channel: string; ts: string }): string {
 }
 
 /**
- * The deps for these services. Slack and the CLI pass their own surface; everything else is the
- * same clients the rest of the bot uses.
+ * The deps for these services. Slack and the CLI pass their own surface, and the sheet intake when
+ * they built one themselves; everything else is the same clients the rest of the bot uses.
  */
-export function commandDeps(services: Services, surface: Surface): CommandDeps {
+export function commandDeps(
+  services: Services,
+  surface: Surface,
+  parts: { sheet?: SheetPoller } = {},
+): CommandDeps {
   const { config, redis } = services;
   return {
     log: services.log,
     redis,
     audit: services.audit,
-    applications: new ApplicationStore(redis),
+    applications: services.applications ?? new ApplicationStore(redis),
     keystone: services.keystone,
     domainId: config.keystone.domain,
     links: undefined,
-    outbox: undefined,
-    sheet: undefined,
+    outbox: services.mail,
+    sheet: parts.sheet ?? services.intake,
     reminders: { last: (userId) => lastReminder(redis, userId) },
     mail: mailSettings(config),
     surface,

@@ -7,7 +7,7 @@ export async function sync(deps: CommandDeps): Promise<CommandResult> {
   if (deps.sheet === undefined) {
     throw new KaizenError(
       'config',
-      'The Google Sheet is not configured here: set GOOGLE_APPLICATION_CREDENTIALS and GOOGLE_SHEET_ID.',
+      'The Google Sheet is not configured here: set GOOGLE_APPLICATION_CREDENTIALS and GOOGLE_SHEET_ID (and SLACK_BOT_TOKEN and SLACK_ADMIN_CHANNEL, which new applicants need for their cards).',
       { service: 'sheets' },
     );
   }

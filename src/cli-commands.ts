@@ -6,7 +6,7 @@
 import { userInfo } from 'node:os';
 import { WebClient } from '@slack/web-api';
 import { takeConfirmation } from '../commands/confirmations.js';
-import { archiveLink, commandDeps, type Surface } from '../commands/deps.js';
+import { archiveLink, commandDeps, type SheetPoller, type Surface } from '../commands/deps.js';
 import { runCommand, runDirectReset } from '../commands/index.js';
 import { type CommandResult, outcomeOf } from '../commands/results.js';
 import type { Caller, CommandName } from '../commands/types.js';
@@ -14,7 +14,8 @@ import { textReply } from '../views/commands/text.js';
 import type { Config } from './config.js';
 import { describeError } from './errors.js';
 import { createLogger, type Logger } from './log.js';
-import { closeServices, createServices } from './services.js';
+import { closeServices, createServices, type Services } from './services.js';
+import { slackSheetIntake } from './slack/sheet-intake.js';
 
 export const OPERATOR_COMMANDS: readonly CommandName[] = [
   'pending',
@@ -70,7 +71,7 @@ export async function runOperatorCommand(
   const log = cliLogger(options.logLevel);
   const services = createServices(config, log);
   const slack = slackClient(config);
-  const deps = commandDeps(services, cliSurface(slack, config, log));
+  const deps = commandDeps(services, cliSurface(slack, config, log), { sheet: sheetIntake(services, slack) });
   const caller: Caller = { via: 'cli', name: operator, isAdmin: true };
   try {
     let result = await runCommand(deps, caller, { name, words });
@@ -147,6 +148,20 @@ function cliSurface(slack: WebClient | undefined, config: Config, log: Logger): 
       }
     },
   };
+}
+
+/** `sync` from the shell posts the new applicants' cards as the bot would, so it needs Slack too. */
+function sheetIntake(services: Services, slack: WebClient | undefined): SheetPoller | undefined {
+  const { sheets, applications, quotaPresets, config } = services;
+  const adminChannel = config.slack.adminChannel;
+  if (!slack || !sheets || !applications || !quotaPresets || !adminChannel) return undefined;
+  return slackSheetIntake(services, {
+    client: slack,
+    adminChannel,
+    sheet: sheets,
+    store: applications,
+    presets: quotaPresets,
+  });
 }
 
 function slackClient(config: Config): WebClient | undefined {
