@@ -16,6 +16,7 @@ import { AdminDirectory } from './slack/admins.js';
 import { createSlackApp, type SlackApp, type SlackAppOptions } from './slack/app.js';
 import { slackJobNotices } from './slack/job-notices.js';
 import { registerListeners } from './slack/register.js';
+import { slackSheetIntake } from './slack/sheet-intake.js';
 
 export interface StartOptions {
   log: Logger;
@@ -54,6 +55,16 @@ export async function startKaizen(config: Config, options: StartOptions): Promis
   if (config.role !== 'setpass' && enabled.get('slack')?.enabled) {
     slack = await createSlackApp(config, log, options.slack);
     const admins = new AdminDirectory(slack.app.client, config.slack.admins, config.slack.adminChannel);
+    const { sheets, applications, quotaPresets } = services;
+    if (sheets && applications && quotaPresets && config.slack.adminChannel) {
+      services.intake = slackSheetIntake(services, {
+        client: slack.app.client,
+        adminChannel: config.slack.adminChannel,
+        sheet: sheets,
+        store: applications,
+        presets: quotaPresets,
+      });
+    }
     registerListeners(slack.app, { services, admins });
     slack.app.error(async (error) => {
       log.error({ err: error }, 'slack listener failed');
@@ -86,7 +97,7 @@ export async function startKaizen(config: Config, options: StartOptions): Promis
           notices: slack ? slackJobNotices(slack.app.client, config.slack.adminChannel) : undefined,
           links: undefined,
           outbox: undefined,
-          pollSheet: undefined,
+          pollSheet: services.intake?.poll,
         });
   const scheme = config.http.tls ? 'https' : 'http';
   log.info({ port, role: config.role, slack: slack?.mode ?? 'off' }, 'kaizen is listening');

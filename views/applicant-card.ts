@@ -149,6 +149,9 @@ const STEP_LINES: StepLine[] = [
   { step: 'admitted_sheet', label: 'sheet' },
 ];
 
+/** Steps not on the progress line still get a name when they fail. */
+const OTHER_STEP_LABELS: StepLine[] = [{ step: 'sheet_status', label: 'sheet status' }];
+
 /** "project ✓ · user ✓ · role …": done steps, the one running, and the failed one. */
 export function progressLine(record: ApplicationRecord): string {
   const lines = STEP_LINES.filter(
@@ -206,12 +209,16 @@ function stateBlocks(record: ApplicationRecord): slack.KnownBlock[] {
         ),
       ];
     case 'failed': {
-      const step = record.failure?.step ?? 'an unknown step';
+      const failed = record.failure?.step;
+      const step =
+        [...STEP_LINES, ...OTHER_STEP_LABELS].find((line) => line.step === failed)?.label ??
+        failed?.replace(/_/g, ' ') ??
+        'an unknown';
       const reason = record.failure?.message ?? 'no reason was recorded';
       return [
         section(
           clipJoined([
-            `:warning: Approval by ${who(record)} stopped at the *${step.replace('_', ' ')}* step: ${escapeAndClip(reason, 2000)}`,
+            `:warning: Approval by ${who(record)} stopped at the *${step}* step: ${escapeAndClip(reason, 2000)}`,
             'Fix the cause and press *Retry*: finished steps are not repeated.',
           ]),
         ),

@@ -1,9 +1,13 @@
 import type { Services } from '../services.js';
 import type { AdminDirectory } from './admins.js';
 import type { App } from './app.js';
+import { applicantSlackDeps } from './applicant-deps.js';
 import { register as registerAppHome } from './listeners/app-home.js';
+import { register as registerApplicantActions } from './listeners/applicant-actions.js';
 import { register as registerKaizenCommand } from './listeners/kaizen-command.js';
 import { register as registerKaizenReset } from './listeners/kaizen-reset.js';
+import { register as registerQuotaModal } from './listeners/quota-modal.js';
+import { register as registerRejectModal } from './listeners/reject-modal.js';
 
 export interface SlackDeps {
   services: Services;
@@ -15,4 +19,10 @@ export function registerListeners(app: App, deps: SlackDeps): void {
   registerKaizenCommand(app, deps);
   registerAppHome(app, deps);
   registerKaizenReset(app, deps);
+  const applicant = applicantSlackDeps(app.client, deps.services, deps.admins);
+  if (applicant) {
+    registerApplicantActions(app, applicant);
+    registerQuotaModal(app, applicant);
+    registerRejectModal(app, applicant);
+  }
 }

@@ -339,6 +339,19 @@ describe('the applicant card', () => {
     ]);
   });
 
+  it('names a failed step as the progress line does', () => {
+    const card = applicantCard({
+      record: record({
+        state: 'failed',
+        failure: { step: 'setpass', message: 'Password links are off here' },
+      }),
+      quota: SMALL,
+    });
+    expect(texts(blocksOf(card)).find((text) => text.startsWith(':warning:'))).toMatch(
+      /^:warning: Approval by an admin stopped at the \*password link\* step: Password links are off here\n/,
+    );
+  });
+
   it('says so when the quota cannot be worked out', () => {
     const card = applicantCard({ record: record(), quota: undefined });
     expect(texts(blocksOf(card))).toContain('*Quota:* could not be worked out; use *Quota* to choose one');

@@ -1,0 +1,89 @@
+/**
+ * What the applicant card's listeners (buttons and modals) work with, and the small replies they
+ * share: an ephemeral line to the admin who clicked, and the refusal for someone who is not one.
+ */
+import type { WebClient } from '@slack/web-api';
+import { approvalEmails } from '../../views/emails/approval.js';
+import type { InFlight } from '../inflight.js';
+import type { Logger } from '../log.js';
+import type { ApplicationRecord } from '../provision/applications.js';
+import type { DecisionDeps, ProvisionDeps } from '../provision/deps.js';
+import type { Services } from '../services.js';
+import type { AdminDirectory } from './admins.js';
+import type { CardDeps } from './applicant-cards.js';
+
+export interface ApplicantSlackDeps {
+  admins: Pick<AdminDirectory, 'isAdmin'>;
+  adminChannel: string | undefined;
+  cards: CardDeps;
+  /** Undefined when Keystone (or what provisioning needs) is off: Approve says so. */
+  provision: ProvisionDeps | undefined;
+  /** Rejecting and choosing a quota. */
+  decisions: DecisionDeps | undefined;
+  inflight: InFlight;
+  log: Logger;
+}
+
+/** For a click or a submission on an applicant someone has decided already. */
+export function alreadyDecidedText(record: Pick<ApplicationRecord, 'state' | 'decidedBy'>): string {
+  const by = record.decidedBy ? ` by <@${record.decidedBy}>` : '';
+  const what = record.state === 'rejected' ? 'rejected' : 'approved';
+  return `This applicant was already ${what}${by}; the card now shows it.`;
+}
+
+/**
+ * The listeners' deps from the shared services. Rejecting and choosing a quota work without
+ * Keystone; approving needs the whole workflow. Undefined when there are no application records.
+ */
+export function applicantSlackDeps(
+  client: WebClient,
+  services: Services,
+  admins: ApplicantSlackDeps['admins'],
+): ApplicantSlackDeps | undefined {
+  const { config, log, applications, quotaPresets } = services;
+  if (!applications || !quotaPresets) return undefined;
+  const decisions: DecisionDeps = services.provision ?? {
+    config,
+    log,
+    audit: services.audit,
+    applications,
+    quotaPresets,
+    mail: services.mail,
+    emails: approvalEmails,
+    sheet: services.sheetWriter,
+  };
+  return {
+    admins,
+    adminChannel: config.slack.adminChannel,
+    cards: {
+      client,
+      store: applications,
+      presets: quotaPresets,
+      defaultPreset: config.quotas.defaultPreset,
+      log,
+    },
+    provision: services.provision,
+    decisions,
+    inflight: services.inflight,
+    log,
+  };
+}
+
+export function notAllowedText(adminChannel: string | undefined): string {
+  return `You're not allowed to do that; ask an admin of ${adminChannel ? `<#${adminChannel}>` : 'the admin channel'}.`;
+}
+
+/** A reply only the clicking admin sees. Never throws: a lost reply must not undo the work. */
+export async function tellUser(
+  client: WebClient,
+  log: Logger,
+  where: { channel: string | undefined; user: string },
+  text: string,
+): Promise<void> {
+  if (!where.channel) return;
+  try {
+    await client.chat.postEphemeral({ channel: where.channel, user: where.user, text });
+  } catch (error) {
+    log.warn({ err: error, user: where.user }, 'could not send an ephemeral reply');
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * The Reject modal's submission: a reason is required; the applicant is rejected (emailed when
+ * the box is ticked, the sheet row marked) and the card says who rejected and why.
+ */
+import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
+import {
+  REJECT_MODAL_CALLBACK,
+  REJECT_REASON_BLOCK,
+  REJECT_REASON_MAX,
+  readRejectModal,
+} from '../../../views/reject-modal.js';
+import { describeError, isKaizenError } from '../../errors.js';
+import { rejectApplicant } from '../../provision/workflow.js';
+import type { App } from '../app.js';
+import { refreshApplicantCard } from '../applicant-cards.js';
+import { type ApplicantSlackDeps, alreadyDecidedText, notAllowedText, tellUser } from '../applicant-deps.js';
+
+type SubmitArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
+
+const reasonError = (args: SubmitArgs, message: string) =>
+  args.ack({ response_action: 'errors', errors: { [REJECT_REASON_BLOCK]: message } });
+
+export async function handleRejectSubmission(args: SubmitArgs, deps: ApplicantSlackDeps): Promise<void> {
+  const { body, view } = args;
+  const user = body.user.id;
+  if (!(await deps.admins.isAdmin(user))) {
+    await reasonError(args, notAllowedText(deps.adminChannel).replace(/<#[A-Z0-9]+>/g, 'the admin channel'));
+    return;
+  }
+  if (!deps.decisions) {
+    await reasonError(args, 'The approval workflow is not set up on this bot.');
+    return;
+  }
+  const { reason, notifyApplicant } = readRejectModal(view.state.values);
+  if (reason === '') {
+    await reasonError(args, 'Give a reason: it is shown on the card, and emailed when you tick the box.');
+    return;
+  }
+  if (reason.length > REJECT_REASON_MAX) {
+    await reasonError(args, `Keep the reason under ${REJECT_REASON_MAX} characters.`);
+    return;
+  }
+  let outcome: Awaited<ReturnType<typeof rejectApplicant>>;
+  try {
+    outcome = await rejectApplicant(deps.decisions, view.private_metadata, user, { reason, notifyApplicant });
+  } catch (error) {
+    if (!isKaizenError(error)) deps.log.error({ err: error }, 'rejecting failed');
+    await reasonError(args, describeError(error));
+    return;
+  }
+  switch (outcome.kind) {
+    case 'not_found':
+      await reasonError(args, 'This application is no longer on file.');
+      return;
+    case 'busy':
+      await reasonError(
+        args,
+        'Another admin is approving this applicant right now; it can no longer be rejected.',
+      );
+      return;
+    case 'rejected':
+      await args.ack();
+      await refreshApplicantCard(deps.cards, outcome.record);
+      return;
+    case 'already_rejected':
+    case 'approved': {
+      await args.ack();
+      const card = outcome.record.card;
+      await tellUser(
+        args.client,
+        deps.log,
+        { channel: card?.channel ?? deps.adminChannel, user },
+        alreadyDecidedText(outcome.record),
+      );
+      await refreshApplicantCard(deps.cards, outcome.record);
+      return;
+    }
+  }
+}
+
+export function register(app: App, deps: ApplicantSlackDeps): void {
+  app.view<ViewSubmitAction>(REJECT_MODAL_CALLBACK, (args) => handleRejectSubmission(args, deps));
+}
