@@ -13,7 +13,7 @@ import type {
 } from '../../commands/results.js';
 import { helpText } from '../help.js';
 import { escapeAndClip, escapeMrkdwn, mention, slackDate } from '../mrkdwn.js';
-import { pinNote, plural, RESET_WARNING, syncSentence } from './wording.js';
+import { DISABLED_WARNING, pinNote, plural, RESET_WARNING, syncSentence } from './wording.js';
 
 export const RESET_CONFIRM_ACTION = 'kaizen_reset_confirm';
 export const RESET_CANCEL_ACTION = 'kaizen_reset_cancel';
@@ -194,7 +194,9 @@ function resetConfirmReply(result: Extract<CommandResult, { kind: 'reset_confirm
     blocks: [
       section(`Reset the password of ${who(result.user)}?`),
       section(`*Projects:* ${projectsText(result.projects)}`),
-      context(`:warning: ${RESET_WARNING} ${pinNote(result.pinOnFile)}`),
+      context(
+        `:warning: ${RESET_WARNING} ${pinNote(result.pinOnFile)}${result.user.enabled ? '' : ` ${DISABLED_WARNING}`}`,
+      ),
       {
         type: 'actions',
         block_id: 'kaizen_reset',

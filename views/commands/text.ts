@@ -11,7 +11,7 @@ import type {
   ProjectMembership,
 } from '../../commands/results.js';
 import { helpText } from '../help.js';
-import { pinNote, plural, RESET_WARNING, syncSentence } from './wording.js';
+import { DISABLED_WARNING, pinNote, plural, RESET_WARNING, syncSentence } from './wording.js';
 
 const COMMAND = 'kaizen';
 
@@ -39,6 +39,7 @@ export function textReply(result: CommandResult): string {
         `Projects: ${projectsText(result.projects)}`,
         RESET_WARNING,
         pinNote(result.pinOnFile),
+        ...(result.user.enabled ? [] : [DISABLED_WARNING]),
       ].join('\n');
     case 'reset_needs_pin':
       return `${who(result.user)} has no PIN on file: give one (4 digits) on standard input, e.g. with --pin-stdin.`;

@@ -20,3 +20,6 @@ export function pinNote(pinOnFile: boolean): string {
     ? 'The user keeps the PIN on file.'
     : 'No PIN is on file for this user: you will be asked for one (4 digits).';
 }
+
+export const DISABLED_WARNING =
+  'This account is disabled in Keystone: the new password will not let them log in until it is enabled again.';
