@@ -10,6 +10,12 @@
 export const keys = {
   setpassToken: (tokenHmac: string) => `setpass:tok:{setpass}:${tokenHmac}`,
   setpassUser: (userId: string) => `setpass:user:{setpass}:${userId}`,
+  /** The user's PIN hash, kept (no TTL) so resets and resends keep the PIN. */
+  setpassPin: (userId: string) => `setpass:pin:{setpass}:${userId}`,
+  /** When the user last set their password through a link. */
+  setpassDone: (userId: string) => `setpass:done:{setpass}:${userId}`,
+  /** rate-limiter-flexible's own prefix; it appends `:<user id or ip>`. */
+  setpassLimit: (scope: 'user' | 'ip') => `setpass:limit:${scope}`,
   application: (applicantId: string) => `app:{app}:${applicantId}`,
   applicationLock: (applicantId: string) => `lock:app:${applicantId}`,
   applicationIndex: () => 'app:index:{app}',
