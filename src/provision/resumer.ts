@@ -25,7 +25,7 @@ export class ApprovalResumer {
   start(): void {
     if (this.timer !== undefined) return;
     const pass = () => {
-      const work = () => resumeStalledApprovals(this.deps, this.options.progress);
+      const work = () => resumeStalledApprovals(this.deps, { progress: this.options.progress });
       const tracked = this.options.track ? this.options.track('resume approvals', work) : work();
       tracked.catch((error: unknown) =>
         this.deps.log.warn({ err: error }, 'could not look for approvals to resume'),

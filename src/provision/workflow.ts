@@ -186,14 +186,15 @@ async function fail(
  */
 export async function resumeStalledApprovals(
   deps: ProvisionDeps,
-  progress?: ProgressReporter,
+  options: { progress?: ProgressReporter; stalledAfterMs?: number } = {},
 ): Promise<ApplicationRecord[]> {
+  const stalledAfterMs = options.stalledAfterMs ?? STALLED_AFTER_MS;
   const resumed: ApplicationRecord[] = [];
   for (const record of await deps.applications.list(['approving'])) {
-    if (Date.now() - Date.parse(record.updatedAt) < STALLED_AFTER_MS) continue;
+    if (Date.now() - Date.parse(record.updatedAt) < stalledAfterMs) continue;
     if (await RunLock.held(deps.redis, record.id)) continue;
     deps.log.warn({ applicant: record.id }, 'resuming an approval whose run stopped');
-    resumed.push(await runProvisioning(deps, record.id, progress));
+    resumed.push(await runProvisioning(deps, record.id, options.progress));
   }
   return resumed;
 }
