@@ -1,0 +1,206 @@
+/**
+ * The world an approval runs in, for the approval tests: the Slack and Sheets fakes, the test
+ * SMTP server, a quota recorder in its own Keystone region, the real Keystone, and bots started
+ * against all of them.
+ */
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+import type { Env } from '../../src/config.js';
+import type { ApplicationRecord } from '../../src/provision/applications.js';
+import { HEADER, type RowInput, row } from '../intake/fixtures.js';
+import { adminClient } from '../keystone/fixtures.js';
+import {
+  startTestBot,
+  TEST_ADMIN_CHANNEL,
+  TEST_SIGNING_SECRET,
+  type TestBot,
+  testEnv,
+  uniquePrefix,
+} from '../support/bot.js';
+import {
+  type KeystoneRegistration,
+  type QuotaRecorder,
+  startQuotaRecorder,
+} from '../support/quota-recorder.js';
+import { type SheetsFake, startSheetsFake } from '../support/sheets-fake.js';
+import { type SlackFake, type SlackStoredMessage, startSlackFake } from '../support/slack-fake.js';
+import { type SlackHttpResult, sendBlockAction } from '../support/slack-sign.js';
+import { type SmtpTestServer, startSmtpServer } from '../support/smtp.js';
+
+export const ADMIN_1 = 'U0ADMIN1';
+export const ADMIN_2 = 'U0ADMIN2';
+export const OUTSIDER = 'U0OUTSIDER';
+export const APPLICATIONS_TAB = 'Form Responses 1';
+export const ADMITTED_TAB = 'Current Users';
+/** Midnight on New Year's Day: no schedule fires during a test run; tests poll on purpose. */
+export const NEVER = '0 0 1 1 *';
+
+export interface Harness {
+  slack: SlackFake;
+  sheets: SheetsFake;
+  smtp: SmtpTestServer;
+  recorder: QuotaRecorder;
+  registration: KeystoneRegistration;
+  keystone: ReturnType<typeof adminClient>;
+  /** Settings for a bot against this world; a shared prefix makes several bots one deployment. */
+  env(prefix: string, overrides?: Env): Env;
+  start(prefix?: string, overrides?: Env): Promise<TestBot>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(label: string): Promise<Harness> {
+  const provided = inject('keystone');
+  const slack = await startSlackFake();
+  const sheets = await startSheetsFake();
+  const smtp = await startSmtpServer();
+  const recorder = await startQuotaRecorder();
+  const region = `kaizen-${label}-${randomBytes(3).toString('hex')}`;
+  const registration = await recorder.registerInKeystone({
+    authUrl: provided.authUrl,
+    username: provided.username,
+    password: provided.password,
+    projectName: provided.projectName,
+    userDomainName: provided.userDomainName,
+    projectDomainName: provided.projectDomainName,
+    region,
+  });
+  const keystone = adminClient({ region });
+  const bots: TestBot[] = [];
+  const env = (prefix: string, overrides: Env = {}): Env =>
+    testEnv({
+      REDIS_KEY_PREFIX: prefix,
+      SLACK_API_URL: `${slack.url}/api/`,
+      SLACK_ADMINS: `${ADMIN_1},${ADMIN_2}`,
+      GOOGLE_SHEETS_API_URL: `${sheets.url}/`,
+      GOOGLE_APPLICATION_CREDENTIALS: sheets.keyFile,
+      GOOGLE_SHEET_ID: sheets.spreadsheetId,
+      OS_AUTH_URL: provided.authUrl,
+      OS_USERNAME: provided.username,
+      OS_PASSWORD: provided.password,
+      OS_PROJECT_NAME: provided.projectName,
+      OS_USER_DOMAIN_NAME: provided.userDomainName,
+      OS_PROJECT_DOMAIN_NAME: provided.projectDomainName,
+      OS_REGION_NAME: region,
+      SMTP_URL: smtp.url,
+      SMTP_CA_FILE: smtp.caFile,
+      MAIL_FROM: 'Kaizen <noreply@kaizen.test>',
+      SUPPORT_EMAIL: 'help@kaizen.test',
+      PUBLIC_URL: 'https://register.kaizen.test',
+      SHEET_POLL_CRON: NEVER,
+      REMINDER_CRON: NEVER,
+      ADMIN_REMINDER_CRON: NEVER,
+      HOUSEKEEPING_CRON: NEVER,
+      ...overrides,
+    });
+  return {
+    slack,
+    sheets,
+    smtp,
+    recorder,
+    registration,
+    keystone,
+    env,
+    async start(prefix = uniquePrefix(label), overrides = {}) {
+      const bot = await startTestBot(env(prefix, overrides));
+      bots.push(bot);
+      return bot;
+    },
+    async close() {
+      await Promise.allSettled(bots.map((bot) => bot.stop()));
+      await registration.unregister().catch(() => undefined);
+      await Promise.allSettled([slack.close(), sheets.close(), smtp.close(), recorder.close()]);
+    },
+  };
+}
+
+/** An applicant with names unique to this run, so reruns against one Keystone never collide. */
+export function uniqueApplicant(
+  label: string,
+  input: RowInput = {},
+): { email: string; project: string; cells: string[] } {
+  const tag = randomBytes(4).toString('hex');
+  const email = `${label}-${tag}@example.org`;
+  const project = `${label}-lab-${tag}`;
+  return {
+    email,
+    project,
+    cells: row({ email, newProjectName: project, timestamp: `11/02/2026 10:00:00 ${tag}`, ...input }),
+  };
+}
+
+export function setApplications(sheets: SheetsFake, rows: string[][]): void {
+  sheets.setTab(APPLICATIONS_TAB, [HEADER, ...rows]);
+}
+
+/** Runs one intake poll on the bot, as the schedule and `/kaizen sync` do. */
+export async function poll(bot: TestBot) {
+  const intake = bot.bot.services.intake;
+  if (!intake) throw new Error('the bot has no sheet intake: is Sheets configured?');
+  return intake.poll();
+}
+
+/** The card of an applicant, as Slack now shows it. */
+export function cardOf(slack: SlackFake, email: string): SlackStoredMessage {
+  const card = slack
+    .messages(TEST_ADMIN_CHANNEL)
+    .find((message) => JSON.stringify(message.blocks ?? []).includes(`*Email*\\n${email}`));
+  if (!card) throw new Error(`no card for ${email} in the admin channel`);
+  return card;
+}
+
+export function buttonsOf(message: SlackStoredMessage): { action_id: string; value: string; text: string }[] {
+  const blocks = (message.blocks ?? []) as {
+    type: string;
+    elements?: { action_id: string; value: string; text: { text: string } }[];
+  }[];
+  return blocks
+    .filter((block) => block.type === 'actions')
+    .flatMap((block) => block.elements ?? [])
+    .map((element) => ({ action_id: element.action_id, value: element.value, text: element.text.text }));
+}
+
+export function textOf(message: SlackStoredMessage): string {
+  return JSON.stringify(message.blocks ?? []);
+}
+
+/** Clicks a button of the card as `user`. */
+export function click(
+  bot: TestBot,
+  card: SlackStoredMessage,
+  user: string,
+  actionId: string,
+): Promise<SlackHttpResult> {
+  const button = buttonsOf(card).find((candidate) => candidate.action_id === actionId);
+  const value = button?.value ?? buttonsOf(card)[0]?.value ?? '';
+  return sendBlockAction(bot.eventsUrl, TEST_SIGNING_SECRET, {
+    user,
+    actionId,
+    value,
+    message: { channel: card.channel, ts: card.ts, blocks: card.blocks ?? [] },
+  });
+}
+
+/** Waits until the card of `email` satisfies `done` (background provisioning redraws it). */
+export async function waitForCard(
+  slack: SlackFake,
+  email: string,
+  done: (card: SlackStoredMessage) => boolean,
+  timeoutMs = 20_000,
+): Promise<SlackStoredMessage> {
+  return slack.waitFor(
+    () => {
+      try {
+        const card = cardOf(slack, email);
+        return done(card) ? card : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    timeoutMs,
+    `card of ${email} in the expected state`,
+  );
+}
+
+export async function recordOf(bot: TestBot, id: string): Promise<ApplicationRecord | undefined> {
+  return bot.bot.services.applications?.get(id);
+}
