@@ -454,6 +454,14 @@ export const settings = {
     'a whole number from 0 to 4',
     { fallback: '3' },
   ),
+  setpassSiteName: setting(
+    'SETPASS_SITE_NAME',
+    'Setpass',
+    'the cloud as users know it, in the password page header and title',
+    text,
+    'a short name such as "MOC OpenStack"',
+    { fallback: 'OpenStack' },
+  ),
   sheetPollCron: setting(
     'SHEET_POLL_CRON',
     'Schedules',
@@ -656,6 +664,7 @@ export interface Config {
     maxPinAttempts: number;
     passwordMinLength: number;
     passwordMinScore: number;
+    siteName: string;
   };
   schedules: {
     sheetPoll: string;
@@ -822,6 +831,7 @@ function build(v: Required<Values>): Config {
       maxPinAttempts: v.setpassMaxPinAttempts!,
       passwordMinLength: v.passwordMinLength!,
       passwordMinScore: v.passwordMinScore!,
+      siteName: v.setpassSiteName!,
     },
     schedules: {
       sheetPoll: v.sheetPollCron!,
