@@ -7,6 +7,7 @@ import { type CapabilityName, type Config, capabilities } from './config.js';
 import { KaizenError } from './errors.js';
 import { keystoneFromConfig } from './keystone/from-config.js';
 import { scrubSecrets } from './log.js';
+import { transportFromConfig } from './mail/transport.js';
 import { createRedis, pingRedis } from './redis.js';
 
 export interface DoctorLine {
@@ -58,6 +59,20 @@ export const liveChecks: Partial<Record<CapabilityName, LiveCheck>> = {
     const keystone = keystoneFromConfig(config, { timeoutMs: TIMEOUT_MS })!;
     await keystone.ping();
     return `links point at ${config.http.publicUrl}/; Keystone answers`;
+  },
+  mail: async (config) => {
+    const transport = transportFromConfig(config.mail, { timeoutMs: TIMEOUT_MS })!;
+    try {
+      await transport.verify();
+    } finally {
+      transport.close();
+    }
+    const tls = config.mail.smtpUrl?.startsWith('smtps:')
+      ? 'TLS'
+      : config.mail.requireTls
+        ? 'STARTTLS'
+        : 'no TLS required';
+    return `relay accepted the connection and the login (${tls})`;
   },
 };
 
