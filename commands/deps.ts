@@ -131,7 +131,7 @@ export function commandDeps(
     applications: services.applications ?? new ApplicationStore(redis),
     keystone: services.keystone,
     domainId: config.keystone.domain,
-    links: undefined,
+    links: services.setpass,
     outbox: services.mail,
     sheet: parts.sheet ?? services.intake,
     reminders: { last: (userId) => lastReminder(redis, userId) },
