@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { isKaizenError, KaizenError } from '../errors.js';
 import { type Applicant, fullName } from '../intake/applicant.js';
-import type { Project, User } from '../keystone/index.js';
+import type { User } from '../keystone/index.js';
 import { Sealer } from '../mail/sealer.js';
 import { describeQuotaChoice, resolveQuota } from '../quotas/resolve.js';
 import type { ApplicationRecord, ObjectOrigin, ProvisionStep } from './applications.js';
@@ -89,9 +89,8 @@ const project: Step = async (deps, record) => {
     origin = (await find()) === undefined ? 'created' : 'existing';
     await setOrigin(deps, record, 'project', origin);
   }
-  let found: Project | undefined;
   if (origin === 'existing') {
-    found = await find();
+    const found = await find();
     if (found === undefined) {
       throw new KaizenError(
         'not_found',
