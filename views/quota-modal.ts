@@ -113,7 +113,8 @@ export function quotaModal(input: QuotaModalInput): slack.ModalView {
         element: {
           type: 'number_input',
           action_id: VALUE_ACTION,
-          is_decimal_allowed: false,
+          // RAM is asked in GiB, where 1.5 makes sense; every other quota is a count.
+          is_decimal_allowed: key === 'ram',
           min_value: '-1',
           ...(value === undefined
             ? {}
@@ -133,7 +134,7 @@ export function quotaModal(input: QuotaModalInput): slack.ModalView {
   };
 }
 
-/** What a submission says: the preset, and the override fields as typed (RAM converted to MiB when it is a number). */
+/** What a submission says: the preset, and the override fields as typed (RAM in GiB converted to MiB when it is a number). */
 export interface QuotaModalValues {
   preset: string | undefined;
   fields: Partial<Record<QuotaKey, string>>;
@@ -157,9 +158,9 @@ export function readQuotaModal(values: StateValues): QuotaModalValues {
   return { preset, fields };
 }
 
-/** "64" GiB → "65536"; -1 stays -1; anything else is passed on as typed for validation to refuse. */
+/** "64" GiB → "65536", "1.5" → "1536"; -1 stays -1; anything else is passed on as typed for validation to refuse. */
 function gibToMib(text: string): string {
-  if (!/^-?\d+$/.test(text)) return text;
+  if (!/^-?\d+(?:\.\d+)?$/.test(text)) return text;
   const value = Number(text);
-  return value === -1 ? '-1' : String(value * MIB_PER_GIB);
+  return value === -1 ? '-1' : String(Math.round(value * MIB_PER_GIB));
 }

@@ -69,6 +69,21 @@ export function applicantSlackDeps(
   };
 }
 
+/** Whether `user` is an admin; undefined when that cannot be told right now (Slack did not answer). */
+export async function adminCheck(
+  deps: Pick<ApplicantSlackDeps, 'admins' | 'log'>,
+  user: string,
+): Promise<boolean | undefined> {
+  try {
+    return await deps.admins.isAdmin(user);
+  } catch (error) {
+    deps.log.error({ err: error, user }, 'could not check whether the user is an admin');
+    return undefined;
+  }
+}
+
+export const ADMIN_CHECK_FAILED = 'Could not check whether you are an admin; try again in a moment.';
+
 export function notAllowedText(adminChannel: string | undefined): string {
   return `You're not allowed to do that; ask an admin of ${adminChannel ? `<#${adminChannel}>` : 'the admin channel'}.`;
 }

@@ -41,6 +41,9 @@ describe('the quota modal', () => {
     expect(inputs.every((block) => block.optional === true)).toBe(true);
     expect(inputs.find((block) => block.block_id === 'quota_ram')).toMatchObject({
       label: { text: 'RAM (GiB)' },
+      element: { type: 'number_input', is_decimal_allowed: true, min_value: '-1' },
+    });
+    expect(inputs.find((block) => block.block_id === 'quota_instances')).toMatchObject({
       element: { type: 'number_input', is_decimal_allowed: false, min_value: '-1' },
     });
     expect(view.blocks.length).toBeLessThanOrEqual(100);
@@ -80,6 +83,8 @@ describe('the quota modal', () => {
       preset: undefined,
       fields: { ram: '-1' },
     });
+    expect(readQuotaModal({ quota_ram: { value: { value: '1.5' } } }).fields).toEqual({ ram: '1536' });
+    expect(readQuotaModal({ quota_ram: { value: { value: '-2' } } }).fields).toEqual({ ram: '-2048' });
   });
 });
 

@@ -15,7 +15,12 @@ import { adjustPorts, parseQuotaInput } from '../../quotas/resolve.js';
 import type { QuotaChoice, QuotaKey } from '../../quotas/types.js';
 import type { App } from '../app.js';
 import { refreshApplicantCard } from '../applicant-cards.js';
-import { type ApplicantSlackDeps, notAllowedText } from '../applicant-deps.js';
+import {
+  ADMIN_CHECK_FAILED,
+  type ApplicantSlackDeps,
+  adminCheck,
+  notAllowedText,
+} from '../applicant-deps.js';
 
 type SubmitArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
 
@@ -25,8 +30,11 @@ const errors = (args: SubmitArgs, byBlock: Record<string, string>) =>
 
 export async function handleQuotaSubmission(args: SubmitArgs, deps: ApplicantSlackDeps): Promise<void> {
   const { body, view } = args;
-  if (!(await deps.admins.isAdmin(body.user.id))) {
-    await errors(args, { [QUOTA_PRESET_BLOCK]: stripMentions(notAllowedText(deps.adminChannel)) });
+  const admin = await adminCheck(deps, body.user.id);
+  if (admin !== true) {
+    const message =
+      admin === undefined ? ADMIN_CHECK_FAILED : stripMentions(notAllowedText(deps.adminChannel));
+    await errors(args, { [QUOTA_PRESET_BLOCK]: message });
     return;
   }
   const decisions = deps.decisions;

@@ -13,7 +13,14 @@ import { describeError, isKaizenError } from '../../errors.js';
 import { rejectApplicant } from '../../provision/workflow.js';
 import type { App } from '../app.js';
 import { refreshApplicantCard } from '../applicant-cards.js';
-import { type ApplicantSlackDeps, alreadyDecidedText, notAllowedText, tellUser } from '../applicant-deps.js';
+import {
+  ADMIN_CHECK_FAILED,
+  type ApplicantSlackDeps,
+  adminCheck,
+  alreadyDecidedText,
+  notAllowedText,
+  tellUser,
+} from '../applicant-deps.js';
 
 type SubmitArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
 
@@ -23,8 +30,11 @@ const reasonError = (args: SubmitArgs, message: string) =>
 export async function handleRejectSubmission(args: SubmitArgs, deps: ApplicantSlackDeps): Promise<void> {
   const { body, view } = args;
   const user = body.user.id;
-  if (!(await deps.admins.isAdmin(user))) {
-    await reasonError(args, notAllowedText(deps.adminChannel).replace(/<#[A-Z0-9]+>/g, 'the admin channel'));
+  const admin = await adminCheck(deps, user);
+  if (admin !== true) {
+    // Modal errors are plain text: a channel mention would show as its raw id.
+    const refusal = notAllowedText(deps.adminChannel).replace(/<#[A-Z0-9]+>/g, 'the admin channel');
+    await reasonError(args, admin === undefined ? ADMIN_CHECK_FAILED : refusal);
     return;
   }
   if (!deps.decisions) {
