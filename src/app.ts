@@ -12,10 +12,13 @@ import { ApprovalResumer } from './provision/resumer.js';
 import { pingRedis } from './redis.js';
 import { startSchedules } from './schedules.js';
 import { createServices, type Services } from './services.js';
+import { auditSetpassEvent, SetpassEventConsumer } from './setpass/events.js';
+import { setpassRoutes, setpassSite } from './setpass/routes.js';
 import { AdminDirectory } from './slack/admins.js';
 import { createSlackApp, type SlackApp, type SlackAppOptions } from './slack/app.js';
 import { slackJobNotices } from './slack/job-notices.js';
 import { registerListeners } from './slack/register.js';
+import { setpassNoticePoster } from './slack/setpass-notices.js';
 import { slackSheetIntake } from './slack/sheet-intake.js';
 
 export interface StartOptions {
@@ -50,6 +53,19 @@ export async function startKaizen(config: Config, options: StartOptions): Promis
   const { keystone } = services;
   if (keystone) checks.push({ name: 'keystone', check: () => keystone.ping() });
   const routes: Route[] = [...healthRoutes(checks, metrics)];
+  // The password page faces the internet: the bot role leaves it to a separate setpass host.
+  if (config.role !== 'bot' && services.setpass) {
+    routes.push(
+      ...setpassRoutes({
+        setpass: services.setpass,
+        site: setpassSite(config),
+        trustedProxies: config.http.trustedProxies,
+        audit: services.audit,
+        log,
+        metrics,
+      }),
+    );
+  }
 
   let slack: SlackApp | undefined;
   if (config.role !== 'setpass' && enabled.get('slack')?.enabled) {
@@ -89,13 +105,30 @@ export async function startKaizen(config: Config, options: StartOptions): Promis
       ? new ApprovalResumer(services.provision, { track: (name, work) => inflight.run(name, work) })
       : undefined;
   resumer?.start();
+  // Lockouts and password changes reported by the page (here or on a setpass host). Slack first: a
+  // failed post leaves the event to be retried whole, without a second audit line.
+  const notifyAdmins =
+    slack && config.slack.adminChannel
+      ? setpassNoticePoster(slack.app.client, config.slack.adminChannel)
+      : undefined;
+  const setpassEvents = botSide
+    ? new SetpassEventConsumer(
+        redis,
+        async (event) => {
+          await notifyAdmins?.(event);
+          await auditSetpassEvent(services.audit, event);
+        },
+        log.child({ component: 'setpass-events' }),
+      )
+    : undefined;
+  setpassEvents?.start();
   // Started last, so a start-up that fails earlier leaves no timers behind.
   const scheduler: JobScheduler | undefined =
     config.role === 'setpass'
       ? undefined
       : startSchedules(services, {
           notices: slack ? slackJobNotices(slack.app.client, config.slack.adminChannel) : undefined,
-          links: undefined,
+          links: services.setpass,
           outbox: undefined,
           pollSheet: services.intake?.poll,
         });
@@ -108,6 +141,7 @@ export async function startKaizen(config: Config, options: StartOptions): Promis
       log.info('shutting down: no new work; finishing what is in flight');
       const closing = http.close();
       resumer?.stop();
+      await setpassEvents?.stop();
       // No new ticks; a run already going is in-flight work and is waited for below.
       await scheduler?.stop();
       const drained = await inflight.drain(options.drainMs ?? 20_000);

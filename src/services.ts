@@ -23,6 +23,8 @@ import { DELIVERY_HOOK } from './provision/steps.js';
 import { markWelcomeDelivered } from './provision/workflow.js';
 import { presetsFromConfig, type QuotaPresets } from './quotas/presets.js';
 import { createRedis, type Redis } from './redis.js';
+import { setpassFromConfig } from './setpass/from-config.js';
+import type { Setpass } from './setpass/service.js';
 
 export interface Services {
   config: Config;
@@ -44,6 +46,11 @@ export interface Services {
   sheetWriter?: SheetWriter;
   /** Issues password links for new users; undefined when setpass is off. */
   setpassIssuer?: SetpassIssuer;
+  /**
+   * Password links: the token store, the page's checks, and issuing (bot side). Undefined when
+   * SETPASS_SECRET, PUBLIC_URL or OS_AUTH_URL is missing.
+   */
+  setpass?: Setpass;
   /**
    * What the approval workflow (src/provision/workflow.ts) runs with; undefined where this process
    * cannot provision. Built last in `createServices`, from the fields above.
@@ -78,6 +85,8 @@ export function createServices(config: Config, log: Logger): Services {
     sheets,
     sheetWriter: sheets,
   };
+  services.setpass = setpassFromConfig(config, services);
+  services.setpassIssuer = services.setpass;
   services.provision = provisionDepsFrom(services, approvalEmails);
   const { audit } = services;
   services.mail?.onDelivered(DELIVERY_HOOK, (applicantId) =>

@@ -1,0 +1,30 @@
+import { type Config, isEnabled } from '../config.js';
+import type { KeystoneClient } from '../keystone/index.js';
+import type { Logger } from '../log.js';
+import type { Redis } from '../redis.js';
+import { Setpass } from './service.js';
+
+/**
+ * The password-link feature for these settings, or undefined when it is off (SETPASS_SECRET,
+ * PUBLIC_URL or OS_AUTH_URL missing). `keystone` is the admin client on the bot side and a
+ * credential-less one in the setpass role: the page itself needs no admin rights.
+ */
+export function setpassFromConfig(
+  config: Config,
+  deps: { redis: Redis; keystone: KeystoneClient | undefined; log: Logger },
+): Setpass | undefined {
+  const { secret } = config.setpass;
+  const publicUrl = config.http.publicUrl;
+  if (!isEnabled(config, 'setpass') || !secret || !publicUrl || !deps.keystone) return undefined;
+  return new Setpass({
+    redis: deps.redis,
+    keystone: deps.keystone,
+    log: deps.log.child({ component: 'setpass' }),
+    secret,
+    publicUrl,
+    tokenTtlMs: config.setpass.tokenTtlMs,
+    maxPinAttempts: config.setpass.maxPinAttempts,
+    passwordMinLength: config.setpass.passwordMinLength,
+    passwordMinScore: config.setpass.passwordMinScore,
+  });
+}

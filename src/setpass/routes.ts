@@ -1,0 +1,345 @@
+/**
+ * HTTP for password links: the page (`GET /?token=`, `POST /`), its two assets, and the
+ * setpass-compatible `PUT /token/:user_id`. Handlers translate between HTTP and the Setpass story
+ * and choose what the person sees; they never log a query string, a token or a form field.
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { SETPASS_CSS, SETPASS_JS } from '../../views/setpass-assets.js';
+import {
+  accountProblemPage,
+  deadLinkPage,
+  type FormErrors,
+  lockedOutPage,
+  missingTokenPage,
+  passwordFormPage,
+  requestProblemPage,
+  type SiteInfo,
+  successPage,
+  tooManyAttemptsPage,
+  unavailablePage,
+} from '../../views/setpass-page.js';
+import type { Audit } from '../audit.js';
+import type { Config } from '../config.js';
+import { isKaizenError } from '../errors.js';
+import { isHttps } from '../http/client-ip.js';
+import { mediaType, type RequestContext, type Route, readBody, send, sendText } from '../http/router.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import { issueTokenForApi, type TokenRequest } from './issue.js';
+import { isValidPin } from './pin.js';
+import type { PasswordChangeOutcome, Setpass } from './service.js';
+
+export interface SetpassRouteDeps {
+  setpass: Setpass;
+  site: SiteInfo;
+  trustedProxies: readonly string[];
+  audit: Audit;
+  log: Logger;
+  metrics?: Metrics;
+}
+
+/** Form posts are a few hundred bytes; anything near this is not a person typing a password. */
+export const BODY_LIMIT_BYTES = 8 * 1024;
+
+export const PAGE_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy':
+    "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+  'x-frame-options': 'DENY',
+  'x-content-type-options': 'nosniff',
+  'cross-origin-opener-policy': 'same-origin',
+};
+
+const API_HEADERS: Readonly<Record<string, string>> = {
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+};
+
+const CSRF_FIELD = 'csrf';
+/** Keystone's SQL ids are hex; LDAP-backed ids can be names. Either way: one safe path segment. */
+const USER_ID = /^[A-Za-z0-9._@-]{1,255}$/;
+
+export function setpassRoutes(deps: SetpassRouteDeps): Route[] {
+  const page = new PasswordPage(deps);
+  return [
+    { method: 'GET', path: '/', handler: (ctx) => page.show(ctx) },
+    { method: 'POST', path: '/', handler: (ctx) => page.submit(ctx) },
+    {
+      method: 'GET',
+      path: '/assets/setpass.css',
+      handler: ({ res }) => sendAsset(res, SETPASS_CSS, 'text/css; charset=utf-8'),
+    },
+    {
+      method: 'GET',
+      path: '/assets/setpass.js',
+      handler: ({ res }) => sendAsset(res, SETPASS_JS, 'text/javascript; charset=utf-8'),
+    },
+    { method: 'PUT', path: '/token/:user_id', handler: (ctx) => putToken(deps, ctx) },
+  ];
+}
+
+function sendAsset(res: ServerResponse, body: string, contentType: string): void {
+  send(res, 200, body, contentType, {
+    'cache-control': 'public, max-age=3600',
+    'x-content-type-options': 'nosniff',
+  });
+}
+
+class PasswordPage {
+  constructor(private readonly deps: SetpassRouteDeps) {}
+
+  async show(ctx: RequestContext): Promise<void> {
+    await this.guard(ctx, async () => {
+      const token = ctx.url.searchParams.get('token')?.trim() ?? '';
+      if (token === '') return this.html(ctx.res, 200, missingTokenPage(this.site));
+      await this.showForm(ctx, token, 200, undefined);
+    });
+  }
+
+  async submit(ctx: RequestContext): Promise<void> {
+    await this.guard(ctx, async () => {
+      if (mediaType(ctx.req) !== 'application/x-www-form-urlencoded') {
+        return this.html(
+          ctx.res,
+          415,
+          requestProblemPage(this.site, {
+            title: 'This form could not be read',
+            message: 'The page accepts only what its own form sends.',
+          }),
+        );
+      }
+      const form = new URLSearchParams(await readBody(ctx.req, BODY_LIMIT_BYTES));
+      const token = form.get('token')?.trim() ?? '';
+      if (!sameCsrf(form.get(CSRF_FIELD), readCookie(ctx.req, this.cookieName(ctx.req)))) {
+        this.count('csrf_failed');
+        return this.showForm(ctx, token, 403, {
+          form: 'This page had expired or your browser did not send back its security cookie. Please enter your PIN and new password again.',
+        });
+      }
+      const outcome = await this.deps.setpass.changePassword({
+        token,
+        pin: form.get('pin') ?? '',
+        password: form.get('password') ?? '',
+        confirmPassword: form.get('confirm_password') ?? '',
+        clientIp: ctx.clientIp,
+      });
+      this.count(outcome.kind);
+      this.answer(ctx, token, outcome);
+    });
+  }
+
+  private answer(ctx: RequestContext, token: string, outcome: PasswordChangeOutcome): void {
+    const { res } = ctx;
+    switch (outcome.kind) {
+      case 'done':
+        this.html(res, 200, successPage(this.site, { username: outcome.username }));
+        return;
+      case 'dead':
+        this.html(res, 404, deadLinkPage(this.site));
+        return;
+      case 'rate_limited':
+        this.tooMany(res, outcome.retryAfterMs);
+        return;
+      case 'locked_out':
+        this.html(res, 403, lockedOutPage(this.site, { attempts: outcome.attempts }));
+        return;
+      case 'account_changed':
+        this.html(res, 409, accountProblemPage(this.site));
+        return;
+      case 'unavailable':
+        this.html(res, 503, unavailablePage(this.site), { 'retry-after': '120' });
+        return;
+      case 'wrong_pin': {
+        const left = outcome.attemptsLeft;
+        const errors = {
+          pin: `That PIN is not the one on file. ${left} ${left === 1 ? 'attempt' : 'attempts'} left before this link is disabled.`,
+        };
+        this.form(ctx, 400, token, { ...outcome, attemptsLeft: undefined, errors });
+        return;
+      }
+      case 'fix':
+        this.form(ctx, 400, token, { ...outcome, errors: outcome.problems });
+        return;
+    }
+  }
+
+  private async showForm(
+    ctx: RequestContext,
+    token: string,
+    status: number,
+    errors: FormErrors | undefined,
+  ): Promise<void> {
+    const view = await this.deps.setpass.openLink(token, ctx.clientIp);
+    if (view.kind === 'dead') return this.html(ctx.res, 404, deadLinkPage(this.site));
+    if (view.kind === 'rate_limited') return this.tooMany(ctx.res, view.retryAfterMs);
+    this.form(ctx, status, token, { ...view, errors });
+  }
+
+  /** Every form gets a fresh anti-forgery value, in a cookie and in a hidden field. */
+  private form(
+    ctx: RequestContext,
+    status: number,
+    token: string,
+    view: {
+      username: string;
+      expiresAt: Date;
+      attemptsLeft: number | undefined;
+      errors?: FormErrors | undefined;
+    },
+  ): void {
+    const csrf = randomBytes(32).toString('base64url');
+    const secure = isHttps(ctx.req, this.deps.trustedProxies);
+    const cookie = `${this.cookieName(ctx.req)}=${csrf}; Path=/; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`;
+    const html = passwordFormPage(this.site, {
+      token,
+      csrf,
+      username: view.username,
+      expiresAt: view.expiresAt,
+      minLength: this.deps.setpass.policy.minLength,
+      attemptsLeft: view.attemptsLeft,
+      errors: view.errors,
+    });
+    this.html(ctx.res, status, html, { 'set-cookie': cookie });
+  }
+
+  private tooMany(res: ServerResponse, retryAfterMs: number): void {
+    const seconds = String(Math.ceil(retryAfterMs / 1000));
+    this.html(res, 429, tooManyAttemptsPage(this.site, { retryAfterMs }), { 'retry-after': seconds });
+  }
+
+  /** The `__Host-` prefix pins the cookie to this host and HTTPS; browsers refuse it on plain HTTP. */
+  private cookieName(req: IncomingMessage): string {
+    return isHttps(req, this.deps.trustedProxies) ? '__Host-kaizen-csrf' : 'kaizen-csrf';
+  }
+
+  private html(
+    res: ServerResponse,
+    status: number,
+    body: string,
+    headers: Record<string, string> = {},
+  ): void {
+    send(res, status, body, 'text/html; charset=utf-8', { ...PAGE_HEADERS, ...headers });
+  }
+
+  private count(outcome: string): void {
+    this.deps.metrics?.inc('kaizen_setpass_submissions_total', { outcome });
+  }
+
+  /** A page answers with a page, whatever went wrong; the details go to the log only. */
+  private async guard(ctx: RequestContext, work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (error) {
+      if (isKaizenError(error) && error.status === 413) {
+        return this.html(
+          ctx.res,
+          413,
+          requestProblemPage(this.site, {
+            title: 'That was too much to send',
+            message: 'The form sent more data than a password needs.',
+          }),
+        );
+      }
+      this.deps.log.error({ err: error, method: ctx.req.method }, 'the password page failed');
+      this.html(ctx.res, 503, unavailablePage(this.site), { 'retry-after': '120' });
+    }
+  }
+
+  private get site(): SiteInfo {
+    return this.deps.site;
+  }
+}
+
+function readCookie(req: IncomingMessage, name: string): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const index = part.indexOf('=');
+    if (index > 0 && part.slice(0, index).trim() === name) return part.slice(index + 1).trim();
+  }
+  return undefined;
+}
+
+function sameCsrf(field: string | null, cookie: string | undefined): boolean {
+  if (!field || !cookie) return false;
+  const a = Buffer.from(field);
+  const b = Buffer.from(cookie);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+async function putToken(deps: SetpassRouteDeps, ctx: RequestContext): Promise<void> {
+  const { req, res } = ctx;
+  const reply = (status: number, text: string) => sendText(res, status, text, API_HEADERS);
+  const callerToken = req.headers['x-auth-token'];
+  if (typeof callerToken !== 'string' || callerToken.trim() === '') {
+    return reply(401, 'An X-Auth-Token header with a Keystone token of a cloud admin is required.\n');
+  }
+  const type = mediaType(req);
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (type !== 'application/json' && !(type === '' && declared === 0)) {
+    return reply(415, 'Send the body as application/json: {"password": "...", "pin": "1234"}.\n');
+  }
+  const body = await readBody(req, BODY_LIMIT_BYTES);
+  if ((await deps.setpass.keystone.checkAdminCaller(callerToken.trim())) !== 'admin') {
+    return reply(403, 'This token does not belong to an admin of the admin project.\n');
+  }
+  const userId = ctx.params.user_id ?? '';
+  if (!USER_ID.test(userId)) return reply(400, 'The user id in the path is not a Keystone user id.\n');
+  const parsed = parseTokenRequest(body);
+  if (typeof parsed === 'string') return reply(400, `${parsed}\n`);
+
+  try {
+    const token = await issueTokenForApi(deps.setpass, userId, parsed);
+    deps.log.info(
+      { userId, renewal: parsed.password === undefined },
+      'password link issued through PUT /token',
+    );
+    await deps.audit.record({
+      actor: 'keystone-admin',
+      action: 'setpass.token_issued',
+      subject: userId,
+      outcome: 'ok',
+      detail: parsed.password === undefined ? 'renewed through PUT /token' : 'issued through PUT /token',
+    });
+    return reply(200, token);
+  } catch (error) {
+    if (isKaizenError(error, 'invalid')) return reply(400, `${error.message}\n`);
+    if (isKaizenError(error, 'unreachable')) {
+      return reply(503, 'Keystone is not reachable right now; try again shortly.\n');
+    }
+    throw error;
+  }
+}
+
+/** The request, or what is wrong with it in words for the caller. */
+export function parseTokenRequest(body: string): TokenRequest | string {
+  if (body.trim() === '') return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    return 'The body is not valid JSON.';
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return 'The body must be a JSON object: {"password": "...", "pin": "1234"}.';
+  }
+  const { password, pin } = value as Record<string, unknown>;
+  if (password !== undefined && (typeof password !== 'string' || password === '')) {
+    return '"password" must be a non-empty string.';
+  }
+  if (pin !== undefined && (typeof pin !== 'string' || !isValidPin(pin))) {
+    return '"pin" must be exactly 4 digits, as a string such as "1234".';
+  }
+  return { password, pin } as TokenRequest;
+}
+
+/** What the pages say about the site, from the settings. */
+export function setpassSite(config: Config): SiteInfo {
+  return {
+    siteName: config.setpass.siteName,
+    supportEmail: config.mail.supportEmail,
+    loginUrl: config.web.loginUrl,
+    gettingStartedUrl: config.web.gettingStartedUrl,
+    termsUrl: config.web.termsUrl,
+  };
+}

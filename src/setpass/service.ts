@@ -1,0 +1,333 @@
+/**
+ * The password-link feature as one object for the composition root: the token store, the PIN and
+ * failure budgets, the password policy, and the story of a password change through a link.
+ * It needs no admin credentials: the user's temporary password authorises the change.
+ */
+import { isKaizenError } from '../errors.js';
+import { keys } from '../keys.js';
+import type { KeystoneClient } from '../keystone/index.js';
+import type { Logger } from '../log.js';
+import type { Redis } from '../redis.js';
+import { isWellFormedToken, SetpassCrypto } from './crypto.js';
+import { publishSetpassEvent, type SetpassEvent } from './events.js';
+import { issueSetpassLink, type LinkUser } from './issue.js';
+import { DEFAULT_BUDGETS, type FailureBudgets, FailureLimits } from './limits.js';
+import { hashPin, isValidPin, verifyPin } from './pin.js';
+import { PasswordPolicy } from './policy.js';
+import { type IssuedToken, type LinkStatus, type NewToken, type TokenRecord, TokenStore } from './store.js';
+
+export interface SetpassOptions {
+  redis: Redis;
+  /** Changes users' own passwords and checks API callers; admin credentials are not needed. */
+  keystone: KeystoneClient;
+  log: Logger;
+  secret: Buffer;
+  publicUrl: string;
+  tokenTtlMs: number;
+  maxPinAttempts: number;
+  passwordMinLength: number;
+  passwordMinScore: number;
+  budgets?: FailureBudgets;
+}
+
+export interface SetpassLink {
+  url: string;
+  expiresAt: Date;
+}
+
+/** What opening a link shows. */
+export type LinkView =
+  | { kind: 'live'; username: string; expiresAt: Date; attemptsLeft: number | undefined }
+  | { kind: 'dead' }
+  | { kind: 'rate_limited'; retryAfterMs: number };
+
+export interface PasswordSubmission {
+  token: string;
+  pin: string;
+  password: string;
+  confirmPassword: string;
+  clientIp: string;
+}
+
+/** Mistakes the user can fix on the same form; none of them counts as a PIN attempt. */
+export interface FieldProblems {
+  pin?: string;
+  password?: string[];
+  confirm?: string;
+}
+
+export type PasswordChangeOutcome =
+  | { kind: 'done'; username: string }
+  | { kind: 'dead' }
+  | { kind: 'rate_limited'; retryAfterMs: number }
+  | { kind: 'wrong_pin'; username: string; expiresAt: Date; attemptsLeft: number }
+  | { kind: 'locked_out'; attempts: number }
+  | {
+      kind: 'fix';
+      username: string;
+      expiresAt: Date;
+      attemptsLeft: number | undefined;
+      problems: FieldProblems;
+    }
+  /** Keystone no longer takes the temporary password: the account changed since the link was sent. */
+  | { kind: 'account_changed' }
+  /** Keystone could not be asked; the link was put back and still works. */
+  | { kind: 'unavailable' };
+
+/** A PIN hash nobody has, verified on dead links so that they cost what a live link costs. */
+let decoyPinHash: Promise<string> | undefined;
+const decoy = (): Promise<string> => {
+  decoyPinHash ??= hashPin('0000');
+  return decoyPinHash;
+};
+
+export class Setpass {
+  readonly tokens: TokenStore;
+  readonly limits: FailureLimits;
+  readonly policy: PasswordPolicy;
+  readonly keystone: KeystoneClient;
+  readonly maxPinAttempts: number;
+  private readonly crypto: SetpassCrypto;
+  private readonly redis: Redis;
+  private readonly log: Logger;
+  private readonly publicUrl: string;
+
+  constructor(options: SetpassOptions) {
+    this.crypto = new SetpassCrypto(options.secret);
+    this.tokens = new TokenStore(options.redis, this.crypto, options.tokenTtlMs);
+    this.limits = new FailureLimits(
+      options.redis,
+      options.budgets ?? DEFAULT_BUDGETS(options.maxPinAttempts),
+    );
+    this.policy = new PasswordPolicy({
+      minLength: options.passwordMinLength,
+      minScore: options.passwordMinScore,
+    });
+    this.keystone = options.keystone;
+    this.maxPinAttempts = options.maxPinAttempts;
+    this.redis = options.redis;
+    this.log = options.log;
+    this.publicUrl = options.publicUrl.replace(/\/+$/, '');
+    void decoy();
+  }
+
+  linkUrl(token: string): string {
+    return `${this.publicUrl}/?token=${encodeURIComponent(token)}`;
+  }
+
+  /**
+   * A fresh temporary password in Keystone and a link for it; the user's earlier link dies. Needs
+   * the admin client, so only the bot side can do it. This is what provisioning, `/kaizen reset`
+   * and the reminders call (their ports name it `issue`).
+   */
+  async issue(user: LinkUser, pinHash: string | undefined): Promise<SetpassLink> {
+    return issueSetpassLink({ keystone: this.keystone, setpass: this }, user, pinHash);
+  }
+
+  /** Stores a token; the caller has already put `temporaryPassword` into Keystone. */
+  async issueToken(input: NewToken): Promise<IssuedToken> {
+    return this.tokens.issue(input);
+  }
+
+  /** The user's live link, to send again (`/kaizen resend`); undefined when there is none. */
+  async currentLink(userId: string): Promise<SetpassLink | undefined> {
+    const current = await this.tokens.currentToken(userId);
+    return current && { url: this.linkUrl(current.token), expiresAt: current.expiresAt };
+  }
+
+  async linkStatus(userId: string): Promise<LinkStatus> {
+    return this.tokens.status(userId);
+  }
+
+  /** `currentLink`, by the name the commands' and reminders' ports use. */
+  async current(userId: string): Promise<SetpassLink | undefined> {
+    return this.currentLink(userId);
+  }
+
+  /** `linkStatus`, by the name the reminders' port uses. */
+  async status(userId: string): Promise<LinkStatus> {
+    return this.linkStatus(userId);
+  }
+
+  async pinOnFile(userId: string): Promise<string | undefined> {
+    return this.tokens.pinOnFile(userId);
+  }
+
+  async storePinHash(userId: string, pinHash: string): Promise<void> {
+    await this.tokens.storePinHash(userId, pinHash);
+  }
+
+  /** When the user last set their password through a link; undefined if never. */
+  async passwordSetAt(userId: string): Promise<Date | undefined> {
+    return this.tokens.passwordSetAt(userId);
+  }
+
+  async revokeLink(userId: string): Promise<boolean> {
+    return this.tokens.revoke(userId);
+  }
+
+  /** GET /?token=: whether the link works, without counting anything but dead links. */
+  async openLink(token: string, clientIp: string): Promise<LinkView> {
+    const ip = await this.limits.checkIp(clientIp);
+    if (ip.kind === 'blocked') return { kind: 'rate_limited', retryAfterMs: ip.retryAfterMs };
+    const record = await this.liveRecord(token);
+    if (record === undefined) {
+      await this.limits.deadLink(clientIp);
+      return { kind: 'dead' };
+    }
+    return {
+      kind: 'live',
+      username: record.username,
+      expiresAt: record.expiresAt,
+      attemptsLeft: record.attempts > 0 ? this.maxPinAttempts - record.attempts : undefined,
+    };
+  }
+
+  /**
+   * POST /: the checks run in the order that reveals least: the link, then the PIN (the only thing
+   * that counts as an attempt), then the passwords, then Keystone. The token is claimed before
+   * Keystone is called, so two submissions at once change the password once.
+   */
+  async changePassword(submission: PasswordSubmission): Promise<PasswordChangeOutcome> {
+    const { clientIp } = submission;
+    const ip = await this.limits.checkIp(clientIp);
+    if (ip.kind === 'blocked') return { kind: 'rate_limited', retryAfterMs: ip.retryAfterMs };
+
+    const record = await this.liveRecord(submission.token);
+    if (record === undefined) {
+      await verifyPin(submission.pin || '0000', await decoy());
+      await this.limits.deadLink(clientIp);
+      return { kind: 'dead' };
+    }
+    const user = await this.limits.checkUser(record.userId);
+    if (user.kind === 'blocked') return { kind: 'rate_limited', retryAfterMs: user.retryAfterMs };
+
+    const attemptsLeft = record.attempts > 0 ? this.maxPinAttempts - record.attempts : undefined;
+    const fix = (problems: FieldProblems): PasswordChangeOutcome => ({
+      kind: 'fix',
+      username: record.username,
+      expiresAt: record.expiresAt,
+      attemptsLeft,
+      problems,
+    });
+
+    const pin = submission.pin.trim();
+    if (pin === '') return fix({ pin: 'Enter the 4-digit PIN you chose when you applied.' });
+    if (!isValidPin(pin)) return fix({ pin: 'The PIN is exactly 4 digits (0–9).' });
+    if (!(await verifyPin(pin, record.pinHash))) return this.wrongPin(record, clientIp);
+
+    if (submission.password === '') return fix({ password: ['Enter a new password.'] });
+    if (submission.password !== submission.confirmPassword) {
+      return fix({ confirm: 'The two passwords do not match. Type the same password in both fields.' });
+    }
+    const verdict = this.policy.check(submission.password, { username: record.username });
+    if (!verdict.ok) return fix({ password: verdict.problems });
+
+    return this.changeInKeystone(record, submission.password, clientIp, fix);
+  }
+
+  private async changeInKeystone(
+    record: TokenRecord,
+    password: string,
+    clientIp: string,
+    fix: (problems: FieldProblems) => PasswordChangeOutcome,
+  ): Promise<PasswordChangeOutcome> {
+    const claimed = await this.tokens.claim(record.tokenHmac);
+    if (claimed === undefined) return { kind: 'dead' };
+    try {
+      await this.keystone.changeOwnPassword(
+        claimed.record.userId,
+        claimed.record.temporaryPassword,
+        password,
+      );
+    } catch (error) {
+      if (isKaizenError(error, 'unauthorized')) {
+        this.log.warn(
+          { userId: record.userId },
+          'Keystone refused the temporary password of a live link; the link is withdrawn',
+        );
+        await this.tokens.discard(claimed.record);
+        return { kind: 'account_changed' };
+      }
+      await this.tokens.restore(claimed);
+      if (isKaizenError(error, 'invalid')) {
+        return fix({ password: [`The identity service did not accept this password: ${error.message}`] });
+      }
+      this.log.error({ err: error, userId: record.userId }, 'changing a password through a link failed');
+      return { kind: 'unavailable' };
+    }
+    const at = new Date();
+    await this.tokens.finish(claimed.record, at);
+    this.log.info({ userId: record.userId, username: record.username }, 'password set through a link');
+    await this.publish({
+      type: 'password_changed',
+      userId: record.userId,
+      username: record.username,
+      at,
+      clientIp,
+    });
+    return { kind: 'done', username: record.username };
+  }
+
+  private async wrongPin(record: TokenRecord, clientIp: string): Promise<PasswordChangeOutcome> {
+    const [outcome] = await Promise.all([
+      this.tokens.recordWrongPin(record, this.maxPinAttempts),
+      this.limits.wrongPin(record.userId, clientIp),
+    ]);
+    if (outcome.kind === 'gone') return { kind: 'dead' };
+    if (outcome.kind === 'counted') {
+      return {
+        kind: 'wrong_pin',
+        username: record.username,
+        expiresAt: record.expiresAt,
+        attemptsLeft: outcome.attemptsLeft,
+      };
+    }
+    this.log.warn(
+      { userId: record.userId, username: record.username, attempts: outcome.attempts },
+      'password link disabled after too many wrong PINs',
+    );
+    await this.publish({
+      type: 'lockout',
+      userId: record.userId,
+      username: record.username,
+      at: new Date(),
+      clientIp,
+      attempts: outcome.attempts,
+    });
+    return { kind: 'locked_out', attempts: outcome.attempts };
+  }
+
+  /** The record behind a token that still works; a record that does not decrypt counts as dead. */
+  private async liveRecord(token: string): Promise<TokenRecord | undefined> {
+    if (!isWellFormedToken(token)) {
+      // Same work as a real lookup, so a malformed token is not told apart by its speed.
+      this.crypto.tokenHmac(token);
+      await this.redis.exists(keys.setpassToken('-'));
+      return undefined;
+    }
+    const found = await this.tokens.find(token);
+    if (found.kind === 'tampered') {
+      this.log.warn(
+        { tokenHmac: found.tokenHmac.slice(0, 12) },
+        'a password-link record in Redis does not decrypt: altered, or SETPASS_SECRET changed',
+      );
+      return undefined;
+    }
+    if (found.kind === 'missing' || found.record.expiresAt.getTime() <= Date.now()) return undefined;
+    if (found.record.attempts >= this.maxPinAttempts) return undefined;
+    return found.record;
+  }
+
+  /** Reporting must not undo a password change or a lockout that already happened. */
+  private async publish(event: SetpassEvent): Promise<void> {
+    try {
+      await publishSetpassEvent(this.redis, event);
+    } catch (error) {
+      this.log.error(
+        { err: error, type: event.type, userId: event.userId },
+        'could not publish a setpass event',
+      );
+    }
+  }
+}
