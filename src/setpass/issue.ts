@@ -105,7 +105,7 @@ async function usernameForPassword(
   password: string,
 ): Promise<string> {
   try {
-    const login = await keystone.passwordLogin({ userId, password });
+    const login = await keystone.passwordLogin({ userId, password, scope: 'unscoped' });
     return login.info.user.name;
   } catch (error) {
     if (error instanceof KaizenError && error.kind === 'unauthorized') {
