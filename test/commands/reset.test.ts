@@ -320,6 +320,11 @@ describe('reset and resend', () => {
     expect((await completeLink(linkIn(mail), '8642', NEW_PASSWORD)).status).toBe(200);
 
     out.length = 0;
+    expect(await runCli(['audit', '--user', member.user.name, '--since', '1h', '--json'], env, io)).toBe(0);
+    const trail = JSON.parse(out.join('\n')) as { entries: { actor: string; action: string }[] };
+    expect(trail.entries[0]).toMatchObject({ actor: 'cli:alice', action: 'password_reset' });
+
+    out.length = 0;
     const resend = await runCli(['resend', member.user.name, '--json'], env, io);
     expect(resend).toBe(1);
     expect(JSON.parse(out.join('\n'))).toMatchObject({ kind: 'failed', errorKind: 'conflict' });

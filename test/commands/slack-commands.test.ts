@@ -2,6 +2,8 @@
  * `/kaizen` through Bolt's real HTTP endpoint: signed requests, the bot's own Redis and the real
  * Keystone. Every reply is ephemeral, readable, and a bad input changes nothing.
  */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ApplicationStore } from '../../src/provision/applications.js';
@@ -11,10 +13,12 @@ import {
   startTestBot,
   TEST_ADMIN_CHANNEL,
   TEST_BOT_TOKEN,
+  TEST_SIGNING_SECRET,
   type TestBot,
   testEnv,
 } from '../support/bot.js';
 import { type SlackFake, startSlackFake } from '../support/slack-fake.js';
+import { sendSlashCommand } from '../support/slack-sign.js';
 import { ADMIN, applicant, expectReadable, kaizen, OUTSIDER } from './helpers.js';
 
 describe('/kaizen in Slack', () => {
@@ -212,6 +216,63 @@ describe('/kaizen in Slack', () => {
         /not configured here: set GOOGLE_APPLICATION_CREDENTIALS and GOOGLE_SHEET_ID/,
       );
       expectReadable(reply.text);
+    });
+  });
+
+  describe('a command slower than Slack waits for', () => {
+    let held: ServerResponse[] = [];
+    let slowKeystone: Server;
+    let slowBot: TestBot;
+
+    beforeAll(async () => {
+      // Holds every request until the test lets go, so the command is slow for as long as the test needs.
+      slowKeystone = createServer((_req: IncomingMessage, res: ServerResponse) => {
+        held.push(res);
+      });
+      await new Promise<void>((resolve) => slowKeystone.listen(0, '127.0.0.1', resolve));
+      const { port } = slowKeystone.address() as AddressInfo;
+      slowBot = await startTestBot(
+        testEnv({
+          SLACK_API_URL: `${slack.url}/api/`,
+          SLACK_ADMINS: ADMIN,
+          ...keystoneEnv(inject('keystone')),
+          OS_AUTH_URL: `http://127.0.0.1:${port}/v3`,
+        }),
+      );
+    });
+    afterAll(async () => {
+      for (const res of held) res.destroy();
+      await slowBot?.stop();
+      slowKeystone.closeAllConnections();
+      await new Promise((resolve) => slowKeystone.close(resolve));
+    });
+
+    it('acks with "working on it" and answers through the response URL when done', async () => {
+      const id = 'slow-status';
+      const raw = await sendSlashCommand(slowBot.eventsUrl, TEST_SIGNING_SECRET, {
+        text: 'status ann@example.org',
+        user_id: ADMIN,
+        response_url: slack.responseUrl(id),
+      });
+      expect(raw.status).toBe(200);
+      expect(raw.json).toEqual({
+        response_type: 'ephemeral',
+        text: ':hourglass_flowing_sand: Working on it…',
+      });
+      expect(slack.responses.filter((r) => r.id === id)).toEqual([]);
+
+      await slack.waitFor(() => held.length > 0, 5_000, 'the request to the slow Keystone');
+      for (const res of held) res.writeHead(503, { 'content-type': 'text/plain' }).end('Service Unavailable');
+      held = [];
+      const answer = await slack.waitFor(
+        () => slack.responses.find((r) => r.id === id),
+        15_000,
+        'the late answer on the response URL',
+      );
+      const body = answer.body as { response_type: string; text: string };
+      expect(body.response_type).toBe('ephemeral');
+      expect(body.text).toMatch(/^:x: `\/kaizen status` did not work: .*Keystone/);
+      expectReadable(body.text);
     });
   });
 });
