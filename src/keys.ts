@@ -34,6 +34,8 @@ export const keys = {
   userReminders: (userId: string) => `remind:user:${userId}`,
   /** Reminders to the admins about one waiting applicant: count and last time (a hash, no TTL). */
   adminReminders: (applicantId: string) => `remind:admin:${applicantId}`,
+  /** A `/kaizen reset` waiting for its Reset button (user id, who asked); single use, short TTL. */
+  resetConfirmation: (nonce: string) => `reset:confirm:${nonce}`,
   audit: () => 'audit',
   events: () => 'events',
   /** Sorted set of queued message ids, scored by when each is next due. */
