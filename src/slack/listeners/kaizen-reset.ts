@@ -29,6 +29,7 @@ import {
   type SlackReply,
   slackReply,
 } from '../../../views/commands/slack.js';
+import { escapeMrkdwn } from '../../../views/mrkdwn.js';
 import { describeError } from '../../errors.js';
 import { isValidPin } from '../../setpass/pin.js';
 import type { App } from '../app.js';
@@ -83,7 +84,9 @@ async function confirmOrAskForPin(args: ButtonArgs, deps: SlackDeps): Promise<vo
     return;
   }
   await respond({
-    ...ephemeral({ text: `:hourglass_flowing_sand: Resetting the password of ${pending.username}…` }),
+    ...ephemeral({
+      text: `:hourglass_flowing_sand: Resetting the password of ${escapeMrkdwn(pending.username)}…`,
+    }),
     replace_original: true,
   });
   void deps.services.inflight.run('reset', async () => {
