@@ -1,8 +1,8 @@
 /**
  * Everything an approval needs, real: Redis under a key prefix of its own, the Keystone from the
  * global setup with the quota recorder in its catalog (a region per harness), the SMTP test server
- * with the mail outbox in front of it, the setpass token store, and optionally the applications
- * sheet against the Sheets fake.
+ * with the mail outbox in front of it, the password links of src/setpass, and optionally the
+ * applications sheet against the Sheets fake.
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -19,14 +19,13 @@ import { outboxFromConfig } from '../../src/mail/from-config.js';
 import type { MailOutbox } from '../../src/mail/outbox.js';
 import { type ApplicationRecord, ApplicationStore } from '../../src/provision/applications.js';
 import { type ProvisionDeps, quotaSetter } from '../../src/provision/deps.js';
-import type { SetpassIssuer } from '../../src/provision/ports.js';
 import { DELIVERY_HOOK } from '../../src/provision/steps.js';
 import { markWelcomeDelivered } from '../../src/provision/workflow.js';
 import { BUILT_IN_PRESETS } from '../../src/quotas/presets.js';
 import type { QuotaChoice } from '../../src/quotas/types.js';
-import { newTemporaryPassword, SetpassCrypto } from '../../src/setpass/crypto.js';
+import { setpassFromConfig } from '../../src/setpass/from-config.js';
 import { hashPin } from '../../src/setpass/pin.js';
-import { TokenStore } from '../../src/setpass/store.js';
+import type { TokenStore } from '../../src/setpass/store.js';
 import { approvalEmails } from '../../views/emails/approval.js';
 import { HEADER, row } from '../intake/fixtures.js';
 import { unique } from '../keystone/fixtures.js';
@@ -73,19 +72,6 @@ export interface ApplicantInput {
   pinHash?: string | undefined;
 }
 
-/** Password links as the setpass side issues them: a temporary password set in Keystone, a token stored. */
-function passwordLinks(config: Config, tokens: TokenStore, keystone: KeystoneClient): SetpassIssuer {
-  return {
-    storePinHash: (userId, pinHash) => tokens.storePinHash(userId, pinHash),
-    async issue(user, pinHash) {
-      const temporaryPassword = newTemporaryPassword();
-      await keystone.setUserPassword(user.userId, temporaryPassword);
-      const issued = await tokens.issue({ ...user, pinHash, temporaryPassword });
-      return { url: `${config.http.publicUrl}/?token=${issued.token}`, expiresAt: issued.expiresAt };
-    },
-  };
-}
-
 export async function startHarness(options: { sheets?: boolean } = {}): Promise<Harness> {
   const provided = inject('keystone');
   const [smtp, recorder, sheets] = await Promise.all([
@@ -126,7 +112,8 @@ export async function startHarness(options: { sheets?: boolean } = {}): Promise<
   const keystone = keystoneFromConfig(config)!;
   const applications = new ApplicationStore(redis);
   const audit = new Audit(redis, config.audit.maxLength);
-  const tokens = new TokenStore(redis, new SetpassCrypto(config.setpass.secret!), config.setpass.tokenTtlMs);
+  const setpass = setpassFromConfig(config, { redis, keystone, log: silentLogger })!;
+  const tokens = setpass.tokens;
   const outbox = outboxFromConfig(config, redis, silentLogger, {
     retryBaseMs: 20,
     retryMaxMs: 200,
@@ -134,7 +121,6 @@ export async function startHarness(options: { sheets?: boolean } = {}): Promise<
   })!;
   outbox.onDelivered(DELIVERY_HOOK, (id) => markWelcomeDelivered({ applications, audit }, id));
   const sheet = sheets ? sheetsFromConfig(config, silentLogger) : undefined;
-  const setpass = passwordLinks(config, tokens, keystone);
   const pinHash = await hashPin(PIN);
 
   return {
