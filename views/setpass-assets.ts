@@ -86,7 +86,8 @@ input:focus { outline: 3px solid rgba(31, 95, 168, 0.35); outline-offset: 1px; b
 #pin { max-width: 9rem; letter-spacing: 0.35em; font-variant-numeric: tabular-nums; }
 .has-error input { border-color: var(--error); }
 .field-error { margin: 0; color: var(--error); font-weight: 600; font-size: 0.92rem; }
-.meter-text { margin: 0; min-height: 1.2em; font-size: 0.9rem; color: var(--muted); }
+.meter-text { margin: 0; font-size: 0.9rem; color: var(--muted); }
+.meter-text:empty { display: none; }
 .meter-text.ok { color: var(--ok); }
 .meter-text.bad { color: var(--error); }
 .alert {

@@ -77,7 +77,7 @@ function page(site: SiteInfo, title: string, body: string, options: { script?: b
 <main class="card">
 ${body}
 </main>
-<footer class="site-footer">${site.supportEmail ? `Help: <a href="mailto:${escapeHtml(site.supportEmail)}">${escapeHtml(site.supportEmail)}</a>` : `${siteName} account services`}</footer>
+<footer class="site-footer">Questions? ${capitalize(whomToAsk(site))}.</footer>
 ${options.script ? '<script src="/assets/setpass.js" defer></script>\n' : ''}</body>
 </html>
 `;
@@ -139,7 +139,7 @@ ${fieldError('confirm', errors.confirm)}
 </div>
 <button type="submit" class="button">Set password</button>
 </form>
-<p class="small">This link works once and expires on ${escapeHtml(formatExpiry(form.expiresAt))}. Problems? ${capitalize(whomToAsk(site))}.</p>`;
+<p class="small">This link works once and expires on ${escapeHtml(formatExpiry(form.expiresAt))}.</p>`;
   return page(site, 'Choose your password', body, { script: true });
 }
 

@@ -75,9 +75,11 @@ describe('the password form', () => {
   it('says when the link expires and whom to ask', () => {
     expect(formatExpiry(form.expiresAt)).toBe('5 December 2026 at 09:30 UTC');
     expect(html).toContain('expires on 5 December 2026 at 09:30 UTC');
-    expect(html).toContain('Problems? Write to <a href="mailto:help@example.org">help@example.org</a>.');
+    expect(html).toContain(
+      '<footer class="site-footer">Questions? Write to <a href="mailto:help@example.org">help@example.org</a>.</footer>',
+    );
     expect(passwordFormPage(bare, form)).toContain(
-      'Problems? Ask the administrators who approved your account.',
+      '<footer class="site-footer">Questions? Ask the administrators who approved your account.</footer>',
     );
   });
 
