@@ -129,7 +129,7 @@ export async function startKaizen(config: Config, options: StartOptions): Promis
       : startSchedules(services, {
           notices: slack ? slackJobNotices(slack.app.client, config.slack.adminChannel) : undefined,
           links: services.setpass,
-          outbox: undefined,
+          outbox: services.mail,
           pollSheet: services.intake?.poll,
         });
   const scheme = config.http.tls ? 'https' : 'http';

@@ -174,8 +174,10 @@ export async function remindUser(
   const { links, policy } = deps;
   const ledgerKey = keys.userReminders(userId);
 
+  // Reminders belong to onboarding: one series per user (their outbox keys are reminder:<user>:<n>).
+  // A user who has ever set a password is done; a later reset is the admins' own follow-up.
   const [setAt, status] = await Promise.all([links.passwordSetAt(userId), links.status(userId)]);
-  if (passwordChosen(setAt, status)) return { kind: 'done' };
+  if (setAt !== undefined) return { kind: 'done' };
 
   // Reminders count from the first link the bot saw; a record approved before this feature existed
   // counts from its decision.

@@ -47,7 +47,11 @@ export async function publishHome(client: WebClient, userId: string, deps: AppHo
   await client.views.publish({ user_id: userId, view: appHomeView({ ...overview, now, isAdmin }) });
 }
 
-export function register(app: App, deps: SlackDeps, links?: ReminderLinks): void {
-  const homeDeps: AppHomeDeps = { ...deps, health: new HealthCache(deps.services.config), links };
+export function register(app: App, deps: SlackDeps): void {
+  const homeDeps: AppHomeDeps = {
+    ...deps,
+    health: new HealthCache(deps.services.config),
+    links: deps.services.setpass,
+  };
   app.event('app_home_opened', (args) => handleAppHomeOpened(args, homeDeps));
 }

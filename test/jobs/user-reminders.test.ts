@@ -1,0 +1,347 @@
+import { randomBytes } from 'node:crypto';
+import { WebClient } from '@slack/web-api';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { Audit } from '../../src/audit.js';
+import { loadConfig } from '../../src/config.js';
+import type { ReminderOutbox } from '../../src/jobs/ports.js';
+import {
+  CLAIM_LEASE_MS,
+  lastReminder,
+  readReminderLedger,
+  remindUsers,
+  type UserReminderDeps,
+} from '../../src/jobs/user-reminders.js';
+import { keys } from '../../src/keys.js';
+import { silentLogger } from '../../src/log.js';
+import { MailOutbox } from '../../src/mail/outbox.js';
+import { Sealer } from '../../src/mail/sealer.js';
+import { type SmtpTransport, transportFromConfig } from '../../src/mail/transport.js';
+import { ApplicationStore } from '../../src/provision/applications.js';
+import { userReminderTexts } from '../../src/schedules.js';
+import { setpassFromConfig } from '../../src/setpass/from-config.js';
+import { hashPin } from '../../src/setpass/pin.js';
+import type { Setpass } from '../../src/setpass/service.js';
+import { slackJobNotices } from '../../src/slack/job-notices.js';
+import { adminClient, afterRevocationTick, newMember } from '../keystone/fixtures.js';
+import { keystoneEnv, TEST_ADMIN_CHANNEL, TEST_BOT_TOKEN, testEnv, uniquePrefix } from '../support/bot.js';
+import { type SlackFake, startSlackFake } from '../support/slack-fake.js';
+import { type SmtpTestServer, startSmtpServer } from '../support/smtp.js';
+import { applicant, HOUR } from './fixtures.js';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const PIN = '4821';
+const keystone = adminClient();
+const closers: (() => Promise<unknown> | unknown)[] = [];
+let smtp: SmtpTestServer;
+let slack: SlackFake;
+let slackClient: WebClient;
+
+beforeAll(async () => {
+  smtp = await startSmtpServer();
+  slack = await startSlackFake();
+  slackClient = new WebClient(TEST_BOT_TOKEN, {
+    slackApiUrl: `${slack.url}/api/`,
+    retryConfig: { retries: 0 },
+  });
+});
+beforeEach(() => {
+  smtp.reset();
+  slack.reset();
+});
+afterAll(async () => {
+  for (const close of closers.reverse()) await close();
+  await smtp?.close();
+  await slack?.close();
+});
+
+/** One deployment's settings: a Redis prefix and SETPASS_SECRET shared by all its runners. */
+function deployment() {
+  return {
+    prefix: uniquePrefix('remind'),
+    secret: randomBytes(32).toString('base64'),
+  };
+}
+
+/** A runner as one bot replica has it: its own connections, outbox and setpass, the shared Redis. */
+function runner(where: ReturnType<typeof deployment>, clock: { now: Date }) {
+  const config = loadConfig(
+    testEnv({
+      ...keystoneEnv(inject('keystone')),
+      REDIS_KEY_PREFIX: where.prefix,
+      SETPASS_SECRET: where.secret,
+      PUBLIC_URL: 'https://register.example.org',
+      SMTP_URL: smtp.url,
+      SMTP_CA_FILE: smtp.caFile,
+      MAIL_FROM: 'Kaizen <kaizen@example.org>',
+      SUPPORT_EMAIL: 'help@example.org',
+    }),
+  );
+  const redis = new Redis(REDIS_URL, { keyPrefix: where.prefix });
+  const transport = transportFromConfig(config.mail, { timeoutMs: 3_000 }) as SmtpTransport;
+  const outbox = new MailOutbox(
+    redis,
+    transport,
+    new Sealer(config.setpass.secret!, 'kaizen mail outbox'),
+    silentLogger,
+  );
+  closers.push(
+    () => redis.quit(),
+    () => transport.close(),
+  );
+  const setpass = setpassFromConfig(config, { redis, keystone, log: silentLogger }) as Setpass;
+  const store = new ApplicationStore(redis);
+  const deps: UserReminderDeps = {
+    redis,
+    store,
+    links: setpass,
+    outbox,
+    notices: slackJobNotices(slackClient, TEST_ADMIN_CHANNEL),
+    texts: userReminderTexts(config),
+    audit: new Audit(redis, 1000),
+    log: silentLogger,
+    policy: { afterMs: 48 * HOUR, intervalMs: 48 * HOUR, max: 3 },
+    now: () => clock.now,
+  };
+  return { deps, setpass, store, outbox, redis };
+}
+
+/** An approved applicant: a real Keystone user, the record in `notified`, a live link with PIN. */
+async function approvedUser(r: ReturnType<typeof runner>) {
+  const { user } = await newMember(keystone);
+  const email = user.name;
+  const input = applicant({ email, firstName: 'Ann', lastName: 'Lee' });
+  const pinHash = await hashPin(PIN);
+  await r.store.create({ applicant: input, pinHash, quota: { kind: 'preset', preset: 'small' } });
+  await r.store.transition(input.id, ['pending'], 'approving', {
+    decidedBy: 'U0ADMIN',
+    decidedAt: new Date().toISOString(),
+  });
+  await r.setpass.storePinHash(user.id, pinHash);
+  const link = await r.setpass.issue({ userId: user.id, username: email }, pinHash);
+  await r.store.checkpoint(input.id, 'user', user.id);
+  await r.store.checkpoint(input.id, 'setpass', 'issued');
+  await r.store.transition(input.id, ['approving'], 'notified');
+  const issuedAt = (await r.setpass.linkStatus(user.id)).createdAt!;
+  return { email, userId: user.id, link, issuedAt, applicantId: input.id };
+}
+
+const tokenOf = (url: string) => new URL(url).searchParams.get('token') ?? '';
+const strongPassword = () => `Blue-Otter-${randomBytes(6).toString('hex')}-Harbor!`;
+const gaveUpNotices = () =>
+  slack.messages(TEST_ADMIN_CHANNEL).filter((m) => m.text?.includes('has not set a password after'));
+
+describe('user reminders with a fake clock', () => {
+  it('go out REMINDER_AFTER after the link, then every REMINDER_INTERVAL, stop at REMINDER_MAX, then tell the admins once', async () => {
+    const clock = { now: new Date() };
+    const r = runner(deployment(), clock);
+    const user = await approvedUser(r);
+    const at = (hours: number) => {
+      clock.now = new Date(user.issuedAt.getTime() + hours * HOUR);
+    };
+
+    at(47);
+    expect(await remindUsers(r.deps)).toMatchObject({ sent: 0 });
+    expect(smtp.messages).toHaveLength(0);
+
+    at(48);
+    expect(await remindUsers(r.deps)).toMatchObject({ sent: 1 });
+    const [first] = await smtp.waitForMessages(1);
+    expect(first!.to).toEqual([user.email]);
+    expect(first!.subject).toBe('Reminder: choose your OpenStack password');
+    // The link is the live one, unchanged.
+    expect(first!.text).toContain(user.link.url);
+    expect(first!.text).toContain('Questions? Write to help@example.org');
+
+    expect(await remindUsers(r.deps)).toMatchObject({ sent: 0 });
+    at(48 + 47);
+    expect(await remindUsers(r.deps)).toMatchObject({ sent: 0 });
+    at(96);
+    expect(await remindUsers(r.deps)).toMatchObject({ sent: 1 });
+    at(144);
+    expect(await remindUsers(r.deps)).toMatchObject({ sent: 1 });
+    const mails = await smtp.waitForMessages(3);
+    expect(mails.map((m) => m.subject)).toEqual([
+      'Reminder: choose your OpenStack password',
+      'Reminder: choose your OpenStack password',
+      'Last reminder: choose your OpenStack password',
+    ]);
+    expect(gaveUpNotices()).toHaveLength(0);
+
+    at(144 + 47);
+    expect(await remindUsers(r.deps)).toMatchObject({ sent: 0, gaveUp: 0 });
+    at(192);
+    expect(await remindUsers(r.deps)).toMatchObject({ sent: 0, gaveUp: 1 });
+    expect(gaveUpNotices()).toHaveLength(1);
+    expect(gaveUpNotices()[0]!.text).toContain(`${user.email} has not set a password after 3 reminders`);
+
+    at(500);
+    expect(await remindUsers(r.deps)).toMatchObject({ sent: 0, gaveUp: 0 });
+    expect(smtp.messages).toHaveLength(3);
+    expect(gaveUpNotices()).toHaveLength(1);
+
+    expect(await lastReminder(r.redis, user.userId)).toEqual({
+      count: 3,
+      at: new Date(user.issuedAt.getTime() + 144 * HOUR),
+    });
+    const audit = await r.deps.audit.read({ subject: user.email });
+    expect(audit.map((e) => e.action)).toEqual([
+      'reminders_exhausted',
+      'reminder_sent',
+      'reminder_sent',
+      'reminder_sent',
+    ]);
+    expect(audit[1]!.detail).toBe('reminder 3 of 3');
+  });
+
+  it('stop once the password is set through the link', async () => {
+    const clock = { now: new Date() };
+    const r = runner(deployment(), clock);
+    const user = await approvedUser(r);
+    clock.now = new Date(user.issuedAt.getTime() + 48 * HOUR);
+    expect(await remindUsers(r.deps)).toMatchObject({ sent: 1 });
+
+    const changed = await r.setpass.changePassword({
+      token: tokenOf(user.link.url),
+      pin: PIN,
+      password: strongPassword(),
+      confirmPassword: '',
+      clientIp: '127.0.0.1',
+    });
+    // A mismatch is a fix on the same form, not an attempt; then the real submission.
+    expect(changed.kind).toBe('fix');
+    const password = strongPassword();
+    const done = await r.setpass.changePassword({
+      token: tokenOf(user.link.url),
+      pin: PIN,
+      password,
+      confirmPassword: password,
+      clientIp: '127.0.0.1',
+    });
+    expect(done.kind).toBe('done');
+
+    for (const hours of [96, 144, 192, 240]) {
+      clock.now = new Date(user.issuedAt.getTime() + hours * HOUR);
+      expect(await remindUsers(r.deps)).toEqual({ sent: 0, gaveUp: 0, failed: 0 });
+    }
+    expect(smtp.messages).toHaveLength(1);
+    expect(gaveUpNotices()).toHaveLength(0);
+  });
+
+  it('send a fresh link when the old one expired, and the fresh link takes the original PIN', async () => {
+    const clock = { now: new Date() };
+    const r = runner(deployment(), clock);
+    const user = await approvedUser(r);
+    // The link expires: Redis drops both of its keys, as their TTL would.
+    const hmac = await r.redis.hget(keys.setpassUser(user.userId), 'hmac');
+    await r.redis.del(keys.setpassToken(hmac!), keys.setpassUser(user.userId));
+    expect((await r.setpass.linkStatus(user.userId)).live).toBe(false);
+
+    clock.now = new Date(user.issuedAt.getTime() + 48 * HOUR);
+    expect(await remindUsers(r.deps)).toMatchObject({ sent: 1 });
+    const [mail] = await smtp.waitForMessages(1);
+    expect(mail!.text).toContain('Your earlier link expired, so here is a new one.');
+    const fresh = /https:\/\/register\.example\.org\/\?token=[\w%-]+/.exec(mail!.text)?.[0];
+    expect(fresh).toBeDefined();
+    expect(fresh).not.toBe(user.link.url);
+    expect((await r.setpass.linkStatus(user.userId)).live).toBe(true);
+    const audit = await r.deps.audit.read({ subject: user.email });
+    expect(audit[0]!.detail).toContain('fresh link');
+
+    const password = strongPassword();
+    const done = await r.setpass.changePassword({
+      token: tokenOf(fresh!),
+      pin: PIN,
+      password,
+      confirmPassword: password,
+      clientIp: '127.0.0.1',
+    });
+    expect(done).toEqual({ kind: 'done', username: user.email });
+    await afterRevocationTick();
+    const login = await keystone.passwordLogin({ userId: user.userId, password, scope: 'unscoped' });
+    expect(login.info.user.id).toBe(user.userId);
+  });
+});
+
+describe('user reminders on several runners', () => {
+  it('send each reminder once when three runners race on one Redis', async () => {
+    const where = deployment();
+    const clock = { now: new Date() };
+    const runners = [runner(where, clock), runner(where, clock), runner(where, clock)];
+    const user = await approvedUser(runners[0]!);
+
+    clock.now = new Date(user.issuedAt.getTime() + 48 * HOUR);
+    const first = await Promise.all(runners.map((r) => remindUsers(r.deps)));
+    expect(first.reduce((sum, run) => sum + run.sent, 0)).toBe(1);
+    clock.now = new Date(user.issuedAt.getTime() + 96 * HOUR);
+    const second = await Promise.all(runners.map((r) => remindUsers(r.deps)));
+    expect(second.reduce((sum, run) => sum + run.sent, 0)).toBe(1);
+
+    await smtp.waitForMessages(2);
+    expect(smtp.messages.filter((m) => m.to.includes(user.email))).toHaveLength(2);
+    expect(await runners[0]!.outbox.pending()).toBe(0);
+    expect(await runners[0]!.outbox.status(`reminder:${user.userId}:1`)).toBe('delivered');
+    expect(await runners[0]!.outbox.status(`reminder:${user.userId}:2`)).toBe('delivered');
+    expect(await lastReminder(runners[1]!.redis, user.userId)).toMatchObject({ count: 2 });
+  });
+
+  it('finish a reminder a stopped runner had claimed but not sent: once, after the claim lease', async () => {
+    const where = deployment();
+    const clock = { now: new Date() };
+    const stopped = runner(where, clock);
+    const user = await approvedUser(stopped);
+    clock.now = new Date(user.issuedAt.getTime() + 48 * HOUR);
+
+    // The first runner stops between its claim and the send.
+    const stopsBeforeSending: ReminderOutbox = {
+      enqueue: async () => {
+        throw new Error('the runner stopped');
+      },
+    };
+    expect(await remindUsers({ ...stopped.deps, outbox: stopsBeforeSending })).toMatchObject({ failed: 1 });
+    expect(await readReminderLedger(stopped.redis, user.userId)).toMatchObject({ sent: 0, pending: 1 });
+    expect(smtp.messages).toHaveLength(0);
+
+    // A new runner while the claim is young leaves it alone; once the lease is over it takes it.
+    const restarted = runner(where, clock);
+    expect(await remindUsers(restarted.deps)).toMatchObject({ sent: 0 });
+    clock.now = new Date(clock.now.getTime() + CLAIM_LEASE_MS + 1_000);
+    expect(await remindUsers(restarted.deps)).toMatchObject({ sent: 1 });
+    await smtp.waitForMessages(1);
+    expect(await readReminderLedger(restarted.redis, user.userId)).toMatchObject({
+      sent: 1,
+      pending: undefined,
+    });
+
+    // And the next reminder keeps its own schedule.
+    clock.now = new Date(clock.now.getTime() + 47 * HOUR);
+    expect(await remindUsers(restarted.deps)).toMatchObject({ sent: 0 });
+    expect(smtp.messages).toHaveLength(1);
+  });
+
+  it('send no duplicate when a runner stopped after the send and before recording it', async () => {
+    const where = deployment();
+    const clock = { now: new Date() };
+    const stopped = runner(where, clock);
+    const user = await approvedUser(stopped);
+    clock.now = new Date(user.issuedAt.getTime() + 48 * HOUR);
+
+    const stopsAfterSending: ReminderOutbox = {
+      enqueue: async (message, options) => {
+        await stopped.outbox.enqueue(message, options);
+        throw new Error('the runner stopped');
+      },
+    };
+    expect(await remindUsers({ ...stopped.deps, outbox: stopsAfterSending })).toMatchObject({ failed: 1 });
+    await smtp.waitForMessages(1);
+
+    const restarted = runner(where, clock);
+    clock.now = new Date(clock.now.getTime() + CLAIM_LEASE_MS + 1_000);
+    expect(await remindUsers(restarted.deps)).toMatchObject({ sent: 1 });
+    expect(smtp.messages).toHaveLength(1);
+    expect(await restarted.outbox.status(`reminder:${user.userId}:1`)).toBe('delivered');
+    expect(await lastReminder(restarted.redis, user.userId)).toMatchObject({ count: 1 });
+    const audit = await restarted.deps.audit.read({ subject: user.email });
+    expect(audit.map((e) => e.action)).toEqual(['reminder_sent']);
+  });
+});
