@@ -1,10 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { DoctorLine } from '../../src/doctor.js';
 import type { Decision } from '../../src/overview.js';
 import { ApplicationStore } from '../../src/provision/applications.js';
+import { rejectApplicant } from '../../src/provision/workflow.js';
+import { hashPin } from '../../src/setpass/pin.js';
 import { appHomeView, type HomeInput } from '../../views/app-home.js';
 import { APPLICANT_ACTIONS } from '../../views/applicant-card.js';
-import { startTestBot, TEST_SIGNING_SECRET, type TestBot, testEnv } from '../support/bot.js';
+import { adminClient, newMember } from '../keystone/fixtures.js';
+import { keystoneEnv, startTestBot, TEST_SIGNING_SECRET, type TestBot, testEnv } from '../support/bot.js';
 import { type SlackFake, startSlackFake } from '../support/slack-fake.js';
 import { sendEvent } from '../support/slack-sign.js';
 import { HOUR, pendingApplication, waitUntil } from './fixtures.js';
@@ -169,7 +172,14 @@ describe('app_home_opened', () => {
 
   beforeAll(async () => {
     slack = await startSlackFake();
-    running = await startTestBot(testEnv({ SLACK_API_URL: `${slack.url}/api/`, SLACK_ADMINS: 'U0ADMIN' }));
+    running = await startTestBot(
+      testEnv({
+        ...keystoneEnv(inject('keystone')),
+        PUBLIC_URL: 'https://register.example.org',
+        SLACK_API_URL: `${slack.url}/api/`,
+        SLACK_ADMINS: 'U0ADMIN',
+      }),
+    );
   });
   afterAll(async () => {
     await running?.stop();
@@ -200,6 +210,43 @@ describe('app_home_opened', () => {
     // The health section, as `kaizen doctor` sees it: Redis is up, Slack answers the fake's auth.test.
     expect(text).toContain('*redis* ok');
     expect(text).toContain('*slack* ok');
+  });
+
+  it('shows the decisions taken and the users whose link is unused, from the bot’s own records', async () => {
+    const { services } = running.bot;
+    const store = new ApplicationStore(services.redis);
+    const rejected = await pendingApplication(store, undefined, {
+      email: 'turned-down@example.org',
+      firstName: 'Tess',
+      lastName: 'Down',
+    });
+    const outcome = await rejectApplicant(services.provision!, rejected.id, 'U0ADMIN', {
+      reason: 'not affiliated with the lab',
+      notifyApplicant: false,
+    });
+    expect(outcome.kind).toBe('rejected');
+
+    const { user } = await newMember(adminClient());
+    const approved = await pendingApplication(store, undefined, { email: user.name });
+    await store.transition(approved.id, ['pending'], 'approving', { decidedBy: 'U0ADMIN' });
+    await services.setpass!.issue({ userId: user.id, username: user.name }, await hashPin('2468'));
+    await store.checkpoint(approved.id, 'user', user.id);
+    await store.checkpoint(approved.id, 'setpass', 'issued');
+    await store.transition(approved.id, ['approving'], 'notified');
+
+    const before = slack.calls('views.publish').length;
+    await sendEvent(running.eventsUrl, TEST_SIGNING_SECRET, {
+      type: 'app_home_opened',
+      user: 'U0ADMIN',
+      tab: 'home',
+    });
+    await slack.waitFor((calls) => calls.filter((c) => c.method === 'views.publish').length > before);
+    const text = JSON.stringify(slack.homeView('U0ADMIN')?.view);
+    expect(text).toContain(
+      '<@U0ADMIN> rejected *Tess Down (turned-down@example.org)* — not affiliated with the lab',
+    );
+    const linkLine = text.split('\\n').find((line) => line.includes(`*${user.name}*`));
+    expect(linkLine).toMatch(/· sent \d+ minutes? ago · expires <!date\^\d+\^.*· no reminder yet/);
   });
 
   it('publishes the explanation for anyone else', async () => {
