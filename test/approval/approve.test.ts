@@ -115,10 +115,17 @@ describe('approving an applicant from the card', () => {
     for (const message of told)
       expect(message.text).toBe(`This applicant is already being approved by <@${winner}>.`);
 
-    const projects = (await world.keystone.findProjectByName(bob.project, 'default')) ? 1 : 0;
-    expect(projects).toBe(1);
-    const users = await world.keystone.findUserByName(bob.email, 'default');
-    expect(users).toBeDefined();
+    // Keystone refuses a second project or user of the same name, so one of each exists; it is the
+    // one the single run recorded, and the user holds one role assignment on it.
+    const project = await world.keystone.findProjectByName(bob.project, 'default');
+    const user = await world.keystone.findUserByName(bob.email, 'default');
+    const record = await recordOf(bot, buttonsOf(card)[0]?.value ?? '');
+    expect(record?.checkpoints).toMatchObject({ project: project?.id, user: user?.id });
+    expect(
+      await world.keystone.listRoleAssignments({ userId: user?.id, projectId: project?.id }),
+    ).toHaveLength(1);
+    const audit = await bot.bot.services.audit.read({ subject: record?.id ?? '', limit: 100 });
+    expect(audit.filter((entry) => entry.action === 'provision.project')).toHaveLength(1);
     await world.smtp.waitForMessages(1);
     expect(world.smtp.messages.filter((mail) => mail.to.includes(bob.email))).toHaveLength(1);
     const admitted = (world.sheets.tab(ADMITTED_TAB) ?? []).filter((cells) => cells.includes(bob.email));
