@@ -57,6 +57,17 @@ export function rowKey(timestamp: string, email: string): string {
     .slice(0, 22);
 }
 
+/** A row with nothing in it: people leave gaps between rows. */
+export function isBlankRow(cells: readonly string[]): boolean {
+  return cells.every((cell) => String(cell ?? '').trim() === '');
+}
+
+/** The key `parseRow` gives the row, from its Timestamp and Email cells alone: cheap, for telling seen rows apart. */
+export function rowKeyOfCells(cells: readonly string[], columns: ColumnMap): string {
+  const cell = (index: number | undefined) => (index === undefined ? '' : String(cells[index] ?? ''));
+  return rowKey(cell(columns.timestamp), cell(columns.email));
+}
+
 /** "row 7 (ann@x.org): PIN must be 4 digits; Last name is empty" */
 export function describeInvalidRow(row: { rowNumber: number; email: string; reasons: string[] }): string {
   const who = row.email === '' ? 'no email' : clip(row.email, 80);
@@ -142,6 +153,18 @@ function schemaFor(names: HeaderNames) {
 
 const schemas = new WeakMap<HeaderNames, ReturnType<typeof schemaFor>>();
 
+/** Built once per header text: building a zod schema costs far more than running it, on every row. */
+const projectNameFields = new Map<string, ReturnType<typeof field>>();
+
+function projectNameField(label: string): ReturnType<typeof field> {
+  let schema = projectNameFields.get(label);
+  if (schema === undefined) {
+    schema = field(label, LIMITS.projectName, { required: true });
+    projectNameFields.set(label, schema);
+  }
+  return schema;
+}
+
 /** "a@x.org, b@y.org; carol" → three entries; emails lower-cased, user names kept as typed. */
 export function splitUsers(text: string): string[] {
   const seen = new Set<string>();
@@ -170,7 +193,7 @@ export function parseRow(
     const index = columns[name];
     return index === undefined ? '' : String(cells[index] ?? '');
   };
-  if (cells.every((cell) => String(cell ?? '').trim() === '')) return { kind: 'blank', rowNumber };
+  if (isBlankRow(cells)) return { kind: 'blank', rowNumber };
 
   const line = (name: SheetField) => cleanLine(raw(name));
   const timestamp = line('timestamp');
@@ -279,7 +302,7 @@ function parseProject(
   }
   const label = kind === 'new' ? names.newProjectName : names.existingProjectName;
   const name = kind === 'new' ? input.newName : input.existingName;
-  const check = field(label, LIMITS.projectName, { required: true }).safeParse(name);
+  const check = projectNameField(label).safeParse(name);
   if (!check.success) {
     reasons.push(check.error.issues[0]?.message ?? `${label} is not valid`);
     return undefined;

@@ -96,6 +96,9 @@ redis.call('SET', KEYS[1], out)
 return out
 `;
 
+/** Records per MGET when listing. */
+const LIST_BATCH = 1_000;
+
 export class ApplicationStore {
   constructor(private readonly redis: Redis) {}
 
@@ -176,12 +179,18 @@ export class ApplicationStore {
   /** Every record, oldest first; with `states`, only those. */
   async list(states?: ApplicationState[]): Promise<ApplicationRecord[]> {
     const ids = await this.redis.zrange(keys.applicationIndex(), 0, -1);
-    if (ids.length === 0) return [];
-    const raws = await this.redis.mget(ids.map((id) => keys.application(id)));
-    return raws
-      .filter((raw): raw is string => raw !== null)
-      .map(parseRecord)
-      .filter((record) => !states || states.includes(record.state));
+    const records: ApplicationRecord[] = [];
+    // In slices: a long history read in one MGET held every record twice over (raw and parsed),
+    // hundreds of MB at 100,000 applications, only to keep the few in `states`.
+    for (let start = 0; start < ids.length; start += LIST_BATCH) {
+      const slice = ids.slice(start, start + LIST_BATCH);
+      for (const raw of await this.redis.mget(slice.map((id) => keys.application(id)))) {
+        if (raw === null) continue;
+        const record = parseRecord(raw);
+        if (!states || states.includes(record.state)) records.push(record);
+      }
+    }
+    return records;
   }
 
   /** Records of one applicant email, newest first. */
