@@ -80,17 +80,17 @@ interface CallSite {
 
 function callSites(file: string): CallSite[] {
   const text = readFileSync(join(root, file), 'utf8');
-  // Keys held in a variable first: `const userKey = keys.setpassUser(id)`.
-  const variables = new Map<string, KeyName>();
-  for (const found of text.matchAll(/(?:const|let)\s+(\w+)\s*=\s*keys\.(\w+)\(/g)) {
-    variables.set(found[1]!, found[2]! as KeyName);
+  // Keys held in a variable first: `const userKey = keys.setpassUser(id)`, or a list of them:
+  // `const seen = rows.map((row) => keys.sheetSeen(row))`.
+  const variables = new Map<string, { key: KeyName; many: boolean }>();
+  for (const found of text.matchAll(/(?:const|let)\s+(\w+)\s*=\s*([^;]*?)\bkeys\.(\w+)\(/g)) {
+    variables.set(found[1]!, { key: found[3]! as KeyName, many: /\.map\(|\.\.\./.test(found[2]!) });
   }
+  const heldIn = (span: string) =>
+    [...variables].filter(([name]) => new RegExp(`\\b${name}\\b`).test(span)).map(([, held]) => held);
   const referenced = (span: string): KeyName[] => {
     const direct = [...span.matchAll(/\bkeys\.(\w+)\(/g)].map((m) => m[1]! as KeyName);
-    const held = [...variables]
-      .filter(([name]) => new RegExp(`\\b${name}\\b`).test(span))
-      .map(([, key]) => key);
-    return [...direct, ...held];
+    return [...direct, ...heldIn(span).map((held) => held.key)];
   };
   const line = (index: number) => `${file}:${text.slice(0, index).split('\n').length}`;
   const sites: CallSite[] = [];
@@ -98,7 +98,7 @@ function callSites(file: string): CallSite[] {
     const open = found.index + found[0].length - 1;
     const args = text.slice(open, closing(text, open));
     const keyNames = referenced(args);
-    const inLoop = /\.map\(|\.\.\./.test(args);
+    const inLoop = /\.map\(|\.\.\./.test(args) || heldIn(args).some((held) => held.many);
     let multi = keyNames.length > 1 || inLoop;
     if (found[1] === 'eval' || found[1] === 'evalsha' || found[1] === 'fcall') {
       const numkeys = /^\(\s*[^,]+,\s*([^,)]+)/.exec(args)?.[1]?.trim();
