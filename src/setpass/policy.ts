@@ -43,6 +43,9 @@ function estimator(): ZxcvbnFactory {
   return sharedEstimator;
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+
 const SCORE_WORDS = ['very weak', 'weak', 'fair', 'strong', 'very strong'] as const;
 
 export class PasswordPolicy {
@@ -60,6 +63,12 @@ export class PasswordPolicy {
     const length = [...password].length;
     if (length < minLength) {
       problems.push(`Use at least ${minLength} characters (this one has ${length}).`);
+    }
+    // Keystone's bcrypt refuses NUL with an internal error, and no one can type the others reliably.
+    if (CONTROL_CHARACTER.test(password)) {
+      problems.push(
+        'Use letters, digits, spaces and symbols only: this password contains a control character.',
+      );
     }
     const lower = password.toLowerCase();
     const personal = personalWords(owner);

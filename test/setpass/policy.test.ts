@@ -46,6 +46,15 @@ describe('PasswordPolicy', () => {
     expect(policy.check('aaaaaaaaaaaaaaaa', owner).ok).toBe(false);
   });
 
+  it('refuses control characters, which Keystone cannot store', () => {
+    for (const password of ['quartz lantern\u0000pickle orbit', 'quartz lantern\npickle orbit']) {
+      expect(policy.check(password, owner).problems).toContain(
+        'Use letters, digits, spaces and symbols only: this password contains a control character.',
+      );
+    }
+    expect(policy.check('quartz lantern pickle orbit ünïcödé', owner).ok).toBe(true);
+  });
+
   it('follows the configured minimums', () => {
     const lenient = new PasswordPolicy({ minLength: 8, minScore: 0 });
     expect(lenient.check('password', { username: 'bob' }).ok).toBe(true);
