@@ -6,17 +6,17 @@ import { issuedToken } from './session.js';
 export interface AdminProject {
   name: string;
   domainId: string;
+  /** The role that makes a caller an admin there (KAIZEN_ADMIN_ROLE). */
+  role: string;
 }
 
 export type AdminVerdict = 'admin' | 'not_admin';
-
-const ADMIN_ROLE = 'admin';
 
 function isAdminOf(info: TokenInfo, project: AdminProject): boolean {
   return (
     info.project?.name === project.name &&
     info.project.domainId === project.domainId &&
-    info.roles.some((role) => role.name === ADMIN_ROLE)
+    info.roles.some((role) => role.name === project.role)
   );
 }
 

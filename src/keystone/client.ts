@@ -88,6 +88,7 @@ export class KeystoneClient {
     this.adminProject = {
       name: options.adminProject?.name ?? 'admin',
       domainId: options.adminProject?.domainId ?? 'default',
+      role: options.adminProject?.role ?? 'admin',
     };
   }
 

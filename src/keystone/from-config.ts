@@ -18,6 +18,10 @@ export function keystoneFromConfig(
     region: keystone.region,
     interface: keystone.interface,
     timeoutMs: options.timeoutMs,
-    adminProject: { name: keystone.adminProjectName, domainId: keystone.adminProjectDomainId },
+    adminProject: {
+      name: keystone.adminProjectName,
+      domainId: keystone.adminProjectDomainId,
+      role: keystone.adminRole,
+    },
   });
 }
