@@ -106,6 +106,8 @@ export class SetpassEventConsumer {
   private readonly reader: Redis;
   private running: Promise<void> | undefined;
   private stopping = false;
+  /** Created on the first read, and again after an error (the stream may have been deleted). */
+  private groupReady = false;
   private wake: (() => void) | undefined;
 
   constructor(
@@ -167,8 +169,6 @@ export class SetpassEventConsumer {
       }
     }
   }
-
-  private groupReady = false;
 
   private async ensureGroup(): Promise<void> {
     if (this.groupReady) return;
