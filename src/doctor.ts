@@ -5,8 +5,10 @@
 import { WebClient } from '@slack/web-api';
 import { type CapabilityName, type Config, capabilities } from './config.js';
 import { KaizenError } from './errors.js';
+import { mapColumns, missingHeadersNotice, quoteTab } from './intake/columns.js';
+import { sheetsFromConfig } from './intake/from-config.js';
 import { keystoneFromConfig } from './keystone/from-config.js';
-import { scrubSecrets } from './log.js';
+import { scrubSecrets, silentLogger } from './log.js';
 import { transportFromConfig } from './mail/transport.js';
 import { createRedis, pingRedis } from './redis.js';
 
@@ -54,6 +56,14 @@ export const liveChecks: Partial<Record<CapabilityName, LiveCheck>> = {
     const quotaServices = ['compute', 'network'].filter((t) => types.has(t));
     if (['volumev3', 'block-storage', 'volume'].some((t) => types.has(t))) quotaServices.push('volume');
     return `admin token issued; catalog lists ${catalog.length} services (quota services: ${quotaServices.join(', ') || 'none'})`;
+  },
+  sheets: async (config) => {
+    const sheet = sheetsFromConfig(config, silentLogger)!;
+    const tab = config.google.applicationsTab;
+    const [header = []] = await sheet.client.readRange(`${quoteTab(tab)}!1:1`, tab);
+    const mapped = mapColumns(header, sheet.options.names);
+    if (!mapped.ok) throw new KaizenError('config', missingHeadersNotice(tab, mapped.missing));
+    return `header row read: ${header.length} columns, all required ones found`;
   },
   setpass: async (config) => {
     const keystone = keystoneFromConfig(config, { timeoutMs: TIMEOUT_MS })!;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type CliIo, runCli } from '../src/cli.js';
 import { keystoneEnv, testEnv } from './support/bot.js';
+import { type SheetsFake, startSheetsFake } from './support/sheets-fake.js';
 import { type SlackFake, startSlackFake } from './support/slack-fake.js';
 
 function capture(): CliIo & { text: () => string } {
@@ -29,6 +30,32 @@ describe('kaizen doctor', () => {
     expect(byName.keystone?.detail).toMatch(/admin token issued; catalog lists \d+ services/);
     expect(byName.mail).toMatchObject({ status: 'off', detail: 'not configured: set SMTP_URL, MAIL_FROM' });
     expect(slack.calls('auth.test')).toHaveLength(1);
+  });
+
+  it('reads the sheet header row and names missing columns', async () => {
+    const sheets: SheetsFake = await startSheetsFake();
+    try {
+      const env = testEnv({
+        GOOGLE_APPLICATION_CREDENTIALS: sheets.keyFile,
+        GOOGLE_SHEET_ID: sheets.spreadsheetId,
+        GOOGLE_SHEETS_API_URL: `${sheets.url}/`,
+        SLACK_API_URL: `${slack.url}/api/`,
+      });
+      sheets.setTab('Form Responses 1', [
+        ['Timestamp', 'Email', 'First name', 'Last name', 'PIN', 'New project name'],
+      ]);
+      let io = capture();
+      await runCli(['doctor'], env, io);
+      expect(io.text()).toMatch(/sheets\s+ok\s+header row read: 6 columns, all required ones found/);
+      sheets.setTab('Form Responses 1', [['Timestamp', 'E-mail']]);
+      io = capture();
+      expect(await runCli(['doctor'], env, io)).toBe(2);
+      expect(io.text()).toMatch(
+        /sheets\s+failing\s+The applications tab "Form Responses 1" has no column for Email/,
+      );
+    } finally {
+      await sheets.close();
+    }
   });
 
   it('says why a part is failing and exits 2', async () => {
