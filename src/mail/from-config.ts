@@ -1,8 +1,8 @@
 import type { Config } from '../config.js';
+import { Sealer } from '../crypto/sealer.js';
 import type { Logger } from '../log.js';
 import type { Redis } from '../redis.js';
 import { MailOutbox, type OutboxOptions } from './outbox.js';
-import { Sealer } from './sealer.js';
 import { transportFromConfig } from './transport.js';
 
 export const OUTBOX_SEAL_PURPOSE = 'kaizen mail outbox';

@@ -12,12 +12,12 @@
 
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import type { Sealer } from '../crypto/sealer.js';
 import { describeError } from '../errors.js';
 import { keys } from '../keys.js';
 import type { Logger } from '../log.js';
 import type { Redis } from '../redis.js';
 import type { MailMessage } from './message.js';
-import type { Sealer } from './sealer.js';
 import { MailDeliveryError, type MailTransport } from './transport.js';
 
 /** Work to do once a message is delivered, by name, so it survives a restart (a closure would not). */

@@ -4,10 +4,10 @@
  * the card when something needs a person's eye but is not a failure.
  */
 import { randomBytes } from 'node:crypto';
+import { Sealer } from '../crypto/sealer.js';
 import { isKaizenError, KaizenError } from '../errors.js';
 import { type Applicant, fullName } from '../intake/applicant.js';
 import type { User } from '../keystone/index.js';
-import { Sealer } from '../mail/sealer.js';
 import { describeQuotaChoice, resolveQuota } from '../quotas/resolve.js';
 import type { ApplicationRecord, ObjectOrigin, ProvisionStep } from './applications.js';
 import type { ProvisionDeps } from './deps.js';

@@ -4,13 +4,11 @@
  * encrypted. Both keys are derived from SETPASS_SECRET with HKDF, one per purpose, so the HMAC key
  * can never decrypt anything.
  */
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { Sealer } from '../crypto/sealer.js';
 import { KaizenError } from '../errors.js';
 
 const TOKEN_BYTES = 32;
-const IV_BYTES = 12;
-const TAG_BYTES = 16;
-const SEALED_VERSION = 'v1';
 /** base64url of 32 bytes: 43 characters, no padding. */
 export const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
@@ -30,14 +28,14 @@ export function isWellFormedToken(token: string): boolean {
 
 export class SetpassCrypto {
   private readonly hmacKey: Buffer;
-  private readonly aesKey: Buffer;
+  private readonly sealer: Sealer;
 
   constructor(secret: Buffer) {
     if (secret.length < 32) {
       throw new KaizenError('config', 'SETPASS_SECRET must hold at least 32 random bytes (base64)');
     }
     this.hmacKey = derive(secret, 'kaizen setpass token hmac');
-    this.aesKey = derive(secret, 'kaizen setpass aes-256-gcm');
+    this.sealer = new Sealer(secret, 'kaizen setpass aes-256-gcm');
   }
 
   /** What Redis keys a token by: HMAC-SHA256, hex. */
@@ -45,30 +43,14 @@ export class SetpassCrypto {
     return createHmac('sha256', this.hmacKey).update(token, 'utf8').digest('hex');
   }
 
-  /** `v1.<iv, ciphertext, tag in base64url>`; `context` is bound as associated data. */
+  /** Sealed with AES-256-GCM; `context` is bound as associated data. */
   seal(plaintext: string, context: string): string {
-    const iv = randomBytes(IV_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', this.aesKey, iv);
-    cipher.setAAD(Buffer.from(context, 'utf8'));
-    const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-    return `${SEALED_VERSION}.${Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64url')}`;
+    return this.sealer.seal(plaintext, context);
   }
 
   /** The plaintext, or undefined when the value was altered, moved to another record, or is not ours. */
   open(sealed: string, context: string): string | undefined {
-    const [version, payload] = sealed.split('.');
-    if (version !== SEALED_VERSION || payload === undefined) return undefined;
-    const bytes = Buffer.from(payload, 'base64url');
-    if (bytes.length < IV_BYTES + TAG_BYTES) return undefined;
-    try {
-      const decipher = createDecipheriv('aes-256-gcm', this.aesKey, bytes.subarray(0, IV_BYTES));
-      decipher.setAAD(Buffer.from(context, 'utf8'));
-      decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES));
-      const body = bytes.subarray(IV_BYTES, bytes.length - TAG_BYTES);
-      return Buffer.concat([decipher.update(body), decipher.final()]).toString('utf8');
-    } catch {
-      return undefined;
-    }
+    return this.sealer.open(sealed, context);
   }
 }
 

@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { Audit } from '../../src/audit.js';
 import { loadConfig } from '../../src/config.js';
+import { Sealer } from '../../src/crypto/sealer.js';
 import type { ReminderOutbox } from '../../src/jobs/ports.js';
 import {
   CLAIM_LEASE_MS,
@@ -15,7 +16,6 @@ import {
 import { keys } from '../../src/keys.js';
 import { silentLogger } from '../../src/log.js';
 import { MailOutbox } from '../../src/mail/outbox.js';
-import { Sealer } from '../../src/mail/sealer.js';
 import { type SmtpTransport, transportFromConfig } from '../../src/mail/transport.js';
 import { ApplicationStore } from '../../src/provision/applications.js';
 import { userReminderTexts } from '../../src/schedules.js';

@@ -1,7 +1,7 @@
 /**
- * AES-256-GCM for values that must not sit in Redis as plaintext (queued mail carries password
- * links). The key is derived from SETPASS_SECRET with HKDF under a purpose of its own, so it opens
- * nothing the setpass side sealed and the other way round.
+ * AES-256-GCM for values that must not sit in Redis as plaintext (temporary passwords, queued mail
+ * that carries password links). Each user of it derives its key from SETPASS_SECRET with HKDF under
+ * a purpose of its own, so no sealer opens what another one sealed.
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 
