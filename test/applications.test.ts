@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Applicant } from '../src/intake/applicant.js';
 import { ApplicationStore } from '../src/provision/applications.js';
+import { sampleApplicant } from './support/applicants.js';
 import { uniquePrefix } from './support/bot.js';
 
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', {
@@ -10,23 +11,8 @@ const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', {
 const store = new ApplicationStore(redis);
 afterAll(() => redis.quit());
 
-function applicant(id: string, email = `${id}@example.org`): Applicant {
-  return {
-    id,
-    submittedAt: '2026-11-01 10:00:00',
-    email,
-    firstName: 'Ann',
-    lastName: 'Lee',
-    hasAccount: false,
-    organization: 'Lab',
-    role: 'Student',
-    phone: '',
-    sponsor: '',
-    comment: '',
-    project: { kind: 'new', name: 'lab', description: 'x' },
-    extraUsers: [],
-    row: ['2026-11-01 10:00:00', email],
-  };
+function applicant(id: string): Applicant {
+  return sampleApplicant({ id, project: { kind: 'new', name: 'lab', description: 'x' } });
 }
 
 describe('application records', () => {

@@ -2,9 +2,11 @@
  * Shared by the /kaizen tests: signed slash commands whose reply is read from the ack or, when
  * the bot answered "working on it", from the later post to the response URL; applicants to seed.
  */
+
 import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
 import type { Applicant } from '../../src/intake/applicant.js';
+import { sampleApplicant } from '../support/applicants.js';
 import { TEST_SIGNING_SECRET, type TestBot } from '../support/bot.js';
 import type { SlackFake } from '../support/slack-fake.js';
 import { type SlackHttpResult, sendBlockAction, sendSlashCommand } from '../support/slack-sign.js';
@@ -145,21 +147,8 @@ export function expectReadable(text: string): void {
 }
 
 export function applicant(overrides: Partial<Applicant> & { email: string }): Applicant {
-  const id = overrides.id ?? `app-${randomBytes(6).toString('hex')}`;
-  return {
-    id,
-    submittedAt: '2026-11-01 10:00:00',
-    firstName: 'Ann',
-    lastName: 'Lee',
-    hasAccount: false,
-    organization: 'Lab',
-    role: 'Student',
-    phone: '',
-    sponsor: '',
-    comment: '',
+  return sampleApplicant({
     project: { kind: 'new', name: 'Ann Lab', description: 'research' },
-    extraUsers: [],
-    row: ['2026-11-01 10:00:00', overrides.email],
     ...overrides,
-  };
+  });
 }

@@ -7,6 +7,7 @@
  * - the stores' real flows run against a cluster-mode Redis (which refuses CROSSSLOT) while a
  *   recorder checks the keys of every command, pipeline and transaction they send.
  */
+
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -18,6 +19,7 @@ import { keys } from '../../src/keys.js';
 import { ApplicationStore } from '../../src/provision/applications.js';
 import { SetpassCrypto } from '../../src/setpass/crypto.js';
 import { TokenStore } from '../../src/setpass/store.js';
+import { sampleApplicant } from '../support/applicants.js';
 import { uniquePrefix } from '../support/bot.js';
 import { keySlot, slotsOf } from './key-slot.js';
 import { type RedisRecorder, recordRedisKeys } from './redis-recorder.js';
@@ -199,22 +201,7 @@ describe('key slots', () => {
 // ---- the real flows on a Redis that refuses cross-slot work ----
 
 function applicant(id: string): Applicant {
-  return {
-    id,
-    submittedAt: '2026-11-01 10:00:00',
-    email: `${id}@example.org`,
-    firstName: 'Ann',
-    lastName: 'Lee',
-    hasAccount: false,
-    organization: 'Lab',
-    role: 'Student',
-    phone: '',
-    sponsor: '',
-    comment: '',
-    project: { kind: 'new', name: `lab-${id}`, description: 'x' },
-    extraUsers: [],
-    row: ['2026-11-01 10:00:00', `${id}@example.org`],
-  };
+  return sampleApplicant({ id, project: { kind: 'new', name: `lab-${id}`, description: 'x' } });
 }
 
 describe('the stores on a cluster-mode Redis', () => {

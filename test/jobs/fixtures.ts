@@ -1,29 +1,10 @@
 /** Records and clients the job tests share. */
-import { randomBytes } from 'node:crypto';
 import type { Applicant } from '../../src/intake/applicant.js';
 import type { ApplicationRecord, ApplicationStore } from '../../src/provision/applications.js';
 
-export function applicant(overrides: Partial<Applicant> = {}): Applicant {
-  const id = overrides.id ?? `app-${randomBytes(4).toString('hex')}`;
-  const email = overrides.email ?? `${id}@example.org`;
-  return {
-    id,
-    submittedAt: '2026-11-01 10:00:00',
-    email,
-    firstName: 'Ann',
-    lastName: 'Lee',
-    hasAccount: false,
-    organization: 'Lab',
-    role: 'Student',
-    phone: '',
-    sponsor: '',
-    comment: '',
-    project: { kind: 'new', name: 'lab-project', description: 'research' },
-    extraUsers: [],
-    row: ['2026-11-01 10:00:00', email],
-    ...overrides,
-  };
-}
+import { sampleApplicant } from '../support/applicants.js';
+
+export const applicant = sampleApplicant;
 
 /** A pending application whose card sits at `card` in the admin channel. */
 export async function pendingApplication(
