@@ -27,6 +27,8 @@ export interface PasswordLinks {
   issue(user: { userId: string; username: string }, pinHash: string): Promise<IssuedLink>;
   /** The user's live link, undefined when none (never issued, used, expired, replaced, burned). */
   current(userId: string): Promise<IssuedLink | undefined>;
+  /** `lockedOut` when wrong PINs burned the last link and none was issued since. */
+  status(userId: string): Promise<{ lockedOut?: { attempts: number; at: Date } }>;
   pinOnFile(userId: string): Promise<string | undefined>;
   storePinHash(userId: string, pinHash: string): Promise<void>;
   /** When the user last set a password through a link. */

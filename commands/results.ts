@@ -48,6 +48,8 @@ export interface LinkSummary {
   expiresAt: string | undefined;
   /** When the user last set a password through a link. */
   passwordSetAt: string | undefined;
+  /** Wrong PINs burned the last link (ISO 8601 `at`); a reset sends a new one. */
+  lockedOut?: { attempts: number; at: string };
 }
 
 export interface AuditLine {

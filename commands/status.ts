@@ -68,14 +68,16 @@ async function summarizeApplication(
 
 async function linkOf(deps: CommandDeps, user: User): Promise<LinkSummary | undefined> {
   if (deps.links === undefined) return undefined;
-  const [current, setAt] = await Promise.all([
+  const [current, setAt, { lockedOut }] = await Promise.all([
     deps.links.current(user.id),
     deps.links.passwordSetAt(user.id),
+    deps.links.status(user.id),
   ]);
   return {
     live: current !== undefined,
     expiresAt: current?.expiresAt.toISOString(),
     passwordSetAt: setAt?.toISOString(),
+    ...(lockedOut ? { lockedOut: { attempts: lockedOut.attempts, at: lockedOut.at.toISOString() } } : {}),
   };
 }
 

@@ -14,6 +14,11 @@ export const keys = {
   setpassPin: (userId: string) => `setpass:pin:{setpass}:${userId}`,
   /** When the user last set their password through a link. */
   setpassDone: (userId: string) => `setpass:done:{setpass}:${userId}`,
+  /**
+   * Set when wrong PINs burned the user's link (a hash: attempts, when); the next link issued for
+   * the user clears it. Until then no reminder sends a fresh link: unlocking is an admin's call.
+   */
+  setpassLockedOut: (userId: string) => `setpass:locked:{setpass}:${userId}`,
   /** rate-limiter-flexible's own prefix; it appends `:<user id or ip>`. */
   setpassLimit: (scope: 'user' | 'ip') => `setpass:limit:${scope}`,
   application: (applicantId: string) => `app:{app}:${applicantId}`,

@@ -23,8 +23,16 @@ export interface ReminderLink {
 
 /** The setpass side, as the user reminders use it. */
 export interface ReminderLinks {
-  /** Whether the user has a live link, and since when. */
-  status(userId: string): Promise<{ live: boolean; createdAt?: Date; expiresAt?: Date }>;
+  /**
+   * Whether the user has a live link, and since when; `lockedOut` when wrong PINs burned the last
+   * one and no admin has issued a new one since.
+   */
+  status(userId: string): Promise<{
+    live: boolean;
+    createdAt?: Date;
+    expiresAt?: Date;
+    lockedOut?: { attempts: number; at: Date };
+  }>;
   /** The user's live link, undefined when none (never issued, used, expired, replaced, burned). */
   current(userId: string): Promise<ReminderLink | undefined>;
   /** A fresh link (and temporary password) for the user; the previous link dies. */

@@ -2,7 +2,8 @@
  * Reminding users who have not used their password link. REMINDER_AFTER after the link was issued
  * the user gets a reminder email, then one every REMINDER_INTERVAL, at most REMINDER_MAX; one
  * interval after the last, the admins are told once. Setting the password stops it all. A link
- * that expired meanwhile is replaced by a fresh one with the same PIN.
+ * that expired meanwhile is replaced by a fresh one with the same PIN; a link burned by wrong PINs
+ * is not: the admins were told to reset it, and reminders wait until one of them has.
  *
  * Exactly once, across replicas and restarts: reminder N for user U is claimed in Redis first
  * (one Lua step on the user's ledger: only if N-1 were sent and nobody holds N), then mailed with
@@ -178,6 +179,13 @@ export async function remindUser(
   // A user who has ever set a password is done; a later reset is the admins' own follow-up.
   const [setAt, status] = await Promise.all([links.passwordSetAt(userId), links.status(userId)]);
   if (setAt !== undefined) return { kind: 'done' };
+  // A fresh link here would hand whoever guessed the PINs new attempts: unlocking is an admin's reset.
+  if (status.lockedOut !== undefined) {
+    return {
+      kind: 'skipped',
+      reason: `locked out after ${status.lockedOut.attempts} wrong PINs: waiting for /kaizen reset`,
+    };
+  }
 
   // Reminders count from the first link the bot saw; a record approved before this feature existed
   // counts from its decision.

@@ -6,7 +6,8 @@
  * bound to every other field but the count, so a record edited or moved in Redis no longer opens.
  * `setpass:user:<user id>` names the user's one live token and holds that token sealed, so the same
  * link can be sent again. Every step that reads and changes both keys is one Lua script: a link is
- * issued, burned, claimed or finished exactly once however many requests race.
+ * issued, burned, claimed or finished exactly once however many requests race. A link burned by
+ * wrong PINs leaves `setpass:locked:<user id>` behind until the next link is issued.
  */
 import { KaizenError } from '../errors.js';
 import { keys } from '../keys.js';
@@ -55,6 +56,14 @@ export interface LinkStatus {
   live: boolean;
   createdAt?: Date;
   expiresAt?: Date;
+  /** Wrong PINs burned the last link, and no link was issued since: only an admin's reset helps. */
+  lockedOut?: Lockout;
+}
+
+export interface Lockout {
+  /** The wrong PINs that burned the link. */
+  attempts: number;
+  at: Date;
 }
 
 export type WrongPinOutcome =
@@ -63,14 +72,15 @@ export type WrongPinOutcome =
   /** The token went away meanwhile (used, replaced, expired). */
   | { kind: 'gone' };
 
-// KEYS: user pointer, new token, old token (the one the caller saw named by the pointer). ARGV:
-// that old hmac ('' for none), new hmac, sealed link, created ms, expires ms, then the new token's
-// fields. Answers 0, changing nothing, when another issue moved the pointer since the caller looked.
+// KEYS: user pointer, new token, old token (the one the caller saw named by the pointer), lockout
+// marker. ARGV: that old hmac ('' for none), new hmac, sealed link, created ms, expires ms, then the
+// new token's fields. Answers 0, changing nothing, when another issue moved the pointer since the
+// caller looked. A new link ends a lockout.
 const ISSUE = `
 local current = redis.call('HGET', KEYS[1], 'hmac') or ''
 if current ~= ARGV[1] then return 0 end
 if current ~= '' then redis.call('DEL', KEYS[3]) end
-redis.call('DEL', KEYS[2], KEYS[1])
+redis.call('DEL', KEYS[2], KEYS[1], KEYS[4])
 redis.call('HSET', KEYS[2], unpack(ARGV, 6))
 redis.call('PEXPIREAT', KEYS[2], ARGV[5])
 redis.call('HSET', KEYS[1], 'hmac', ARGV[2], 'link', ARGV[3], 'created', ARGV[4], 'expires', ARGV[5])
@@ -78,13 +88,17 @@ redis.call('PEXPIREAT', KEYS[1], ARGV[5])
 return 1
 `;
 
-// KEYS: token, user pointer. ARGV: max attempts, token hmac. Answers the new count, -1 when gone.
+// KEYS: token, user pointer, lockout marker. ARGV: max attempts, token hmac, now ms. Answers the
+// new count, -1 when gone. Burning the user's current link marks the user locked out.
 const WRONG_PIN = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 if attempts >= tonumber(ARGV[1]) then
   redis.call('DEL', KEYS[1])
-  if redis.call('HGET', KEYS[2], 'hmac') == ARGV[2] then redis.call('DEL', KEYS[2]) end
+  if redis.call('HGET', KEYS[2], 'hmac') == ARGV[2] then
+    redis.call('DEL', KEYS[2])
+    redis.call('HSET', KEYS[3], 'attempts', attempts, 'at', ARGV[3])
+  end
 end
 return attempts
 `;
@@ -145,10 +159,11 @@ export class TokenStore {
       const previous = (await this.redis.hget(userKey, 'hmac')) ?? '';
       const written = await this.redis.eval(
         ISSUE,
-        3,
+        4,
         userKey,
         keys.setpassToken(tokenHmac),
         keys.setpassToken(previous || tokenHmac),
+        keys.setpassLockedOut(input.userId),
         previous,
         tokenHmac,
         link,
@@ -190,9 +205,11 @@ export class TokenStore {
 
   async status(userId: string): Promise<LinkStatus> {
     const pointer = await this.redis.hgetall(keys.setpassUser(userId));
-    if (!pointer.hmac) return { live: false };
-    const live = (await this.redis.exists(keys.setpassToken(pointer.hmac))) === 1;
-    if (!live) return { live: false };
+    const live = pointer.hmac ? (await this.redis.exists(keys.setpassToken(pointer.hmac))) === 1 : false;
+    if (!live) {
+      const lockedOut = await this.lockout(userId);
+      return lockedOut === undefined ? { live: false } : { live: false, lockedOut };
+    }
     return {
       live,
       createdAt: new Date(Number(pointer.created)),
@@ -200,16 +217,25 @@ export class TokenStore {
     };
   }
 
+  /** Whether wrong PINs burned the user's link with no new link since. */
+  async lockout(userId: string): Promise<Lockout | undefined> {
+    const marker = await this.redis.hgetall(keys.setpassLockedOut(userId));
+    if (marker.attempts === undefined) return undefined;
+    return { attempts: Number(marker.attempts), at: new Date(Number(marker.at ?? 0)) };
+  }
+
   /** Counts one wrong PIN; the `maxAttempts`-th burns the token. */
   async recordWrongPin(record: TokenRecord, maxAttempts: number): Promise<WrongPinOutcome> {
     const attempts = Number(
       await this.redis.eval(
         WRONG_PIN,
-        2,
+        3,
         keys.setpassToken(record.tokenHmac),
         keys.setpassUser(record.userId),
+        keys.setpassLockedOut(record.userId),
         String(maxAttempts),
         record.tokenHmac,
+        String(Date.now()),
       ),
     );
     if (attempts < 0) return { kind: 'gone' };

@@ -329,7 +329,10 @@ describe('the password page', () => {
       outcome: 'denied',
       detail: `password link disabled after 3 wrong PINs (from ${ip})`,
     });
-    expect(await setpass.linkStatus(member.user.id)).toEqual({ live: false });
+    expect(await setpass.linkStatus(member.user.id)).toEqual({
+      live: false,
+      lockedOut: { attempts: 3, at: expect.any(Date) },
+    });
   });
 
   it('changes the password once when two tabs submit at the same moment', async () => {

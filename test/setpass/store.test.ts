@@ -108,7 +108,7 @@ describe('TokenStore', () => {
     expect(await store.currentToken(input.userId)).toBeUndefined();
   });
 
-  it('counts wrong PINs exactly: the third of three burns the token and the pointer', async () => {
+  it('counts wrong PINs exactly: the third of three burns the token and the pointer, and marks a lockout until the next link', async () => {
     const input = user();
     const issued = await store.issue(input);
     const found = await store.find(issued.token);
@@ -125,8 +125,17 @@ describe('TokenStore', () => {
     });
     expect(await store.recordWrongPin(found.record, 3)).toEqual({ kind: 'burned', attempts: 3 });
     expect(await store.find(issued.token)).toEqual({ kind: 'missing' });
-    expect(await store.status(input.userId)).toEqual({ live: false });
+    expect(await store.status(input.userId)).toEqual({
+      live: false,
+      lockedOut: { attempts: 3, at: expect.any(Date) },
+    });
     expect(await store.recordWrongPin(found.record, 3)).toEqual({ kind: 'gone' });
+
+    await store.issue(input);
+    const renewed = await store.status(input.userId);
+    expect(renewed.live).toBe(true);
+    expect(renewed.lockedOut).toBeUndefined();
+    expect(await store.lockout(input.userId)).toBeUndefined();
   });
 
   it('burns on exactly the third wrong PIN when they arrive at once', async () => {

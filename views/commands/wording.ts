@@ -21,5 +21,10 @@ export function pinNote(pinOnFile: boolean): string {
     : 'No PIN is on file for this user: you will be asked for one (4 digits).';
 }
 
+/** A link burned by wrong PINs: reminders wait, and only a reset sends a new one. */
+export function lockedOutNote(attempts: number): string {
+  return `locked out after ${plural(attempts, 'wrong PIN', 'wrong PINs')}; a reset sends a new link`;
+}
+
 export const DISABLED_WARNING =
   'This account is disabled in Keystone: the new password will not let them log in until it is enabled again.';
