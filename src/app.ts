@@ -16,6 +16,7 @@ import { auditSetpassEvent, SetpassEventConsumer } from './setpass/events.js';
 import { setpassRoutes, setpassSite } from './setpass/routes.js';
 import { AdminDirectory } from './slack/admins.js';
 import { createSlackApp, type SlackApp, type SlackAppOptions } from './slack/app.js';
+import { cardDepsFrom, cardRedrawer } from './slack/applicant-cards.js';
 import { slackJobNotices } from './slack/job-notices.js';
 import { registerListeners } from './slack/register.js';
 import { setpassNoticePoster } from './slack/setpass-notices.js';
@@ -68,6 +69,8 @@ export async function startKaizen(config: Config, options: StartOptions): Promis
   }
 
   let slack: SlackApp | undefined;
+  /** Redraws an applicant card from its record; undefined without Slack. */
+  let redrawCard: ReturnType<typeof cardRedrawer> | undefined;
   if (config.role !== 'setpass' && enabled.get('slack')?.enabled) {
     slack = await createSlackApp(config, log, options.slack);
     const admins = new AdminDirectory(slack.app.client, config.slack.admins, config.slack.adminChannel);
@@ -82,6 +85,10 @@ export async function startKaizen(config: Config, options: StartOptions): Promis
       });
     }
     registerListeners(slack.app, { services, admins });
+    const cards = cardDepsFrom(slack.app.client, services);
+    redrawCard = cards && cardRedrawer(cards);
+    // A welcome email delivered or given up after the approval changes the card too.
+    if (redrawCard) services.recordChanges.subscribe(redrawCard);
     slack.app.error(async (error) => {
       log.error({ err: error }, 'slack listener failed');
     });
@@ -102,7 +109,10 @@ export async function startKaizen(config: Config, options: StartOptions): Promis
   if (botSide) services.mail?.start();
   const resumer =
     botSide && services.provision
-      ? new ApprovalResumer(services.provision, { track: (name, work) => inflight.run(name, work) })
+      ? new ApprovalResumer(services.provision, {
+          progress: redrawCard,
+          track: (name, work) => inflight.run(name, work),
+        })
       : undefined;
   resumer?.start();
   // Lockouts and password changes reported by the page (here or on a setpass host). Slack first: a

@@ -19,8 +19,9 @@ import { Metrics } from './metrics.js';
 import { ApplicationStore } from './provision/applications.js';
 import { type ProvisionDeps, provisionDepsFrom } from './provision/deps.js';
 import type { SetpassIssuer, SheetWriter } from './provision/ports.js';
+import { RecordChanges } from './provision/record-changes.js';
 import { DELIVERY_HOOK } from './provision/steps.js';
-import { markWelcomeDelivered } from './provision/workflow.js';
+import { markWelcomeDelivered, markWelcomeUndelivered } from './provision/workflow.js';
 import { presetsFromConfig, type QuotaPresets } from './quotas/presets.js';
 import { createRedis, type Redis } from './redis.js';
 import { setpassFromConfig } from './setpass/from-config.js';
@@ -34,6 +35,8 @@ export interface Services {
   metrics: Metrics;
   /** Background work (provisioning, mail) that shutdown waits for. */
   inflight: InFlight;
+  /** Records changed by no click (a welcome email delivered or given up); startKaizen redraws their cards. */
+  recordChanges: RecordChanges;
   /** Admin client on the bot side; a credential-less one in the setpass role; undefined without OS_AUTH_URL. */
   keystone: KeystoneClient | undefined;
   /** Application records: the applicant cards' state and provisioning checkpoints. */
@@ -78,6 +81,7 @@ export function createServices(config: Config, log: Logger): Services {
     audit: new Audit(redis, config.audit.maxLength),
     metrics: new Metrics(),
     inflight: new InFlight(log),
+    recordChanges: new RecordChanges(log),
     keystone: keystoneFromConfig(config),
     applications,
     mail: config.role === 'setpass' ? undefined : outboxFromConfig(config, redis, log),
@@ -88,10 +92,15 @@ export function createServices(config: Config, log: Logger): Services {
   services.setpass = setpassFromConfig(config, services);
   services.setpassIssuer = services.setpass;
   services.provision = provisionDepsFrom(services, approvalEmails);
-  const { audit } = services;
-  services.mail?.onDelivered(DELIVERY_HOOK, (applicantId) =>
-    markWelcomeDelivered({ applications, audit }, applicantId),
-  );
+  const { audit, recordChanges } = services;
+  services.mail?.onDelivered(DELIVERY_HOOK, async (applicantId) => {
+    const changed = await markWelcomeDelivered({ applications, audit }, applicantId);
+    if (changed) await recordChanges.publish(changed);
+  });
+  services.mail?.onGivenUp(DELIVERY_HOOK, async (applicantId, reason) => {
+    const changed = await markWelcomeUndelivered({ applications, audit }, applicantId, reason);
+    if (changed) await recordChanges.publish(changed);
+  });
   return services;
 }
 

@@ -162,6 +162,7 @@ export function progressLine(record: ApplicationRecord): string {
     .map(({ step, label }) => {
       const done = record.checkpoints[step];
       if (done === 'queued') return `${label} queued`;
+      if (done === 'undelivered') return `${label} ✗`;
       if (done === 'skipped') return `${label} skipped`;
       if (done !== undefined) return `${label} ✓`;
       if (record.state === 'failed' && record.failure?.step === step) return `${label} ✗`;

@@ -20,13 +20,19 @@ import type { Redis } from '../redis.js';
 import type { MailMessage } from './message.js';
 import { MailDeliveryError, type MailTransport } from './transport.js';
 
-/** Work to do once a message is delivered, by name, so it survives a restart (a closure would not). */
+/**
+ * Work to do once a message is delivered or given up, by name, so it survives a restart (a closure
+ * would not).
+ */
 export interface DeliveryHook {
   kind: string;
   ref: string;
 }
 
-export type DeliveryHandler = (ref: string) => Promise<void>;
+/** What a handler answers is not used. */
+export type DeliveryHandler = (ref: string) => Promise<unknown>;
+/** `reason` says why the message was given up, in words an admin can act on. */
+export type GiveUpHandler = (ref: string, reason: string) => Promise<unknown>;
 
 export interface EnqueueOptions {
   idempotencyKey: string;
@@ -109,6 +115,7 @@ export class MailOutbox {
   private readonly options: Required<OutboxOptions>;
   private readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   private readonly handlers = new Map<string, DeliveryHandler>();
+  private readonly giveUpHandlers = new Map<string, GiveUpHandler>();
   private timer: NodeJS.Timeout | undefined;
   private tick: Promise<void> | undefined;
   private running = false;
@@ -126,6 +133,14 @@ export class MailOutbox {
   /** Registers what to do when a message with an `onDelivered` hook of this kind goes out. */
   onDelivered(kind: string, handler: DeliveryHandler): void {
     this.handlers.set(kind, handler);
+  }
+
+  /**
+   * Registers what to do when a message with a hook of this kind is given up for good (refused
+   * with a 5xx, or out of attempts), so whoever waits for it can say so instead of "queued".
+   */
+  onGivenUp(kind: string, handler: GiveUpHandler): void {
+    this.giveUpHandlers.set(kind, handler);
   }
 
   /** Stores the message and tries to send it now; a failed send stays queued for the worker. */
@@ -247,13 +262,20 @@ export class MailOutbox {
     }
     await this.finish(id, stored, DELIVERED);
     this.log.info({ mail: id, purpose: stored.purpose }, 'mail delivered');
-    await this.runHook(stored.hook);
+    await this.runHook(stored.hook, 'delivered', (kind) => {
+      const handler = this.handlers.get(kind);
+      return handler && ((ref) => handler(ref));
+    });
     return undefined;
   }
 
   private async giveUp(id: string, stored: Record<string, string>, reason: string): Promise<void> {
     await this.finish(id, stored, FAILED);
     this.log.error({ mail: id, purpose: stored.purpose, reason }, 'mail given up');
+    await this.runHook(stored.hook, 'given up', (kind) => {
+      const handler = this.giveUpHandlers.get(kind);
+      return handler && ((ref) => handler(ref, reason));
+    });
   }
 
   private async finish(
@@ -275,18 +297,23 @@ export class MailOutbox {
     );
   }
 
-  private async runHook(raw: string | undefined): Promise<void> {
+  /** A failed hook is logged, never thrown: the message's outcome is already recorded. */
+  private async runHook(
+    raw: string | undefined,
+    outcome: 'delivered' | 'given up',
+    handlerFor: (kind: string) => ((ref: string) => Promise<unknown>) | undefined,
+  ): Promise<void> {
     if (!raw) return;
     const hook = JSON.parse(raw) as DeliveryHook;
-    const handler = this.handlers.get(hook.kind);
+    const handler = handlerFor(hook.kind);
     if (handler === undefined) {
-      this.log.warn({ hook: hook.kind }, 'mail delivered, but nothing is registered for its delivery hook');
+      this.log.warn({ hook: hook.kind }, `mail ${outcome}, but nothing is registered for its hook`);
       return;
     }
     try {
       await handler(hook.ref);
     } catch (error) {
-      this.log.error({ err: error, hook: hook.kind, ref: hook.ref }, 'mail delivery hook failed');
+      this.log.error({ err: error, hook: hook.kind, ref: hook.ref }, `mail ${outcome} hook failed`);
     }
   }
 

@@ -32,6 +32,8 @@ const SEALED_LINK = 'sealed:';
 export const welcomeMailKey = (applicantId: string): string => `welcome:${applicantId}`;
 export const rejectionMailKey = (applicantId: string): string => `rejection:${applicantId}`;
 export const DELIVERY_HOOK = 'application_notified';
+/** The email step's checkpoint when the outbox gave the email up for good. */
+export const UNDELIVERED = 'undelivered';
 
 export const username = (applicant: Applicant): string => applicant.email.trim().toLowerCase();
 
@@ -358,16 +360,14 @@ const email: Step = async (deps, record) => {
   );
   // The email holds the link now (sealed in the outbox until it is sent): the record keeps no copy.
   if (newUser) await deps.applications.checkpoint(record.id, 'setpass', 'issued');
-  const delivered =
-    result.status === 'sent' ||
-    (result.status === 'duplicate' && result.delivered) ||
-    (await deps.mail.status(key)) === 'delivered';
-  return delivered
-    ? { checkpoint: 'sent', detail: `${kind} email sent` }
-    : {
-        checkpoint: 'queued',
-        detail: `${kind} email queued${result.status === 'queued' ? `: ${result.reason}` : ''}`,
-      };
+  const now = result.status === 'sent' ? 'delivered' : await deps.mail.status(key);
+  const reason = result.status === 'queued' ? `: ${result.reason}` : '';
+  if (now === 'delivered' || (result.status === 'duplicate' && result.delivered)) {
+    return { checkpoint: 'sent', detail: `${kind} email sent` };
+  }
+  // Refused for good on the first try: the outbox's give-up hook has put the reason on the card.
+  if (now === 'failed') return { checkpoint: UNDELIVERED, detail: `${kind} email given up${reason}` };
+  return { checkpoint: 'queued', detail: `${kind} email queued${reason}` };
 };
 
 const admittedSheet: Step = async (deps, record) => {

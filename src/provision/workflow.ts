@@ -11,7 +11,7 @@ import type { QuotaChoice, QuotaValues } from '../quotas/types.js';
 import { type ApplicationRecord, PROVISION_STEPS, type ProvisionStep } from './applications.js';
 import type { DecisionDeps, ProvisionDeps } from './deps.js';
 import { RunLock } from './run-lock.js';
-import { rejectionMailKey, STEPS, type StepResult, welcomeMailKey } from './steps.js';
+import { rejectionMailKey, STEPS, type StepResult, UNDELIVERED, welcomeMailKey } from './steps.js';
 
 /** Longer than the slowest step (three quota calls with their timeouts); renewed after every step. */
 const RUN_LEASE_MS = 180_000;
@@ -202,14 +202,15 @@ export async function resumeStalledApprovals(
 /**
  * The outbox calls this when the welcome (or added-to-project) email went out: the card can stop
  * saying "email queued". An email sent while the run is still going is picked up by `finish`.
+ * Answers the record when it changed (its card has something new to show), else undefined.
  */
 export async function markWelcomeDelivered(
   deps: Pick<ProvisionDeps, 'applications' | 'audit'>,
   applicantId: string,
-): Promise<void> {
+): Promise<ApplicationRecord | undefined> {
   const record = await deps.applications.get(applicantId);
-  if (record?.checkpoints.email === 'queued')
-    await deps.applications.checkpoint(applicantId, 'email', 'sent');
+  const wasQueued = record?.checkpoints.email === 'queued';
+  if (wasQueued) await deps.applications.checkpoint(applicantId, 'email', 'sent');
   const notified = await deps.applications.transition(applicantId, ['provisioned'], 'notified');
   if (notified.ok) {
     await deps.audit.record({
@@ -220,6 +221,46 @@ export async function markWelcomeDelivered(
       detail: 'delivered',
     });
   }
+  if (!wasQueued && !notified.ok) return undefined;
+  return deps.applications.get(applicantId);
+}
+
+/**
+ * The outbox calls this when it gave up on the welcome (or added-to-project) email for good: the
+ * card says so, with what an admin can do, instead of "email queued" forever. An email given up
+ * while the run is still going is told by the email step itself; the note is added either way.
+ * Answers the record when it changed, else undefined.
+ */
+export async function markWelcomeUndelivered(
+  deps: Pick<ProvisionDeps, 'applications' | 'audit'>,
+  applicantId: string,
+  reason: string,
+): Promise<ApplicationRecord | undefined> {
+  const record = await deps.applications.get(applicantId);
+  if (record === undefined) return undefined;
+  if (record.checkpoints.email === 'queued')
+    await deps.applications.checkpoint(applicantId, 'email', UNDELIVERED);
+  await addNotes(
+    deps,
+    applicantId,
+    ['approving', 'provisioned', 'notified'],
+    [undeliveredNote(record, reason)],
+  );
+  await deps.audit.record({
+    actor: 'system',
+    action: 'mail.welcome',
+    subject: applicantId,
+    outcome: 'failed',
+    detail: reason,
+  });
+  return deps.applications.get(applicantId);
+}
+
+function undeliveredNote(record: ApplicationRecord, reason: string): string {
+  const { email } = record.applicant;
+  return record.origin?.user === 'created'
+    ? `welcome email could not be delivered: ${reason}; use /kaizen resend ${email}`
+    : `the email telling ${email} about the project could not be delivered: ${reason}`;
 }
 
 export type RejectOutcome =

@@ -11,6 +11,7 @@ import type { Logger } from '../log.js';
 import type { ApplicationRecord, ApplicationStore } from '../provision/applications.js';
 import type { QuotaPresets } from '../quotas/presets.js';
 import { resolveQuota } from '../quotas/resolve.js';
+import type { Services } from '../services.js';
 
 export interface CardDeps {
   client: WebClient;
@@ -19,6 +20,22 @@ export interface CardDeps {
   /** DEFAULT_QUOTA_PRESET: what custom values are laid over. */
   defaultPreset: string;
   log: Logger;
+}
+
+/** The card's deps from the shared services; undefined without application records. */
+export function cardDepsFrom(
+  client: WebClient,
+  services: Pick<Services, 'config' | 'log' | 'applications' | 'quotaPresets'>,
+): CardDeps | undefined {
+  const { config, log, applications, quotaPresets } = services;
+  if (!applications || !quotaPresets) return undefined;
+  return {
+    client,
+    store: applications,
+    presets: quotaPresets,
+    defaultPreset: config.quotas.defaultPreset,
+    log,
+  };
 }
 
 /** The quota the card shows: what provisioning would set now. */
@@ -82,6 +99,14 @@ export async function refreshApplicantCard(deps: CardDeps, record: ApplicationRe
   } catch (error) {
     deps.log.warn({ err: error, applicant: record.id }, 'could not update the applicant card');
   }
+}
+
+/**
+ * Redraws a card from its record alone, for work no click started: the steps of a resumed approval
+ * (as the Approve button's progress does) and a welcome email delivered or given up later.
+ */
+export function cardRedrawer(deps: CardDeps): (record: ApplicationRecord) => Promise<void> {
+  return (record) => refreshApplicantCard(deps, record);
 }
 
 /** Reads the record again and redraws its card. */

@@ -10,7 +10,7 @@ import type { ApplicationRecord } from '../provision/applications.js';
 import type { DecisionDeps, ProvisionDeps } from '../provision/deps.js';
 import type { Services } from '../services.js';
 import type { AdminDirectory } from './admins.js';
-import type { CardDeps } from './applicant-cards.js';
+import { type CardDeps, cardDepsFrom } from './applicant-cards.js';
 
 export interface ApplicantSlackDeps {
   admins: Pick<AdminDirectory, 'isAdmin'>;
@@ -41,7 +41,8 @@ export function applicantSlackDeps(
   admins: ApplicantSlackDeps['admins'],
 ): ApplicantSlackDeps | undefined {
   const { config, log, applications, quotaPresets } = services;
-  if (!applications || !quotaPresets) return undefined;
+  const cards = cardDepsFrom(client, services);
+  if (!applications || !quotaPresets || !cards) return undefined;
   const decisions: DecisionDeps = services.provision ?? {
     config,
     log,
@@ -55,13 +56,7 @@ export function applicantSlackDeps(
   return {
     admins,
     adminChannel: config.slack.adminChannel,
-    cards: {
-      client,
-      store: applications,
-      presets: quotaPresets,
-      defaultPreset: config.quotas.defaultPreset,
-      log,
-    },
+    cards,
     provision: services.provision,
     decisions,
     inflight: services.inflight,

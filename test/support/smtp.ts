@@ -51,6 +51,7 @@ export class SmtpTestServer {
   private key: Buffer | undefined;
   private cert: Buffer | undefined;
   private failuresLeft = 0;
+  private refusalsLeft = 0;
   private readonly waiters = new Set<() => void>();
 
   constructor(options: SmtpTestServerOptions = {}) {
@@ -139,10 +140,16 @@ export class SmtpTestServer {
     this.failuresLeft += count;
   }
 
+  /** Refuses the next `count` messages at the end of DATA for good (550): a sender must not retry. */
+  refuseNext(count = 1): void {
+    this.refusalsLeft += count;
+  }
+
   /** Forgets received messages and pending failures. */
   reset(): void {
     this.messages.length = 0;
     this.failuresLeft = 0;
+    this.refusalsLeft = 0;
   }
 
   /** Resolves with all messages once at least `count` have arrived. */
@@ -171,6 +178,10 @@ export class SmtpTestServer {
   private async receive(stream: SMTPServerDataStream, session: SMTPServerSession): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of stream) chunks.push(chunk as Buffer);
+    if (this.refusalsLeft > 0) {
+      this.refusalsLeft -= 1;
+      throw Object.assign(new Error('Mailbox unavailable'), { responseCode: 550 });
+    }
     if (this.failuresLeft > 0) {
       this.failuresLeft -= 1;
       throw Object.assign(new Error('Temporary local problem, please try again later'), {

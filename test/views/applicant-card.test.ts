@@ -260,6 +260,33 @@ describe('the applicant card', () => {
     );
   });
 
+  it('an email the outbox gave up is crossed out, and the note says why and what to do', () => {
+    const note =
+      'welcome email could not be delivered: The mail relay at smtp.example.org:587 refused the message (SMTP 550) (after 1 attempt); use /kaizen resend ann@example.org';
+    const card = applicantCard({
+      record: record({
+        state: 'provisioned',
+        decidedBy: 'U0ADMIN',
+        notes: [note],
+        checkpoints: {
+          project: 'p-1',
+          user: 'u-1',
+          role: 'done',
+          quotas: 'done',
+          setpass: 'issued',
+          email: 'undelivered',
+          admitted_sheet: 'done',
+        },
+      }),
+      quota: SMALL,
+    });
+    const blocks = blocksOf(card);
+    expect(texts(blocks)).toContain(`:warning: ${note}`);
+    expect(texts(blocks)).toContain(
+      'project ✓ · user ✓ · role ✓ · quotas ✓ · password link ✓ · email ✗ · sheet ✓\nproject id `p-1` · user id `u-1`',
+    );
+  });
+
   it('approved: who and when, the ids, and no buttons', () => {
     const card = applicantCard({
       record: record({
