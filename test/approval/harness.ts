@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import type { Env } from '../../src/config.js';
+import type { Logger } from '../../src/log.js';
 import type { ApplicationRecord } from '../../src/provision/applications.js';
 import { HEADER, type RowInput, row } from '../intake/fixtures.js';
 import { adminClient } from '../keystone/fixtures.js';
@@ -44,7 +45,8 @@ export interface Harness {
   keystone: ReturnType<typeof adminClient>;
   /** Settings for a bot against this world; a shared prefix makes several bots one deployment. */
   env(prefix: string, overrides?: Env): Env;
-  start(prefix?: string, overrides?: Env): Promise<TestBot>;
+  /** A bot on this world; `log` receives its log lines (silent when absent). */
+  start(prefix?: string, overrides?: Env, log?: Logger): Promise<TestBot>;
   close(): Promise<void>;
 }
 
@@ -100,8 +102,8 @@ export async function startHarness(label: string): Promise<Harness> {
     registration,
     keystone,
     env,
-    async start(prefix = uniquePrefix(label), overrides = {}) {
-      const bot = await startTestBot(env(prefix, overrides));
+    async start(prefix = uniquePrefix(label), overrides = {}, log?: Logger) {
+      const bot = await startTestBot(env(prefix, overrides), log);
       bots.push(bot);
       return bot;
     },
@@ -165,7 +167,7 @@ export function textOf(message: SlackStoredMessage): string {
 
 /** Clicks a button of the card as `user`. */
 export function click(
-  bot: TestBot,
+  bot: Pick<TestBot, 'eventsUrl'>,
   card: SlackStoredMessage,
   user: string,
   actionId: string,

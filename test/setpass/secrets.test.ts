@@ -3,58 +3,25 @@
  * locked out, completed), no Redis key or value under the bot's prefix, and no log line, holds a
  * token, a PIN, a temporary password or a new password in plaintext.
  */
-import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createLogger } from '../../src/log.js';
 import { hashPin } from '../../src/setpass/pin.js';
 import { adminClient, newMember } from '../keystone/fixtures.js';
 import { keystoneEnv, startTestBot, type TestBot, testEnv } from '../support/bot.js';
+import { captureLogs } from '../support/log-capture.js';
+import { dumpRedis } from '../support/redis-dump.js';
 import { type SlackFake, startSlackFake } from '../support/slack-fake.js';
 import { openLink, strongPassword, submit, tokenOf } from './helpers.js';
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-/** Every key under `prefix` with everything it holds, as text. */
-async function dump(redis: Redis, prefix: string): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  let cursor = '0';
-  do {
-    const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-    cursor = next;
-    for (const key of found) {
-      const type = await redis.type(key);
-      let values: unknown;
-      if (type === 'string') values = await redis.get(key);
-      else if (type === 'hash') values = await redis.hgetall(key);
-      else if (type === 'stream') values = await redis.xrange(key, '-', '+');
-      else if (type === 'zset') values = await redis.zrange(key, 0, -1, 'WITHSCORES');
-      else if (type === 'list') values = await redis.lrange(key, 0, -1);
-      else if (type === 'set') values = await redis.smembers(key);
-      else values = `(${type})`;
-      out.set(key, JSON.stringify(values));
-    }
-  } while (cursor !== '0');
-  return out;
-}
-
 describe('secrets at rest and in logs', () => {
   let slack: SlackFake;
   let running: TestBot;
-  const logLines: string[] = [];
+  const captured = captureLogs('debug');
 
   beforeAll(async () => {
     slack = await startSlackFake();
-    const log = createLogger({
-      level: 'debug',
-      pretty: false,
-      destination: new Writable({
-        write(chunk, _encoding, done) {
-          logLines.push(String(chunk));
-          done();
-        },
-      }),
-    });
     running = await startTestBot(
       testEnv({
         ...keystoneEnv(inject('keystone')),
@@ -62,7 +29,7 @@ describe('secrets at rest and in logs', () => {
         PUBLIC_URL: 'https://register.kaizen.test',
         LOG_LEVEL: 'debug',
       }),
-      log,
+      captured.log,
     );
   });
   afterAll(async () => {
@@ -142,7 +109,7 @@ describe('secrets at rest and in logs', () => {
     );
 
     const plain = new Redis(redisUrl);
-    const stored = await dump(plain, config.redis.keyPrefix);
+    const stored = await dumpRedis(plain, config.redis.keyPrefix);
     plain.disconnect();
     const kinds = [...stored.keys()].map((key) =>
       key.slice(config.redis.keyPrefix.length).split(':').slice(0, 2).join(':'),
@@ -161,7 +128,7 @@ describe('secrets at rest and in logs', () => {
     }
 
     const everything = [...stored].map(([key, value]) => `${key} ${value}`).join('\n');
-    const logs = logLines.join('');
+    const logs = captured.text();
     expect(logs).toContain('password set through a link');
     expect(logs).toContain('password link disabled after too many wrong PINs');
     for (const [where, text] of [

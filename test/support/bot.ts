@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { type RunningKaizen, startKaizen } from '../../src/app.js';
 import { type Env, loadConfig } from '../../src/config.js';
 import { createLogger, type Logger } from '../../src/log.js';
+import type { SlackAppOptions } from '../../src/slack/app.js';
 import type { ProvidedKeystone } from './provided.js';
 
 export const TEST_SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';
@@ -54,11 +55,13 @@ export interface TestBot {
   stop(): Promise<void>;
 }
 
+/** Web API retries are off in tests unless a test is about them (`slack`). */
 export async function startTestBot(
   env: Env,
   log: Logger = createLogger({ level: env.LOG_LEVEL ?? 'silent', pretty: false }),
+  slack: SlackAppOptions = { retries: 0, timeoutMs: 5_000 },
 ): Promise<TestBot> {
   const config = loadConfig(env);
-  const bot = await startKaizen(config, { log, slack: { retries: 0, timeoutMs: 5_000 }, drainMs: 5_000 });
+  const bot = await startKaizen(config, { log, slack, drainMs: 5_000 });
   return { bot, eventsUrl: `${bot.url}/slack/events`, url: bot.url, env, stop: () => bot.stop() };
 }

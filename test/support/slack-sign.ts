@@ -149,6 +149,11 @@ export function sendBlockAction(
   input: BlockActionInput,
   overrides?: SignatureOverrides,
 ): Promise<SlackHttpResult> {
+  return sendPayload(url, secret, blockActionPayload(input), overrides);
+}
+
+/** The `block_actions` payload `sendBlockAction` sends; with `payloadBody`, for sending the same bytes twice. */
+export function blockActionPayload(input: BlockActionInput): Record<string, unknown> {
   const user = actor(input.user);
   const blockId = input.blockId ?? 'actions';
   const actionTs = slackTs();
@@ -194,7 +199,7 @@ export function sendBlockAction(
   }
   payload.response_url =
     input.response_url ?? `https://hooks.slack.com/actions/${TEST_TEAM_ID}/1/${randomId()}`;
-  return sendPayload(url, secret, payload, overrides);
+  return payload;
 }
 
 /** A modal's submit, in Slack's `view_submission` shape. */
@@ -204,6 +209,11 @@ export function sendViewSubmission(
   input: ViewSubmissionInput,
   overrides?: SignatureOverrides,
 ): Promise<SlackHttpResult> {
+  return sendPayload(url, secret, viewSubmissionPayload(input), overrides);
+}
+
+/** The `view_submission` payload `sendViewSubmission` sends; with `payloadBody`, for sending the same bytes twice. */
+export function viewSubmissionPayload(input: ViewSubmissionInput): Record<string, unknown> {
   const user = actor(input.user);
   const viewId = input.viewId ?? `V${randomId().slice(0, 10).toUpperCase()}`;
   const values: Record<string, Record<string, Record<string, unknown>>> = {};
@@ -246,7 +256,7 @@ export function sendViewSubmission(
     is_enterprise_install: false,
     enterprise: null,
   };
-  return sendPayload(url, secret, payload, overrides);
+  return payload;
 }
 
 /** An Events API delivery (`event_callback` envelope); `event_ts` is filled in when absent. */
@@ -289,14 +299,18 @@ export function sendUrlVerification(
   return sendSigned(url, secret, body, 'application/json', overrides);
 }
 
+/** An interactivity request body: one form field `payload` holding the JSON. */
+export function payloadBody(payload: unknown): string {
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}
+
 function sendPayload(
   url: string,
   secret: string,
   payload: unknown,
   overrides?: SignatureOverrides,
 ): Promise<SlackHttpResult> {
-  const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
-  return sendSigned(url, secret, body, 'application/x-www-form-urlencoded', overrides);
+  return sendSigned(url, secret, payloadBody(payload), 'application/x-www-form-urlencoded', overrides);
 }
 
 function actor(user: string | SlackActor): Required<SlackActor> {

@@ -1,0 +1,81 @@
+/**
+ * A TCP proxy on 127.0.0.1 in front of a real service (the shared Keystone), for outage tests that
+ * must not stop the service itself. It forwards bytes untouched; `cut()` drops every open
+ * connection and stops listening, so callers see "connection refused" as if the service were down,
+ * and `restore()` listens again on the same port. It is a fault injector, not a fake: every answer
+ * comes from the real service.
+ */
+import { createServer, type Server, type Socket, connect } from 'node:net';
+
+export class FaultProxy {
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  private listeningPort = 0;
+
+  private constructor(
+    private readonly targetHost: string,
+    private readonly targetPort: number,
+  ) {}
+
+  /** A proxy to `target` (an http URL; only its host and port count), listening on a free port. */
+  static async start(target: string): Promise<FaultProxy> {
+    const url = new URL(target);
+    const proxy = new FaultProxy(url.hostname, Number(url.port || 80));
+    await proxy.restore();
+    return proxy;
+  }
+
+  get port(): number {
+    return this.listeningPort;
+  }
+
+  /** `target` with the proxy's host and port in place of the service's. */
+  urlFor(target: string): string {
+    const url = new URL(target);
+    url.hostname = '127.0.0.1';
+    url.port = String(this.listeningPort);
+    return url.toString().replace(/\/$/, '');
+  }
+
+  get up(): boolean {
+    return this.server !== undefined;
+  }
+
+  /** Listens again (on the same port after a `cut`). */
+  async restore(): Promise<void> {
+    if (this.server !== undefined) return;
+    const server = createServer((client) => this.forward(client));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.listeningPort, '127.0.0.1', () => resolve());
+    });
+    const address = server.address();
+    this.listeningPort = typeof address === 'object' && address ? address.port : 0;
+    this.server = server;
+  }
+
+  /** The outage: open connections are reset and new ones refused. */
+  async cut(): Promise<void> {
+    const server = this.server;
+    if (server === undefined) return;
+    this.server = undefined;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const socket of this.sockets) socket.destroy();
+    this.sockets.clear();
+    await closed;
+  }
+
+  private forward(client: Socket): void {
+    const upstream = connect(this.targetPort, this.targetHost);
+    for (const socket of [client, upstream]) {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+      socket.on('error', () => {
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * Redis servers of a test's own, for tests that must stop, crash or restart Redis without touching
+ * the shared one on 6379 that other test files use at the same time.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+
+/** A port nothing listens on right now: taken from the system, then let go. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** Starts redis-server and resolves once it logs `ready` (the data node, or a Sentinel's monitor). */
+export function startRedis(args: string[], ready: RegExp): Promise<ChildProcess> {
+  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const onData = (chunk: Buffer) => {
+      output += String(chunk);
+      if (ready.test(output)) {
+        child.stdout?.off('data', onData);
+        child.stdout?.resume();
+        resolve(child);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.resume();
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}:\n${output}`)));
+  });
+}
+
+/**
+ * One redis-server on a free port with its files in a temporary directory and no automatic
+ * snapshots (`--save ""`). It can be crashed (SIGKILL: what was not saved is lost), shut down
+ * keeping its data (SHUTDOWN SAVE, as a service restart does), and started again on the same port.
+ */
+export class PrivateRedis {
+  private child: ChildProcess | undefined;
+
+  private constructor(
+    readonly port: number,
+    private readonly dir: string,
+  ) {}
+
+  static async start(): Promise<PrivateRedis> {
+    const dir = await mkdtemp(join(tmpdir(), 'kaizen-private-redis-'));
+    const redis = new PrivateRedis(await freePort(), dir);
+    await redis.up();
+    return redis;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined;
+  }
+
+  /** Starts the server again on its port, loading what the last SHUTDOWN SAVE wrote. */
+  async up(): Promise<void> {
+    if (this.child !== undefined) return;
+    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--dir', this.dir];
+    const child = await startRedis(args, /Ready to accept connections/);
+    // The test process may end without afterAll (a crash): the server must not outlive it.
+    const reap = () => child.kill('SIGKILL');
+    process.once('exit', reap);
+    child.once('exit', () => process.off('exit', reap));
+    this.child = child;
+  }
+
+  /** A graceful stop that writes the data to disk first, so `up()` brings it back. */
+  async shutdownKeepingData(): Promise<void> {
+    const child = this.child;
+    if (child === undefined) return;
+    const exited = once(child, 'exit');
+    const client = new Redis(this.url, { maxRetriesPerRequest: 0, retryStrategy: () => null });
+    client.on('error', () => {});
+    // SHUTDOWN closes the connection instead of answering.
+    await client.call('SHUTDOWN', 'SAVE').catch(() => undefined);
+    client.disconnect();
+    await exited;
+    this.child = undefined;
+  }
+
+  /** Kills the server as a crash would: no goodbye to clients, nothing saved. */
+  async crash(): Promise<void> {
+    const child = this.child;
+    if (child === undefined) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGKILL');
+    await exited;
+    this.child = undefined;
+  }
+
+  /** Stops the server (if running) and removes its directory. */
+  async close(): Promise<void> {
+    await this.crash();
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
