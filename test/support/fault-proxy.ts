@@ -5,7 +5,7 @@
  * and `restore()` listens again on the same port. It is a fault injector, not a fake: every answer
  * comes from the real service.
  */
-import { createServer, type Server, type Socket, connect } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 
 export class FaultProxy {
   private server: Server | undefined;
