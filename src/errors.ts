@@ -39,5 +39,18 @@ export function isKaizenError(error: unknown, kind?: ErrorKind): error is Kaizen
 /** A message safe to show a person: our own errors keep theirs, anything else becomes a generic line. */
 export function describeError(error: unknown): string {
   if (error instanceof KaizenError) return error.message;
+  if (isRedisOutage(error))
+    return 'Redis is not reachable right now, so this could not be done; try again in a minute.';
   return 'An unexpected error occurred; the details are in the bot log.';
+}
+
+/**
+ * ioredis's own errors while Redis is down: it gave up on a command after its reconnect attempts,
+ * or the connection closed under it. Told by name, since every Redis call site can meet them.
+ */
+function isRedisOutage(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    (error.name === 'MaxRetriesPerRequestError' || error.message === 'Connection is closed.')
+  );
 }

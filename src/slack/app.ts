@@ -73,10 +73,34 @@ export async function createSlackApp(
   const app = new App({ ...appOptions, receiver });
   return {
     app,
-    httpListener: receiver.requestListener,
+    httpListener: refuseFutureTimestamps(receiver.requestListener, log),
     mode: 'http',
     start: async () => {},
     stop: async () => {},
+  };
+}
+
+/** Slack's limit on how far a request's timestamp may be from our clock, either way. */
+const MAX_REQUEST_AGE_S = 5 * 60;
+
+/**
+ * Bolt refuses a signed request dated more than five minutes ago but accepts one dated any time in
+ * the future, which would stay replayable for as long as its date says. Such a request is refused
+ * here, before Bolt reads it, with the same bare 401 Bolt gives a bad signature.
+ */
+function refuseFutureTimestamps(listener: RequestListener, log: Logger): RequestListener {
+  return (req, res) => {
+    const sentAt = Number(req.headers['x-slack-request-timestamp']);
+    if (Number.isFinite(sentAt) && sentAt - Date.now() / 1000 > MAX_REQUEST_AGE_S) {
+      log.warn(
+        { aheadSeconds: Math.round(sentAt - Date.now() / 1000) },
+        'refused a Slack request dated in the future',
+      );
+      req.resume();
+      res.writeHead(401).end();
+      return;
+    }
+    listener(req, res);
   };
 }
 
