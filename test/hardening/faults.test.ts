@@ -1,0 +1,270 @@
+/**
+ * Faults in what the bot depends on, while it runs: Redis stopped and restarted (a Redis of this
+ * test's own), Keystone unreachable and back (through a proxy that can cut it off), and the Slack
+ * Web API answering 429 and 5xx. The bot must keep serving, say what is wrong, and afterwards
+ * leave exactly one of everything.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ADMIN_1,
+  ADMIN_2,
+  ADMITTED_TAB,
+  buttonsOf,
+  cardOf,
+  click,
+  type Harness,
+  poll,
+  recordOf,
+  setApplications,
+  startHarness,
+  textOf,
+  uniqueApplicant,
+  waitForCard,
+} from '../approval/harness.js';
+import { kaizen } from '../commands/helpers.js';
+import { HEADER } from '../intake/fixtures.js';
+import { startTestBot, TEST_ADMIN_CHANNEL, type TestBot, uniquePrefix } from '../support/bot.js';
+import { FaultProxy } from '../support/fault-proxy.js';
+import { captureLogs } from '../support/log-capture.js';
+import { PrivateRedis } from '../support/redis-server.js';
+import type { SlackStoredMessage } from '../support/slack-fake.js';
+import { type Place, redisPlace, SecretLedger, slackPlace } from './secret-scan.js';
+
+let world: Harness;
+const logs = captureLogs('info');
+const ledger = new SecretLedger();
+/** Where each bot of this file keeps its data, for the secrets scan at the end. */
+const stores: { url: string; prefix: string }[] = [];
+const extraBots: TestBot[] = [];
+let redis: PrivateRedis | undefined;
+
+const approved = (card: SlackStoredMessage) =>
+  textOf(card).includes('Approved by') && buttonsOf(card).length === 0;
+
+async function health(
+  bot: TestBot,
+): Promise<{ status: number; body: { status: string; checks: Record<string, string> } }> {
+  const response = await fetch(`${bot.url}/healthz`);
+  return { status: response.status, body: (await response.json()) as never };
+}
+
+/** Polls /healthz until it answers `status` (the bot reconnects on its own schedule). */
+async function healthBecomes(bot: TestBot, status: number, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const answer = await health(bot);
+    if (answer.status === status) return answer;
+    if (Date.now() > deadline)
+      throw new Error(`/healthz still answers ${answer.status}: ${JSON.stringify(answer.body)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** A new applicant with a card on `bot`'s channel; its PIN is remembered for the secrets scan. */
+async function applicantWithCard(bot: TestBot, label: string) {
+  const who = uniqueApplicant(label);
+  ledger.addPin(who.cells[HEADER.indexOf('PIN')]!);
+  setApplications(world.sheets, [who.cells]);
+  expect(await poll(bot)).toMatchObject({ new: 1 });
+  const card = structuredClone(cardOf(world.slack, who.email));
+  return { ...who, card, id: buttonsOf(card)[0]?.value ?? '' };
+}
+
+/** What an approval left behind, counted where it lives. */
+async function footprint(who: { email: string; project: string }) {
+  const project = await world.keystone.findProjectByName(who.project, 'default');
+  const user = await world.keystone.findUserByName(who.email, 'default');
+  const roles =
+    project && user
+      ? await world.keystone.listRoleAssignments({ userId: user.id, projectId: project.id })
+      : [];
+  return {
+    project: project !== undefined,
+    user: user !== undefined,
+    roles: roles.map((role) => role.roleName),
+    emails: world.smtp.messages.filter((mail) => mail.to.includes(who.email)).length,
+    admittedRows: (world.sheets.tab(ADMITTED_TAB) ?? []).filter((cells) => cells.includes(who.email)).length,
+  };
+}
+
+const ONE_OF_EVERYTHING = { project: true, user: true, roles: ['member'], emails: 1, admittedRows: 1 };
+
+beforeAll(async () => {
+  world = await startHarness('faults');
+});
+afterAll(async () => {
+  await Promise.allSettled(extraBots.map((bot) => bot.stop()));
+  await world?.close();
+  await redis?.close();
+});
+
+describe('Redis stopped and restarted', () => {
+  let bot: TestBot;
+  /** The Redis of this describe; the file's afterAll removes it, after the secrets scan. */
+  const own = () => {
+    if (redis === undefined) throw new Error('no private Redis');
+    return redis;
+  };
+
+  beforeAll(async () => {
+    redis = await PrivateRedis.start();
+    const prefix = uniquePrefix('faults-redis');
+    bot = await world.start(prefix, { REDIS_URL: redis.url }, logs.log);
+    stores.push({ url: redis.url, prefix });
+    ledger.addSettings(bot.env);
+  });
+
+  it('while Redis is down /healthz says degraded, clicks and commands get a readable answer, and nothing is half-done', async () => {
+    const ann = await applicantWithCard(bot, 'redis-ann');
+    await own().shutdownKeepingData();
+
+    const down = await healthBecomes(bot, 503);
+    expect(down.body.status).toBe('degraded');
+    expect(down.body.checks.redis).toMatch(/^failing: Redis/);
+    expect(down.body.checks.keystone).toBe('ok');
+
+    const clicked = await click(bot, ann.card, ADMIN_1, 'applicant_approve');
+    expect(clicked.status).toBe(200);
+    const told = world.slack.ephemerals(ADMIN_1).at(-1)?.text ?? '';
+    expect(told).toMatch(/Redis/);
+    expect(told).not.toMatch(/\n\s+at |Error:|ECONNREFUSED/);
+    const pending = await kaizen(bot, world.slack, 'pending', ADMIN_1);
+    expect(pending.text).toMatch(/Redis/);
+
+    await own().up();
+    const up = await healthBecomes(bot, 200);
+    expect(up.body).toEqual({ status: 'ok', checks: { redis: 'ok', keystone: 'ok' } });
+    // The click during the outage changed nothing: still pending, nothing in Keystone.
+    expect((await recordOf(bot, ann.id))?.state).toBe('pending');
+    expect(await footprint(ann)).toMatchObject({ project: false, user: false, emails: 0 });
+
+    const mails = world.smtp.messages.length;
+    await click(bot, ann.card, ADMIN_2, 'applicant_approve');
+    await waitForCard(world.slack, ann.email, approved);
+    await world.smtp.waitForMessages(mails + 1);
+    expect(await footprint(ann)).toEqual(ONE_OF_EVERYTHING);
+  });
+
+  it('an approval running while Redis restarts carries on once it is back, and makes one of everything', async () => {
+    const bob = await applicantWithCard(bot, 'redis-bob');
+    expect((await click(bot, bob.card, ADMIN_1, 'applicant_approve')).status).toBe(200);
+    // The run is in the background now; Redis goes away under it and comes back.
+    await own().shutdownKeepingData();
+    await own().up();
+    const done = await waitForCard(world.slack, bob.email, approved, 30_000);
+    expect(textOf(done)).toContain(`Approved by <@${ADMIN_1}>`);
+    expect(await footprint(bob)).toEqual(ONE_OF_EVERYTHING);
+    expect((await health(bot)).status).toBe(200);
+    expect(logs.text()).toContain('redis connection problem');
+  });
+});
+
+describe('Keystone unreachable, then back', () => {
+  let proxy: FaultProxy;
+  let bot: TestBot;
+
+  beforeAll(async () => {
+    const authUrl = world.env('x').OS_AUTH_URL!;
+    proxy = await FaultProxy.start(authUrl);
+    const prefix = uniquePrefix('faults-keystone');
+    bot = await world.start(prefix, { OS_AUTH_URL: proxy.urlFor(authUrl) }, logs.log);
+    stores.push({ url: bot.env.REDIS_URL!, prefix });
+    ledger.addSettings(bot.env);
+  });
+  afterAll(async () => {
+    await bot?.stop();
+    await proxy?.cut();
+  });
+
+  it('/healthz says degraded, Approve stops at the project step with the reason and Retry; Retry after Keystone is back makes one of everything', async () => {
+    const cid = await applicantWithCard(bot, 'keystone-cid');
+    await proxy.cut();
+    const down = await healthBecomes(bot, 503);
+    expect(down.body.checks).toMatchObject({
+      redis: 'ok',
+      keystone: expect.stringMatching(/^failing: Keystone at http:\/\/127\.0\.0\.1:\d+\/v3 /),
+    });
+
+    await click(bot, cid.card, ADMIN_1, 'applicant_approve');
+    const failed = await waitForCard(world.slack, cid.email, (card) =>
+      buttonsOf(card).some((b) => b.text === 'Retry'),
+    );
+    expect(textOf(failed)).toMatch(
+      new RegExp(
+        `stopped at the \\*project\\* step: Keystone at http://127\\.0\\.0\\.1:${proxy.port}/v3 did not answer \\(connection refused\\)`,
+      ),
+    );
+    expect(textOf(failed)).not.toMatch(/ECONNREFUSED|node:internal|\n\s+at /);
+    expect(await footprint(cid)).toMatchObject({ project: false, user: false, emails: 0 });
+
+    await proxy.restore();
+    await healthBecomes(bot, 200);
+    await click(bot, failed, ADMIN_2, 'applicant_retry');
+    const done = await waitForCard(world.slack, cid.email, approved);
+    expect(textOf(done)).toContain(`Approved by <@${ADMIN_2}>`);
+    expect(await footprint(cid)).toEqual(ONE_OF_EVERYTHING);
+    expect((await recordOf(bot, cid.id))?.failure).toBeUndefined();
+  });
+});
+
+describe('the Slack Web API rate-limiting and failing', () => {
+  let bot: TestBot;
+
+  beforeAll(async () => {
+    const prefix = uniquePrefix('faults-slack');
+    // Production's retry policy, which tests otherwise turn off.
+    bot = await startTestBot(world.env(prefix), logs.log, { retries: 3, timeoutMs: 5_000 });
+    extraBots.push(bot);
+    stores.push({ url: bot.env.REDIS_URL!, prefix });
+    ledger.addSettings(bot.env);
+  });
+
+  it('cards still go out in sheet order, and each card shows its steps in order, ending approved', async () => {
+    const people = ['dee', 'eli', 'fay'].map((label) => uniqueApplicant(`slack-${label}`));
+    for (const who of people) ledger.addPin(who.cells[HEADER.indexOf('PIN')]!);
+    setApplications(
+      world.sheets,
+      people.map((who) => who.cells),
+    );
+    world.slack.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
+    world.slack.failNext('chat.postMessage', { status: 503 });
+    expect(await poll(bot)).toMatchObject({ new: 3 });
+    const cards = people.map((who) => cardOf(world.slack, who.email));
+    expect(cards.map((card) => Number(card.ts))).toEqual(
+      cards.map((card) => Number(card.ts)).sort((a, b) => a - b),
+    );
+    expect(world.slack.calls('chat.postMessage').filter((call) => call.injectedFailure)).toHaveLength(2);
+
+    const dee = people[0]!;
+    const card = structuredClone(cards[0]!);
+    world.slack.failNext('chat.update', { status: 500 }, 2);
+    world.slack.failNext('chat.update', { status: 429, retryAfter: 1 });
+    await click(bot, card, ADMIN_1, 'applicant_approve');
+    const done = await waitForCard(world.slack, dee.email, approved, 30_000);
+    expect(textOf(done)).toContain(`Approved by <@${ADMIN_1}>`);
+
+    const updates = world.slack
+      .calls('chat.update')
+      .filter((call) => call.args.ts === card.ts && call.injectedFailure === undefined)
+      .map((call) => JSON.stringify(call.args.blocks ?? []));
+    expect(world.slack.calls('chat.update').filter((call) => call.injectedFailure)).toHaveLength(3);
+    // Each redraw shows at least as many finished steps as the one before: none overtook another.
+    const finished = updates.map((blocks) => (blocks.match(/✓|skipped|queued/g) ?? []).length);
+    expect(finished).toEqual([...finished].sort((a, b) => a - b));
+    expect(updates.at(-1)).toContain('Approved by');
+    expect(
+      world.slack.messages(TEST_ADMIN_CHANNEL).filter((message) => textOf(message).includes(dee.email)),
+    ).toHaveLength(1);
+    expect(await footprint(dee)).toEqual(ONE_OF_EVERYTHING);
+  });
+});
+
+describe('secrets', () => {
+  it('none of the tokens, PINs or passwords handled here is in Redis, the log or Slack', async () => {
+    ledger.addMailedTokens(world.smtp);
+    expect(ledger.size).toBeGreaterThan(8);
+    const places: Place[] = [['the log', logs.text()], slackPlace(world.slack)];
+    for (const store of stores) places.push(await redisPlace(store.url, store.prefix));
+    expect(ledger.leaks(places)).toEqual([]);
+  });
+});

@@ -1,0 +1,65 @@
+/**
+ * "Nothing changed", made checkable: what the bot keeps in Redis under its prefix and what the
+ * admin channel shows, before and after an input, compared key by key and message by message.
+ */
+import type { Redis } from 'ioredis';
+import { dumpRedis } from '../support/redis-dump.js';
+import type { SlackFake } from '../support/slack-fake.js';
+
+export interface WorldState {
+  /** Key (without the prefix) → value as JSON. */
+  redis: Map<string, string>;
+  /** ts → the message as people see it (text and blocks). */
+  messages: Map<string, string>;
+}
+
+export async function takeState(
+  redis: Redis,
+  prefix: string,
+  slack: SlackFake,
+  channel: string,
+): Promise<WorldState> {
+  const stored = await dumpRedis(redis, prefix);
+  return {
+    redis: new Map([...stored].map(([key, value]) => [key.slice(prefix.length), value])),
+    messages: new Map(
+      slack
+        .messages(channel)
+        .filter((message) => !message.deleted)
+        .map((message) => [message.ts, JSON.stringify([message.text, message.blocks ?? []])]),
+    ),
+  };
+}
+
+export interface StateChanges {
+  /** Redis keys added, removed or changed, except those `allowed` matches. */
+  redis: string[];
+  /** Messages of the channel whose text or blocks changed, or that were deleted. */
+  changedMessages: string[];
+  /** Messages posted to the channel since `before`, as JSON of text and blocks. */
+  newMessages: string[];
+}
+
+export function changesBetween(
+  before: WorldState,
+  after: WorldState,
+  allowed: readonly RegExp[] = [],
+): StateChanges {
+  const free = (key: string) => allowed.some((pattern) => pattern.test(key));
+  const redis: string[] = [];
+  for (const [key, value] of after.redis) {
+    if (free(key)) continue;
+    const old = before.redis.get(key);
+    if (old === undefined) redis.push(`added ${key}`);
+    else if (old !== value) redis.push(`changed ${key}`);
+  }
+  for (const key of before.redis.keys())
+    if (!after.redis.has(key) && !free(key)) redis.push(`removed ${key}`);
+  const changedMessages = [...before.messages]
+    .filter(([ts, shown]) => after.messages.get(ts) !== shown)
+    .map(([ts]) => ts);
+  const newMessages = [...after.messages]
+    .filter(([ts]) => !before.messages.has(ts))
+    .map(([, shown]) => shown);
+  return { redis, changedMessages, newMessages };
+}
