@@ -118,6 +118,11 @@ export function sendSlashCommand(
   input: SlashCommandInput,
   overrides?: SignatureOverrides,
 ): Promise<SlackHttpResult> {
+  return sendSigned(url, secret, slashCommandBody(input), 'application/x-www-form-urlencoded', overrides);
+}
+
+/** The form body `sendSlashCommand` sends, for tests that sign it themselves. */
+export function slashCommandBody(input: SlashCommandInput): string {
   const fields: Record<string, string> = {
     token: TEST_VERIFICATION_TOKEN,
     team_id: TEST_TEAM_ID,
@@ -133,13 +138,7 @@ export function sendSlashCommand(
     response_url: input.response_url ?? `https://hooks.slack.com/commands/${TEST_TEAM_ID}/1/${randomId()}`,
     trigger_id: input.trigger_id ?? triggerId(),
   };
-  return sendSigned(
-    url,
-    secret,
-    new URLSearchParams(fields).toString(),
-    'application/x-www-form-urlencoded',
-    overrides,
-  );
+  return new URLSearchParams(fields).toString();
 }
 
 /** A button click on a message, in Slack's `block_actions` shape. */
