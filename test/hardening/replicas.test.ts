@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Audit } from '../../src/audit.js';
+import type { Env } from '../../src/config.js';
 import { ApplicationStore } from '../../src/provision/applications.js';
 import {
   ADMIN_1,
@@ -21,7 +22,6 @@ import {
   textOf,
   uniqueApplicant,
 } from '../approval/harness.js';
-import { HEADER } from '../intake/fixtures.js';
 import { TEST_ADMIN_CHANNEL, TEST_SIGNING_SECRET, uniquePrefix } from '../support/bot.js';
 import { type BotProcess, BotProcesses } from '../support/bot-process.js';
 import type { SlackStoredMessage } from '../support/slack-fake.js';
@@ -37,6 +37,8 @@ const ledger = new SecretLedger();
 let world: Harness;
 let prefix: string;
 let replicas: BotProcess[];
+let env: Env;
+const userIds: string[] = [];
 
 const approved = (card: SlackStoredMessage) =>
   textOf(card).includes('Approved by') && buttonsOf(card).length === 0;
@@ -44,7 +46,7 @@ const approved = (card: SlackStoredMessage) =>
 beforeAll(async () => {
   world = await startHarness('replicas');
   prefix = uniquePrefix('replicas');
-  const env = world.env(prefix, { LOG_LEVEL: 'info' });
+  env = world.env(prefix, { LOG_LEVEL: 'info' });
   ledger.addSettings(env);
   replicas = await Promise.all([0, 1, 2].map(() => processes.start(env)));
 });
@@ -55,8 +57,9 @@ afterAll(async () => {
 
 describe('three replicas, one Redis', () => {
   it('50 concurrent clicks on five applicants, spread over the three: one provisioning each', async () => {
-    const people = Array.from({ length: APPLICANTS }, (_, i) => uniqueApplicant(`replica${i}`));
-    for (const who of people) ledger.addPin(who.cells[HEADER.indexOf('PIN')]!);
+    const people = Array.from({ length: APPLICANTS }, (_, i) =>
+      uniqueApplicant(`replica${i}`, { pin: ledger.newPin() }),
+    );
     setApplications(
       world.sheets,
       people.map((who) => who.cells),
@@ -110,6 +113,7 @@ describe('three replicas, one Redis', () => {
         const project = await world.keystone.findProjectByName(who.project, 'default');
         const user = await world.keystone.findUserByName(who.email, 'default');
         expect(record?.checkpoints).toMatchObject({ project: project?.id, user: user?.id });
+        userIds.push(user?.id ?? '');
         const runs = (await audit.read({ subject: id, limit: 100 })).filter(
           (entry) => entry.action === 'provision.project',
         );
@@ -134,11 +138,12 @@ describe('three replicas, one Redis', () => {
       redis.disconnect();
     }
     expect(replicas.every((replica) => replica.alive)).toBe(true);
-  });
+  }, 120_000);
 
   it('leaves no token, PIN or password in Redis, the three logs or Slack', async () => {
     ledger.addMailedTokens(world.smtp);
-    expect(ledger.size).toBeGreaterThan(8);
+    await ledger.addTemporaryPasswords(env, userIds);
+    expect(ledger.size).toBeGreaterThan(13);
     const places: Place[] = [await redisPlace(REDIS_URL, prefix), slackPlace(world.slack)];
     for (const replica of replicas)
       places.push([`the log of process ${replica.child.pid}`, replica.output()]);

@@ -4,7 +4,9 @@
  * under its Redis prefix, its log output, and everything it sent to Slack.
  */
 import { Redis } from 'ioredis';
-import type { Env } from '../../src/config.js';
+import { type Env, loadConfig } from '../../src/config.js';
+import { silentLogger } from '../../src/log.js';
+import { closeServices, createServices } from '../../src/services.js';
 import { dumpRedis } from '../support/redis-dump.js';
 import type { SlackFake } from '../support/slack-fake.js';
 import type { SmtpTestServer } from '../support/smtp.js';
@@ -29,6 +31,20 @@ export class SecretLedger {
     this.pins.set(pin, `PIN ${pin}`);
   }
 
+  /**
+   * A fresh PIN for an applicant, remembered for the scan. Drawn from 3000–9999 so that no year in
+   * a timestamp can look like it.
+   */
+  newPin(): string {
+    for (;;) {
+      const pin = String(3000 + Math.floor(Math.random() * 7000));
+      if (!this.pins.has(pin)) {
+        this.addPin(pin);
+        return pin;
+      }
+    }
+  }
+
   /** The deployment's own secrets from the bot's settings. */
   addSettings(env: Env): void {
     for (const name of ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SETPASS_SECRET', 'OS_PASSWORD']) {
@@ -43,6 +59,22 @@ export class SecretLedger {
     for (const mail of smtp.messages) {
       for (const match of mail.text.matchAll(/[?&]token=([\w-]{43})/g))
         this.add('an emailed token', match[1]);
+    }
+  }
+
+  /**
+   * The temporary passwords sealed in the live links of these users, opened the way any replica of
+   * the deployment `env` describes would open them.
+   */
+  async addTemporaryPasswords(env: Env, userIds: readonly string[]): Promise<void> {
+    const services = createServices(loadConfig(env), silentLogger);
+    try {
+      for (const userId of userIds) {
+        const record = await services.setpass?.tokens.current(userId);
+        this.add('a temporary password', record?.temporaryPassword);
+      }
+    } finally {
+      await closeServices(services, 0);
     }
   }
 

@@ -9,6 +9,8 @@ import type { SlackFake } from '../support/slack-fake.js';
 export interface WorldState {
   /** Key (without the prefix) → value as JSON. */
   redis: Map<string, string>;
+  /** Keys that expire on their own (failure budgets, locks): their going away is time passing. */
+  expiring: Set<string>;
   /** ts → the message as people see it (text and blocks). */
   messages: Map<string, string>;
 }
@@ -20,8 +22,13 @@ export async function takeState(
   channel: string,
 ): Promise<WorldState> {
   const stored = await dumpRedis(redis, prefix);
+  const pipeline = redis.pipeline();
+  for (const key of stored.keys()) pipeline.pttl(key);
+  const ttls = (await pipeline.exec()) ?? [];
+  const expiring = [...stored.keys()].filter((_, index) => Number(ttls[index]?.[1] ?? -1) > 0);
   return {
     redis: new Map([...stored].map(([key, value]) => [key.slice(prefix.length), value])),
+    expiring: new Set(expiring.map((key) => key.slice(prefix.length))),
     messages: new Map(
       slack
         .messages(channel)
@@ -53,8 +60,9 @@ export function changesBetween(
     if (old === undefined) redis.push(`added ${key}`);
     else if (old !== value) redis.push(`changed ${key}`);
   }
-  for (const key of before.redis.keys())
-    if (!after.redis.has(key) && !free(key)) redis.push(`removed ${key}`);
+  for (const key of before.redis.keys()) {
+    if (!after.redis.has(key) && !free(key) && !before.expiring.has(key)) redis.push(`removed ${key}`);
+  }
   const changedMessages = [...before.messages]
     .filter(([ts, shown]) => after.messages.get(ts) !== shown)
     .map(([ts]) => ts);
