@@ -1,0 +1,226 @@
+/**
+ * Provisioning against the real Keystone: 100 approvals run one after another through the approval
+ * workflow (startApproval, then runProvisioning, as the Approve button does), each making a project
+ * and a user, the member role, quotas (to the quota recorder in a Keystone region of the run's
+ * own), a password link, the welcome email (to the test SMTP server) and the sheet rows. The floor
+ * is the Keystone calls made times the median latency of one Keystone call, measured in the same run.
+ */
+import { loadConfig } from '../src/config.js';
+import { silentLogger } from '../src/log.js';
+import type { ApplicationRecord } from '../src/provision/applications.js';
+import { runProvisioning, startApproval } from '../src/provision/workflow.js';
+import { closeServices, createServices } from '../src/services.js';
+import { type BenchResult, check, median, percentile, round, since } from './stats.js';
+import {
+  ADMIN,
+  APPLICATIONS_TAB,
+  applicantRow,
+  applicationsSheet,
+  type BenchContext,
+  benchPrefix,
+  deleteFromKeystone,
+  deletePrefix,
+  madeInKeystone,
+  requireKeystone,
+  startApprovalWorld,
+  storeApplications,
+} from './world.js';
+
+const APPROVALS = Number(process.env.BENCH_APPROVALS ?? 100);
+const PROBES = 50;
+
+/** Time spent in HTTP calls by where they went, recorded by wrapping the global fetch. */
+class CallTimer {
+  readonly byTarget = new Map<string, number[]>();
+  /** Keystone calls by kind: method, path with ids as `:id`, and the query's parameter names. */
+  readonly byKind = new Map<string, number[]>();
+  private original: typeof fetch | undefined;
+
+  constructor(private readonly targets: Record<string, string>) {}
+
+  install(): void {
+    const original = globalThis.fetch;
+    this.original = original;
+    globalThis.fetch = async (input, init) => {
+      const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+      const target = Object.entries(this.targets).find(([, base]) => url.startsWith(base))?.[0];
+      const started = performance.now();
+      try {
+        return await original(input, init);
+      } finally {
+        if (target !== undefined) {
+          const ms = since(started);
+          push(this.byTarget, target, ms);
+          if (target === 'keystone') push(this.byKind, callKind(init?.method ?? 'GET', url), ms);
+        }
+      }
+    };
+  }
+
+  uninstall(): void {
+    if (this.original) globalThis.fetch = this.original;
+  }
+
+  reset(): void {
+    this.byTarget.clear();
+    this.byKind.clear();
+  }
+
+  total(target: string): number {
+    return (this.byTarget.get(target) ?? []).reduce((sum, ms) => sum + ms, 0);
+  }
+}
+
+function push(map: Map<string, number[]>, key: string, value: number): void {
+  const list = map.get(key) ?? [];
+  list.push(value);
+  map.set(key, list);
+}
+
+/** `GET /v3/users?domain_id&name__icontains`: the kind of a Keystone call, without ids or values. */
+function callKind(method: string, url: string): string {
+  const parsed = new URL(url);
+  const path = parsed.pathname.replace(/\/[0-9a-f]{32}(?=\/|$)/g, '/:id');
+  const query = [...parsed.searchParams.keys()].sort().join('&');
+  return `${method} ${path}${query ? `?${query}` : ''}`;
+}
+
+export async function provisioningBench(context: BenchContext): Promise<BenchResult> {
+  const keystone = requireKeystone(context);
+  const world = await startApprovalWorld(context, 'prov');
+  const prefix = benchPrefix('prov');
+  const tag = prefix.split(':')[2] ?? 'x';
+  const timer = new CallTimer({
+    keystone: keystone.authUrl.replace(/\/v3\/?$/, ''),
+    quotas: world.recorder.url,
+  });
+  // Installed before the services are built: the Keystone client keeps the fetch it was given.
+  timer.install();
+  const config = loadConfig(world.env(prefix));
+  const services = createServices(config, silentLogger);
+  const records: (ApplicationRecord | undefined)[] = [];
+  try {
+    const { provision, applications, keystone: client } = services;
+    if (!provision || !applications || !client) throw new Error('provisioning is off: check the settings');
+
+    const rows = Array.from({ length: APPROVALS + 1 }, (_, n) => applicantRow(tag, n));
+    world.sheets.setTab(APPLICATIONS_TAB, applicationsSheet(rows));
+    const ids = await storeApplications(applications, rows);
+
+    // One approval first: the admin token, the role and the catalog are fetched once per process.
+    const [warmUp, ...measured] = ids;
+    if (warmUp === undefined) throw new Error('no applications');
+    records.push(await approve(warmUp));
+
+    const probe = async () => {
+      const latencies: number[] = [];
+      for (let i = 0; i < PROBES; i++) {
+        const started = performance.now();
+        await client.findProjectByName(`bench-probe-${tag}-${i}`, config.keystone.domain);
+        latencies.push(since(started));
+      }
+      return latencies;
+    };
+    const probeBefore = await probe();
+
+    timer.reset();
+    const requestsBefore = client.stats.requests;
+    const tokensBefore = client.stats.tokenRequests;
+    const mailsBefore = world.smtp.messages.length;
+    const durations: number[] = [];
+    const approved: (ApplicationRecord | undefined)[] = [];
+    const started = performance.now();
+    for (const id of measured) {
+      const one = performance.now();
+      approved.push(await approve(id));
+      durations.push(since(one));
+    }
+    records.push(...approved);
+    const wallMs = since(started);
+    const calls = client.stats.requests - requestsBefore;
+    const tokenCalls = client.stats.tokenRequests - tokensBefore;
+    const keystoneMs = timer.total('keystone');
+    const quotaMs = timer.total('quotas');
+    const keystoneLatencies = timer.byTarget.get('keystone') ?? [];
+    const kinds = [...timer.byKind];
+    const probeAfter = await probe();
+
+    const done = approved.filter((record) => record?.state === 'provisioned' || record?.state === 'notified');
+    const mails = world.smtp.messages.length - mailsBefore;
+    const latency = median([...probeBefore, ...probeAfter]);
+    const perApproval = calls / measured.length;
+    const floorMs = calls * latency;
+    const ratio = wallMs / floorMs;
+    const failures = approved
+      .filter((record) => record?.state === 'failed')
+      .map((record) => `${record?.failure?.step}: ${record?.failure?.message}`);
+
+    return {
+      name: 'provisioning',
+      title: 'Provisioning against the real Keystone',
+      figures: {
+        approvals: measured.length,
+        provisioned: done.length,
+        welcome_emails: mails,
+        keystone_calls_per_approval: round(perApproval, 2),
+        keystone_token_requests: tokenCalls,
+        wall_ms: round(wallMs, 0),
+        wall_ms_per_approval_p50: round(median(durations), 1),
+        wall_ms_per_approval_p99: round(percentile(durations, 99), 1),
+        keystone_median_latency_ms: round(latency, 2),
+        floor_ms: round(floorMs, 0),
+        wall_over_floor: round(ratio, 2),
+        time_in_keystone_calls_ms: round(keystoneMs, 0),
+        keystone_call_latency_in_approvals_p50_ms: round(median(keystoneLatencies), 2),
+        time_in_quota_calls_ms: round(quotaMs, 0),
+        time_elsewhere_ms: round(wallMs - keystoneMs - quotaMs, 0),
+        keystone_calls_by_kind: Object.fromEntries(
+          kinds.map(([kind, list]) => [
+            kind,
+            { per_approval: round(list.length / measured.length, 2), median_ms: round(median(list), 1) },
+          ]),
+        ),
+      },
+      checks: [
+        check(
+          'every approval provisioned, one welcome email each',
+          `${done.length}/${measured.length} provisioned, ${mails} emails`,
+          done.length === measured.length && mails === measured.length,
+        ),
+        check('≤ 10 Keystone calls per approval', `${round(perApproval, 2)} calls`, perApproval <= 10),
+        check(
+          'no token per call',
+          `${tokenCalls} token requests in ${measured.length} approvals`,
+          tokenCalls <= 1,
+        ),
+        check(
+          'wall time ≤ 1.3× (calls × median Keystone latency)',
+          `${round(wallMs / 1000, 1)} s vs floor ${round(floorMs / 1000, 1)} s = ${round(ratio, 2)}×`,
+          ratio <= 1.3,
+        ),
+      ],
+      notes: [
+        `${measured.length} approvals one after another, after one warm-up approval (the admin token, the member role and the catalog are fetched once per process). Each makes a new project and user.`,
+        `Median Keystone latency: ${PROBES} project look-ups by name before and ${PROBES} after the approvals, through the same client (${round(latency, 1)} ms). The Keystone here is one uwsgi process with one thread and SQLite.`,
+        `Of the wall time, ${round(keystoneMs / 1000, 1)} s were spent waiting for Keystone (median call ${round(median(keystoneLatencies), 1)} ms: creating users and setting passwords cost more than look-ups), ${round(quotaMs / 1000, 1)} s in the quota calls, and the rest in Redis, the outbox's SMTP delivery and the Sheets writes.`,
+        ...(failures.length > 0 ? [`Failed: ${failures.slice(0, 3).join(' | ')}`] : []),
+      ],
+    };
+  } finally {
+    timer.uninstall();
+    await closeServices(services, 10_000);
+    await deleteFromKeystone(keystone, madeInKeystone(records)).catch((error: unknown) =>
+      process.stderr.write(`bench: Keystone clean-up failed: ${String(error)}\n`),
+    );
+    await deletePrefix(context.redisUrl, prefix);
+    await world.close();
+  }
+
+  async function approve(id: string): Promise<ApplicationRecord | undefined> {
+    const deps = services.provision;
+    if (!deps) throw new Error('provisioning is off');
+    const started = await startApproval(deps, id, ADMIN);
+    if (started.kind !== 'started') throw new Error(`approval of ${id} did not start: ${started.kind}`);
+    return runProvisioning(deps, id);
+  }
+}

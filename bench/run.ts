@@ -1,0 +1,214 @@
+/**
+ * `npm run bench [-- name …]`: runs the benchmarks (all, or the named ones), writes
+ * bench/results.json and prints a table of targets with pass/miss. Needs Redis; ack, provisioning
+ * and footprint need Keystone too, which is started (or reused) as the tests' global setup does it.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { cpus, freemem, loadavg, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { TestProject } from 'vitest/node';
+import setupTestServices from '../test/global-setup.js';
+import type { ProvidedKeystone } from '../test/support/provided.js';
+import { ackBench } from './ack.js';
+import { footprintBench } from './footprint.js';
+import { intakeBench } from './intake.js';
+import { passwordPageBench } from './password-page.js';
+import { provisioningBench } from './provisioning.js';
+import { type BenchResult, mb, round } from './stats.js';
+import type { BenchContext } from './world.js';
+
+interface Benchmark {
+  name: string;
+  needsKeystone: boolean;
+  run(context: BenchContext): Promise<BenchResult>;
+}
+
+const BENCHMARKS: Benchmark[] = [
+  { name: 'ack', needsKeystone: true, run: ackBench },
+  { name: 'password-page', needsKeystone: false, run: passwordPageBench },
+  { name: 'intake', needsKeystone: false, run: intakeBench },
+  { name: 'provisioning', needsKeystone: true, run: provisioningBench },
+  { name: 'footprint', needsKeystone: true, run: footprintBench },
+];
+
+const RESULTS_FILE = fileURLToPath(new URL('./results.json', import.meta.url));
+const README_FILE = fileURLToPath(new URL('./README.md', import.meta.url));
+/** bench/README.md's table of targets and latest figures sits between these lines, rewritten by each run. */
+const TABLE_START = '<!-- figures:start (written by npm run bench) -->';
+const TABLE_END = '<!-- figures:end -->';
+
+interface Machine {
+  cpus: number;
+  cpuModel: string;
+  memoryMb: number;
+  freeMemoryMb: number;
+  loadAverage: number[];
+  node: string;
+  platform: string;
+}
+
+interface StoredResult extends BenchResult {
+  measuredAt: string;
+  durationS: number;
+  machine: Machine;
+}
+
+interface ResultsFile {
+  updatedAt: string;
+  machine: Machine;
+  benchmarks: Record<string, StoredResult | { error: string; measuredAt: string }>;
+}
+
+function machine(): Machine {
+  const all = cpus();
+  return {
+    cpus: all.length,
+    cpuModel: all[0]?.model ?? 'unknown',
+    memoryMb: mb(totalmem()),
+    freeMemoryMb: mb(freemem()),
+    loadAverage: loadavg().map((load) => round(load, 2)),
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+  };
+}
+
+/** Redis is checked, and Keystone started or reused, by the same code the tests' global setup runs. */
+async function services(
+  needKeystone: boolean,
+): Promise<{ context: BenchContext; stop: () => Promise<void> }> {
+  const provided = new Map<string, unknown>();
+  const project = { provide: (key: string, value: unknown) => provided.set(key, value) };
+  if (!needKeystone) {
+    const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+    return { context: { redisUrl, keystone: undefined }, stop: async () => {} };
+  }
+  const stop = await setupTestServices(project as unknown as TestProject);
+  return {
+    context: {
+      redisUrl: String(provided.get('redisUrl')),
+      keystone: provided.get('keystone') as ProvidedKeystone,
+    },
+    stop,
+  };
+}
+
+async function previousResults(): Promise<ResultsFile['benchmarks']> {
+  try {
+    return (JSON.parse(await readFile(RESULTS_FILE, 'utf8')) as ResultsFile).benchmarks ?? {};
+  } catch {
+    return {};
+  }
+}
+
+function printTable(results: StoredResult[]): void {
+  const rows = results.flatMap((result) =>
+    result.checks.map((c) => [result.name, c.target, c.measured, c.pass ? 'pass' : 'MISS']),
+  );
+  const header = ['benchmark', 'target', 'measured', ''];
+  const widths = header.map((title, column) =>
+    Math.min(70, Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length))),
+  );
+  const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ');
+  process.stdout.write(`\n${line(header)}\n${widths.map((width) => '-'.repeat(width)).join('  ')}\n`);
+  for (const row of rows) process.stdout.write(`${line(row)}\n`);
+}
+
+const cell = (text: string) => text.replaceAll('|', '\\|');
+
+function markdownTable(file: ResultsFile): string {
+  const lines = ['| benchmark | target | latest figure | | measured |', '|---|---|---|---|---|'];
+  for (const [name, result] of Object.entries(file.benchmarks)) {
+    const day = result.measuredAt.slice(0, 16).replace('T', ' ');
+    if ('error' in result) {
+      lines.push(`| ${name} | (did not run) | ${cell(result.error.split('\n')[0] ?? '')} | | ${day} |`);
+      continue;
+    }
+    for (const c of result.checks) {
+      lines.push(
+        `| ${name} | ${cell(c.target)} | ${cell(c.measured)} | ${c.pass ? 'pass' : '**miss**'} | ${day} |`,
+      );
+    }
+  }
+  const m = file.machine;
+  lines.push(
+    '',
+    `Machine of the latest run: ${m.cpus} × ${m.cpuModel}, ${Math.round(m.memoryMb / 1024)} GB, Node ${m.node}, load average ${m.loadAverage.join(' / ')} at the end.`,
+  );
+  return lines.join('\n');
+}
+
+/** Rewrites the figures table of bench/README.md; the prose around it is left alone. */
+async function updateReadme(file: ResultsFile): Promise<void> {
+  let text: string;
+  try {
+    text = await readFile(README_FILE, 'utf8');
+  } catch {
+    return;
+  }
+  const start = text.indexOf(TABLE_START);
+  const end = text.indexOf(TABLE_END);
+  if (start < 0 || end < start) {
+    process.stderr.write(`bench: ${README_FILE} has no figures markers; its table was not updated\n`);
+    return;
+  }
+  const table = `${TABLE_START}\n${markdownTable(file)}\n${TABLE_END}`;
+  await writeFile(README_FILE, text.slice(0, start) + table + text.slice(end + TABLE_END.length));
+}
+
+async function main(): Promise<number> {
+  const wanted = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));
+  const unknown = wanted.filter((name) => !BENCHMARKS.some((bench) => bench.name === name));
+  if (unknown.length > 0) {
+    process.stderr.write(
+      `Unknown benchmark(s): ${unknown.join(', ')}. Choose from: ${BENCHMARKS.map((b) => b.name).join(', ')}\n`,
+    );
+    return 2;
+  }
+  const selected =
+    wanted.length === 0 ? BENCHMARKS : BENCHMARKS.filter((bench) => wanted.includes(bench.name));
+  const { context, stop } = await services(selected.some((bench) => bench.needsKeystone));
+  const benchmarks = await previousResults();
+  const done: StoredResult[] = [];
+  let failed = false;
+  try {
+    for (const bench of selected) {
+      process.stderr.write(`bench: ${bench.name} …\n`);
+      const started = performance.now();
+      try {
+        const result = await bench.run(context);
+        const stored: StoredResult = {
+          ...result,
+          measuredAt: new Date().toISOString(),
+          durationS: round((performance.now() - started) / 1000, 1),
+          machine: machine(),
+        };
+        benchmarks[bench.name] = stored;
+        done.push(stored);
+        process.stderr.write(`bench: ${bench.name} done in ${stored.durationS} s\n`);
+      } catch (error) {
+        failed = true;
+        const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+        benchmarks[bench.name] = { error: message, measuredAt: new Date().toISOString() };
+        process.stderr.write(`bench: ${bench.name} failed: ${message}\n`);
+      }
+    }
+  } finally {
+    await stop();
+  }
+  const file: ResultsFile = { updatedAt: new Date().toISOString(), machine: machine(), benchmarks };
+  await writeFile(RESULTS_FILE, `${JSON.stringify(file, null, 2)}\n`);
+  await updateReadme(file);
+  printTable(done);
+  process.stdout.write(`\nWritten to ${RESULTS_FILE}\n`);
+  return failed ? 1 : 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);
