@@ -3,6 +3,9 @@
  * settings, for tests that kill it with SIGKILL or run several replicas side by side. Its log
  * (JSON lines on stdout) is kept for the test to read. Every process started here is killed when the
  * test process exits, even when afterAll never runs.
+ *
+ * tsx runs the bot in a node process of its own and passes SIGTERM on to it, but nothing can pass
+ * on a SIGKILL: each bot gets a process group of its own, and a SIGKILL goes to the whole group.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -21,7 +24,7 @@ export class BotProcess {
   ) {
     child.stdout?.on('data', (chunk) => this.chunks.push(String(chunk)));
     child.stderr?.on('data', (chunk) => this.chunks.push(String(chunk)));
-    const reap = () => child.kill('SIGKILL');
+    const reap = () => this.killGroup();
     process.once('exit', reap);
     child.once('exit', (code, signal) => {
       this.exitCode = code ?? (signal ? -1 : null);
@@ -37,6 +40,7 @@ export class BotProcess {
     const child = spawn(TSX, ['src/main.ts'], {
       env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     });
     const bot = new BotProcess(child, env);
     const deadline = Date.now() + readyTimeoutMs;
@@ -51,7 +55,7 @@ export class BotProcess {
         return bot;
       }
       if (bot.exitCode !== undefined || Date.now() > deadline) {
-        child.kill('SIGKILL');
+        bot.killGroup();
         throw new Error(`the bot did not start (exit ${bot.exitCode}):\n${bot.output()}`);
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -78,13 +82,27 @@ export class BotProcess {
     return this.chunks.join('');
   }
 
-  /** Sends `signal` and resolves with the exit code once the process is gone (-1 for a signal death). */
+  /**
+   * Sends `signal` and resolves with the exit code once the process is gone (-1 for a signal death).
+   * SIGTERM goes to tsx, which hands it to the bot once; SIGKILL goes to both at the same moment.
+   */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
     if (this.exitCode !== undefined) return this.exitCode;
     const exited = once(this.child, 'exit');
-    this.child.kill(signal);
+    if (signal === 'SIGKILL') this.killGroup();
+    else this.child.kill(signal);
     await exited;
     return this.exitCode ?? null;
+  }
+
+  private killGroup(): void {
+    const pid = this.child.pid;
+    if (pid === undefined) return;
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // The group is gone already.
+    }
   }
 }
 
