@@ -120,11 +120,7 @@ async function measureSize(
  * Writes what the bot keeps for rows it took in long ago: the seen mark and the application record,
  * mostly approved and notified, every tenth rejected, and a few still pending with their card.
  */
-export async function seedDecided(
-  redisUrl: string,
-  prefix: string,
-  rows: readonly string[][],
-): Promise<void> {
+async function seedDecided(redisUrl: string, prefix: string, rows: readonly string[][]): Promise<void> {
   const names = headerNames();
   const mapped = mapColumns(HEADER, names);
   if (!mapped.ok) throw new Error('the fixture header does not map');

@@ -1,7 +1,9 @@
 /**
  * `npm run bench [-- name …]`: runs the benchmarks (all, or the named ones), writes
- * bench/results.json and prints a table of targets with pass/miss. Needs Redis; ack, provisioning
- * and footprint need Keystone too, which is started (or reused) as the tests' global setup does it.
+ * bench/results.json, rewrites the table in bench/README.md and prints it with pass/miss per
+ * target (`npm run bench -- --table` only rewrites the README's table from results.json). Needs
+ * Redis; ack, provisioning and footprint need Keystone too, started (or reused) as the tests'
+ * global setup does it.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
@@ -117,7 +119,12 @@ const cell = (text: string) => text.replaceAll('|', '\\|');
 
 function markdownTable(file: ResultsFile): string {
   const lines = ['| benchmark | target | latest figure | | measured |', '|---|---|---|---|---|'];
-  for (const [name, result] of Object.entries(file.benchmarks)) {
+  const order = (name: string) => {
+    const index = BENCHMARKS.findIndex((bench) => bench.name === name);
+    return index < 0 ? BENCHMARKS.length : index;
+  };
+  const entries = Object.entries(file.benchmarks).sort(([a], [b]) => order(a) - order(b));
+  for (const [name, result] of entries) {
     const day = result.measuredAt.slice(0, 16).replace('T', ' ');
     if ('error' in result) {
       lines.push(`| ${name} | (did not run) | ${cell(result.error.split('\n')[0] ?? '')} | | ${day} |`);
@@ -156,6 +163,11 @@ async function updateReadme(file: ResultsFile): Promise<void> {
 }
 
 async function main(): Promise<number> {
+  // `--table`: only rewrite bench/README.md's table from the stored results.
+  if (process.argv.includes('--table')) {
+    await updateReadme(JSON.parse(await readFile(RESULTS_FILE, 'utf8')) as ResultsFile);
+    return 0;
+  }
   const wanted = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));
   const unknown = wanted.filter((name) => !BENCHMARKS.some((bench) => bench.name === name));
   if (unknown.length > 0) {
