@@ -129,7 +129,11 @@ const user: Step = async (deps, record) => {
   const { applicant } = record;
   const { domain } = deps.config.keystone;
   const name = username(applicant);
-  const find = () => deps.keystone.findUser(name, domain);
+  // Keystone cannot filter users by email: matching the email attribute lists the whole domain,
+  // which costs seconds on a large cloud. Our accounts are named by email, so the name is enough
+  // unless the applicant says they already have an account (which may carry another name).
+  const find = () =>
+    applicant.hasAccount ? deps.keystone.findUser(name, domain) : deps.keystone.findUserByName(name, domain);
   let origin = record.origin?.user;
   if (origin === undefined) {
     origin = (await find()) === undefined ? 'created' : 'existing';
