@@ -554,6 +554,14 @@ export const settings = {
       fallback: '100000',
     },
   ),
+  provisionConcurrency: setting(
+    'PROVISION_CONCURRENCY',
+    'General',
+    'approvals provisioned at once per process; more wait their turn',
+    wholeNumber.min(1).max(64),
+    'a whole number from 1 to 64',
+    { fallback: '4' },
+  ),
   quotaPresetsFile: setting(
     'QUOTA_PRESETS_FILE',
     'General',
@@ -679,6 +687,7 @@ export interface Config {
   };
   web: { loginUrl: string | undefined; gettingStartedUrl: string | undefined; termsUrl: string | undefined };
   quotas: { presetsFile: string | undefined; defaultPreset: string };
+  provision: { concurrency: number };
   audit: { maxLength: number };
 }
 
@@ -846,6 +855,7 @@ function build(v: Required<Values>): Config {
     },
     web: { loginUrl: v.loginUrl, gettingStartedUrl: v.gettingStartedUrl, termsUrl: v.termsUrl },
     quotas: { presetsFile: v.quotaPresetsFile, defaultPreset: v.defaultQuotaPreset! },
+    provision: { concurrency: v.provisionConcurrency! },
     audit: { maxLength: v.auditMaxLength! },
   };
 }

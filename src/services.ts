@@ -26,6 +26,7 @@ import { presetsFromConfig, type QuotaPresets } from './quotas/presets.js';
 import { createRedis, type Redis } from './redis.js';
 import { setpassFromConfig } from './setpass/from-config.js';
 import type { Setpass } from './setpass/service.js';
+import { Slots } from './slots.js';
 
 export interface Services {
   config: Config;
@@ -35,6 +36,8 @@ export interface Services {
   metrics: Metrics;
   /** Background work (provisioning, mail) that shutdown waits for. */
   inflight: InFlight;
+  /** At most PROVISION_CONCURRENCY approvals provision at once; the rest queue in order. */
+  provisionSlots: Slots;
   /** Records changed by no click (a welcome email delivered or given up); startKaizen redraws their cards. */
   recordChanges: RecordChanges;
   /** Admin client on the bot side; a credential-less one in the setpass role; undefined without OS_AUTH_URL. */
@@ -81,6 +84,7 @@ export function createServices(config: Config, log: Logger): Services {
     audit: new Audit(redis, config.audit.maxLength),
     metrics: new Metrics(),
     inflight: new InFlight(log),
+    provisionSlots: new Slots(config.provision.concurrency),
     recordChanges: new RecordChanges(log),
     keystone: keystoneFromConfig(config),
     applications,

@@ -9,6 +9,7 @@ import { type QuotaOutcome, setQuotas } from '../quotas/setter.js';
 import type { QuotaValues } from '../quotas/types.js';
 import type { Redis } from '../redis.js';
 import type { Services } from '../services.js';
+import type { Slots } from '../slots.js';
 import type { ApplicationStore, ProvisionStep } from './applications.js';
 import type { ApprovalEmails, SetpassIssuer, SheetWriter } from './ports.js';
 
@@ -39,6 +40,8 @@ export interface ProvisionDeps {
   /** Undefined when setpass is off: a new user cannot be given a password link, so that step fails. */
   setpass: SetpassIssuer | undefined;
   hooks?: ProvisionHooks;
+  /** Bounds how many approvals provision at once in this process. */
+  slots?: Slots;
 }
 
 /** What deciding without provisioning needs: rejecting, choosing a quota. */
@@ -73,5 +76,6 @@ export function provisionDepsFrom(services: Services, emails: ApprovalEmails): P
     emails,
     sheet: services.sheetWriter,
     setpass: services.setpassIssuer,
+    slots: services.provisionSlots,
   };
 }

@@ -76,12 +76,17 @@ export async function runProvisioning(
   applicantId: string,
   progress?: ProgressReporter,
 ): Promise<ApplicationRecord> {
-  const lock = await RunLock.acquire(deps.redis, applicantId, RUN_LEASE_MS);
-  if (lock === undefined) return requireRecord(deps, applicantId);
+  const release = await deps.slots?.acquire();
   try {
-    return await runSteps(deps, applicantId, lock, progress);
+    const lock = await RunLock.acquire(deps.redis, applicantId, RUN_LEASE_MS);
+    if (lock === undefined) return requireRecord(deps, applicantId);
+    try {
+      return await runSteps(deps, applicantId, lock, progress);
+    } finally {
+      await lock.release();
+    }
   } finally {
-    await lock.release();
+    release?.();
   }
 }
 
