@@ -4,7 +4,7 @@
  * SMTP_CA_FILE is trusted in addition to the system CAs, for relays with a private CA.
  */
 import { readFileSync } from 'node:fs';
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates } from 'node:tls';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import type { Config } from '../config.js';
@@ -59,7 +59,11 @@ export class SmtpTransport implements MailTransport {
     const implicitTls = url.protocol === 'smtps:';
     this.where = `The mail relay at ${url.hostname}:${url.port || (implicitTls ? '465' : '587')}`;
     const timeout = options.timeoutMs ?? 10_000;
-    const ca = options.caFile === undefined ? undefined : [...rootCertificates, readFileSync(options.caFile)];
+    // One TLS context for every connection: building it from ~140 root certificates per email costs ~25 ms CPU.
+    const secureContext =
+      options.caFile === undefined
+        ? undefined
+        : createSecureContext({ ca: [...rootCertificates, readFileSync(options.caFile)] });
     // Host, port and credentials are taken apart here: nodemailer's own `url` option drops `tls.ca`.
     this.transporter = nodemailer.createTransport({
       host: url.hostname,
@@ -69,7 +73,7 @@ export class SmtpTransport implements MailTransport {
         : undefined,
       secure: implicitTls,
       requireTLS: !implicitTls && options.requireTls,
-      tls: ca === undefined ? {} : { ca },
+      tls: secureContext === undefined ? {} : { secureContext },
       connectionTimeout: timeout,
       greetingTimeout: timeout,
       socketTimeout: timeout * 3,
