@@ -3,9 +3,7 @@
  * estimated by zxcvbn (common and English dictionaries, keyboard patterns). The problems are
  * written for the person choosing the password.
  */
-import { type OptionsType, ZxcvbnFactory } from '@zxcvbn-ts/core';
-import * as common from '@zxcvbn-ts/language-common';
-import * as en from '@zxcvbn-ts/language-en';
+import { ZxcvbnFactory } from '@zxcvbn-ts/core';
 
 export interface PasswordPolicyOptions {
   minLength: number;
@@ -27,19 +25,27 @@ export interface PasswordOwner {
   email?: string;
 }
 
-let sharedEstimator: ZxcvbnFactory | undefined;
+let sharedEstimator: Promise<ZxcvbnFactory> | undefined;
 
-/** The dictionaries take a moment to load and rank: once per process. */
-function estimator(): ZxcvbnFactory {
-  const options: OptionsType = {
-    translations: en.translations,
-    graphs: common.adjacencyGraphs,
-    dictionary: { ...common.dictionary, ...en.dictionary },
-    // Fuzzy matching against the whole dictionary costs about half a second of CPU per check, which
-    // a web request cannot spend; exact, l33t and reversed matches stay on.
-    useLevenshteinDistance: false,
-  };
-  sharedEstimator ??= new ZxcvbnFactory(options);
+/**
+ * The dictionaries take ~60 MB and a moment to rank, so they load on the first check, once per
+ * process: the `bot` role and an idle page never pay for them.
+ */
+function estimator(): Promise<ZxcvbnFactory> {
+  sharedEstimator ??= (async () => {
+    const [common, en] = await Promise.all([
+      import('@zxcvbn-ts/language-common'),
+      import('@zxcvbn-ts/language-en'),
+    ]);
+    return new ZxcvbnFactory({
+      translations: en.translations,
+      graphs: common.adjacencyGraphs,
+      dictionary: { ...common.dictionary, ...en.dictionary },
+      // Fuzzy matching against the whole dictionary costs about half a second of CPU per check, which
+      // a web request cannot spend; exact, l33t and reversed matches stay on.
+      useLevenshteinDistance: false,
+    });
+  })();
   return sharedEstimator;
 }
 
@@ -49,15 +55,13 @@ const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 const SCORE_WORDS = ['very weak', 'weak', 'fair', 'strong', 'very strong'] as const;
 
 export class PasswordPolicy {
-  constructor(private readonly options: PasswordPolicyOptions) {
-    estimator();
-  }
+  constructor(private readonly options: PasswordPolicyOptions) {}
 
   get minLength(): number {
     return this.options.minLength;
   }
 
-  check(password: string, owner: PasswordOwner): PasswordVerdict {
+  async check(password: string, owner: PasswordOwner): Promise<PasswordVerdict> {
     const problems: string[] = [];
     const { minLength, minScore } = this.options;
     const length = [...password].length;
@@ -75,7 +79,7 @@ export class PasswordPolicy {
     if (personal.some((word) => lower.includes(word))) {
       problems.push('Do not use your user name or email address in your password.');
     }
-    const result = estimator().check(password, personal);
+    const result = (await estimator()).check(password, personal);
     if (result.score < minScore) {
       const said = [result.feedback.warning, ...result.feedback.suggestions].filter(
         (line): line is string => typeof line === 'string' && line !== '',

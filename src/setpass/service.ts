@@ -220,7 +220,7 @@ export class Setpass {
     if (submission.password !== submission.confirmPassword) {
       return fix({ confirm: 'The two passwords do not match. Type the same password in both fields.' });
     }
-    const verdict = this.policy.check(submission.password, { username: record.username });
+    const verdict = await this.policy.check(submission.password, { username: record.username });
     if (!verdict.ok) return fix({ password: verdict.problems });
 
     return this.changeInKeystone(record, submission.password, clientIp, fix);
