@@ -88,7 +88,8 @@ describe('three replicas, one Redis', () => {
     expect(acks.map((ack) => ack.status)).toEqual(Array(CLICKS).fill(200));
     await world.slack.waitFor(
       () => people.every((who) => approved(cardOf(world.slack, who.email))),
-      60_000,
+      // A deadline for background work on a shared, one-threaded test Keystone, not a speed target.
+      150_000,
       'every card approved',
     );
     await world.smtp.waitForMessages(APPLICANTS, 30_000);
@@ -138,7 +139,7 @@ describe('three replicas, one Redis', () => {
       redis.disconnect();
     }
     expect(replicas.every((replica) => replica.alive)).toBe(true);
-  }, 120_000);
+  }, 240_000);
 
   it('leaves no token, PIN or password in Redis, the three logs or Slack', async () => {
     ledger.addMailedTokens(world.smtp);

@@ -72,14 +72,15 @@ export async function handleApprove(args: ButtonArgs, deps: ApplicantSlackDeps):
   const started = await startApproval(provision, click.applicantId, click.user);
   switch (started.kind) {
     case 'started': {
-      const record = await withCard(deps, started.record, click);
-      await refreshApplicantCard(deps.cards, record);
       const progress = async (current: ApplicationRecord) => {
         await refreshApplicantCard(deps.cards, await withCard(deps, current, click));
       };
-      void deps.inflight.run(`provision ${click.applicantId}`, () =>
-        runProvisioning(provision, click.applicantId, progress),
-      );
+      // The click is answered now; the first redraw ("approving by …") and the run follow in order
+      // in the background, so a burst of clicks does not wait on Slack's chat.update round trips.
+      void deps.inflight.run(`provision ${click.applicantId}`, async () => {
+        await progress(started.record);
+        return runProvisioning(provision, click.applicantId, progress);
+      });
       return;
     }
     case 'busy':
