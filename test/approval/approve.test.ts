@@ -8,6 +8,7 @@ import {
   cardOf,
   click,
   type Harness,
+  isApproved,
   OUTSIDER,
   poll,
   recordOf,
@@ -32,9 +33,6 @@ beforeEach(() => {
   world.smtp.reset();
 });
 
-const approved = (card: { blocks?: unknown[] }) =>
-  JSON.stringify(card.blocks ?? []).includes('Approved by') && buttonsOf(card as never).length === 0;
-
 describe('approving an applicant from the card', () => {
   it('a sheet row becomes a card; Approve makes the project, user, role and quotas, emails a link, and writes the admitted row', async () => {
     const ann = uniqueApplicant('ann');
@@ -51,7 +49,7 @@ describe('approving an applicant from the card', () => {
     const reply = await click(bot, card, ADMIN_1, 'applicant_approve');
     expect(reply.status).toBe(200);
 
-    const done = await waitForCard(world.slack, ann.email, approved);
+    const done = await waitForCard(world.slack, ann.email, isApproved);
     expect(textOf(done)).toContain(`Approved by <@${ADMIN_1}> at <!date^`);
     expect(done.text).toContain('was approved');
 
@@ -106,7 +104,7 @@ describe('approving an applicant from the card', () => {
       ),
     );
     expect(replies.every((reply) => reply.status === 200)).toBe(true);
-    const done = await waitForCard(world.slack, bob.email, approved);
+    const done = await waitForCard(world.slack, bob.email, isApproved);
     const winner = textOf(done).match(/Approved by <@(U0ADMIN[12])>/)?.[1];
     expect(winner).toBeDefined();
 
@@ -163,13 +161,13 @@ describe('approving an applicant from the card', () => {
     // The fake keeps one object per message and edits it in place: keep the card as first posted.
     const pending = structuredClone(cardOf(world.slack, dee.email));
     await click(bot, pending, ADMIN_1, 'applicant_approve');
-    await waitForCard(world.slack, dee.email, approved);
+    await waitForCard(world.slack, dee.email, isApproved);
 
     // A second admin still sees the old card (with buttons) and clicks Reject on it.
     await click(bot, pending, ADMIN_2, 'applicant_reject');
     expect(world.slack.ephemerals(ADMIN_2).at(-1)?.text).toBe(
       `This applicant was already approved by <@${ADMIN_1}>; the card now shows it.`,
     );
-    expect(approved(cardOf(world.slack, dee.email))).toBe(true);
+    expect(isApproved(cardOf(world.slack, dee.email))).toBe(true);
   });
 });

@@ -9,7 +9,6 @@ import { RunLock } from '../../src/provision/run-lock.js';
 import { welcomeMailKey } from '../../src/provision/steps.js';
 import { startApproval } from '../../src/provision/workflow.js';
 import { type TestBot, uniquePrefix } from '../support/bot.js';
-import type { SlackStoredMessage } from '../support/slack-fake.js';
 import {
   ADMIN_1,
   ADMIN_2,
@@ -17,6 +16,7 @@ import {
   cardOf,
   click,
   type Harness,
+  isApproved,
   poll,
   recordOf,
   setApplications,
@@ -40,9 +40,6 @@ beforeEach(async () => {
   await world.smtp.start();
   world.smtp.reset();
 });
-
-const approved = (card: SlackStoredMessage) =>
-  textOf(card).includes('Approved by') && buttonsOf(card).length === 0;
 
 /** A new applicant's card, posted by a sheet poll; answers its email and applicant id. */
 async function newCard(running: TestBot, label: string): Promise<{ email: string; id: string }> {
@@ -70,7 +67,7 @@ describe('the welcome email after the approval', () => {
     const { email, id } = await newCard(bot, 'queued');
     await world.smtp.stop();
     await click(bot, cardOf(world.slack, email), ADMIN_1, 'applicant_approve');
-    const queued = await waitForCard(world.slack, email, approved);
+    const queued = await waitForCard(world.slack, email, isApproved);
     expect(textOf(queued)).toContain('email queued');
     expect(await recordOf(bot, id)).toMatchObject({ state: 'provisioned', checkpoints: { email: 'queued' } });
 
@@ -93,7 +90,7 @@ describe('the welcome email after the approval', () => {
     const { email, id } = await newCard(bot, 'refused');
     world.smtp.refuseNext(1);
     await click(bot, cardOf(world.slack, email), ADMIN_1, 'applicant_approve');
-    const done = await waitForCard(world.slack, email, approved);
+    const done = await waitForCard(world.slack, email, isApproved);
     expect(textOf(done)).toContain(
       `:warning: welcome email could not be delivered: The mail relay at 127.0.0.1:${world.smtp.port} refused the message (SMTP 550) (after 1 attempt); use /kaizen resend ${email}`,
     );
@@ -111,7 +108,7 @@ describe('the welcome email after the approval', () => {
     const { email, id } = await newCard(bot, 'later');
     await world.smtp.stop();
     await click(bot, cardOf(world.slack, email), ADMIN_2, 'applicant_approve');
-    const queued = await waitForCard(world.slack, email, approved);
+    const queued = await waitForCard(world.slack, email, isApproved);
     expect(textOf(queued)).toContain('email queued');
 
     await world.smtp.start();
@@ -157,7 +154,7 @@ describe('an approval whose run died', () => {
     ]);
 
     const next = await world.start(prefix);
-    const done = await waitForCard(world.slack, email, approved);
+    const done = await waitForCard(world.slack, email, isApproved);
     expect(textOf(done)).toContain(`Approved by <@${ADMIN_1}>`);
     expect(textOf(done)).toContain('project ✓ · user ✓ · role ✓ · quotas ✓ · password link ✓ · email ✓');
     expect((await recordOf(next, id))?.state).toBe('notified');

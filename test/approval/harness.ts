@@ -203,6 +203,31 @@ export async function waitForCard(
   );
 }
 
+/** An approved card: it says who approved, and no buttons are left. */
+export function isApproved(card: SlackStoredMessage): boolean {
+  return textOf(card).includes('Approved by') && buttonsOf(card).length === 0;
+}
+
+/** What an approval of `who` left behind in `world`, counted where each thing lives. */
+export async function footprint(world: Harness, who: { email: string; project: string }) {
+  const project = await world.keystone.findProjectByName(who.project, 'default');
+  const user = await world.keystone.findUserByName(who.email, 'default');
+  const roles =
+    project && user
+      ? await world.keystone.listRoleAssignments({ userId: user.id, projectId: project.id })
+      : [];
+  return {
+    project: project !== undefined,
+    user: user !== undefined,
+    roles: roles.map((role) => role.roleName),
+    emails: world.smtp.messages.filter((mail) => mail.to.includes(who.email)).length,
+    admittedRows: (world.sheets.tab(ADMITTED_TAB) ?? []).filter((cells) => cells.includes(who.email)).length,
+  };
+}
+
+/** The footprint of one finished approval: exactly one of everything. */
+export const ONE_OF_EVERYTHING = { project: true, user: true, roles: ['member'], emails: 1, admittedRows: 1 };
+
 export async function recordOf(bot: TestBot, id: string): Promise<ApplicationRecord | undefined> {
   return bot.bot.services.applications?.get(id);
 }

@@ -11,11 +11,13 @@ import { ApplicationStore } from '../../src/provision/applications.js';
 import {
   ADMIN_1,
   ADMIN_2,
-  ADMITTED_TAB,
   buttonsOf,
   cardOf,
   click,
+  footprint,
   type Harness,
+  isApproved,
+  ONE_OF_EVERYTHING,
   poll,
   recordOf,
   setApplications,
@@ -33,28 +35,6 @@ import { type Place, redisPlace, SecretLedger, slackPlace } from './secret-scan.
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const APPLICANTS = 20;
-
-const approved = (card: SlackStoredMessage) =>
-  textOf(card).includes('Approved by') && buttonsOf(card).length === 0;
-
-/** What one applicant's approval left behind in `world`, counted where it lives. */
-async function footprint(world: Harness, who: { email: string; project: string }) {
-  const project = await world.keystone.findProjectByName(who.project, 'default');
-  const user = await world.keystone.findUserByName(who.email, 'default');
-  const roles =
-    project && user
-      ? await world.keystone.listRoleAssignments({ userId: user.id, projectId: project.id })
-      : [];
-  return {
-    project: project !== undefined,
-    user: user !== undefined,
-    roles: roles.map((role) => role.roleName),
-    emails: world.smtp.messages.filter((mail) => mail.to.includes(who.email)).length,
-    admittedRows: (world.sheets.tab(ADMITTED_TAB) ?? []).filter((cells) => cells.includes(who.email)).length,
-  };
-}
-
-const ONE_OF_EVERYTHING = { project: true, user: true, roles: ['member'], emails: 1, admittedRows: 1 };
 
 const processes = new BotProcesses();
 const worlds: Harness[] = [];
@@ -112,7 +92,7 @@ describe.concurrent('slow faults', () => {
     for (const wave of waves.slice(0, 2)) {
       await clickWave(wave, first);
       await world.slack.waitFor(
-        () => wave.every((card) => approved(current(card))),
+        () => wave.every((card) => isApproved(current(card))),
         60_000,
         'a wave approved',
       );
@@ -162,7 +142,7 @@ describe.concurrent('slow faults', () => {
       told.filter((text) => text.startsWith('This applicant is already being approved')).length,
     ).toBeGreaterThan(0);
     await world.slack.waitFor(
-      () => people.every((who) => approved(cardOf(world.slack, who.email))),
+      () => people.every((who) => isApproved(cardOf(world.slack, who.email))),
       100_000,
       'every card approved after the restart',
     );
@@ -206,7 +186,7 @@ describe.concurrent('slow faults', () => {
 
     await world.smtp.stop();
     await click(bot, card, ADMIN_1, 'applicant_approve');
-    const queued = await waitForCard(world.slack, gus.email, approved);
+    const queued = await waitForCard(world.slack, gus.email, isApproved);
     expect(textOf(queued)).toContain('email queued');
     expect((await recordOf(bot, id))?.state).toBe('provisioned');
     expect(await bot.bot.services.mail?.pending()).toBe(1);

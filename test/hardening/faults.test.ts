@@ -8,11 +8,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ADMIN_1,
   ADMIN_2,
-  ADMITTED_TAB,
   buttonsOf,
   cardOf,
   click,
+  footprint,
   type Harness,
+  isApproved,
+  ONE_OF_EVERYTHING,
   poll,
   recordOf,
   setApplications,
@@ -26,7 +28,6 @@ import { startTestBot, TEST_ADMIN_CHANNEL, type TestBot, uniquePrefix } from '..
 import { FaultProxy } from '../support/fault-proxy.js';
 import { captureLogs } from '../support/log-capture.js';
 import { PrivateRedis } from '../support/redis-server.js';
-import type { SlackStoredMessage } from '../support/slack-fake.js';
 import { type Place, redisPlace, SecretLedger, slackPlace } from './secret-scan.js';
 
 let world: Harness;
@@ -38,9 +39,6 @@ const extraBots: TestBot[] = [];
 /** Applicants approved here, with the bot that approved them, for their temporary passwords. */
 const approvedBy: { bot: TestBot; email: string }[] = [];
 let redis: PrivateRedis | undefined;
-
-const approved = (card: SlackStoredMessage) =>
-  textOf(card).includes('Approved by') && buttonsOf(card).length === 0;
 
 async function health(
   bot: TestBot,
@@ -69,25 +67,6 @@ async function applicantWithCard(bot: TestBot, label: string) {
   const card = structuredClone(cardOf(world.slack, who.email));
   return { ...who, card, id: buttonsOf(card)[0]?.value ?? '' };
 }
-
-/** What an approval left behind, counted where it lives. */
-async function footprint(who: { email: string; project: string }) {
-  const project = await world.keystone.findProjectByName(who.project, 'default');
-  const user = await world.keystone.findUserByName(who.email, 'default');
-  const roles =
-    project && user
-      ? await world.keystone.listRoleAssignments({ userId: user.id, projectId: project.id })
-      : [];
-  return {
-    project: project !== undefined,
-    user: user !== undefined,
-    roles: roles.map((role) => role.roleName),
-    emails: world.smtp.messages.filter((mail) => mail.to.includes(who.email)).length,
-    admittedRows: (world.sheets.tab(ADMITTED_TAB) ?? []).filter((cells) => cells.includes(who.email)).length,
-  };
-}
-
-const ONE_OF_EVERYTHING = { project: true, user: true, roles: ['member'], emails: 1, admittedRows: 1 };
 
 beforeAll(async () => {
   world = await startHarness('faults');
@@ -136,13 +115,13 @@ describe('Redis stopped and restarted', () => {
     expect(up.body).toEqual({ status: 'ok', checks: { redis: 'ok', keystone: 'ok' } });
     // The click during the outage changed nothing: still pending, nothing in Keystone.
     expect((await recordOf(bot, ann.id))?.state).toBe('pending');
-    expect(await footprint(ann)).toMatchObject({ project: false, user: false, emails: 0 });
+    expect(await footprint(world, ann)).toMatchObject({ project: false, user: false, emails: 0 });
 
     const mails = world.smtp.messages.length;
     await click(bot, ann.card, ADMIN_2, 'applicant_approve');
-    await waitForCard(world.slack, ann.email, approved);
+    await waitForCard(world.slack, ann.email, isApproved);
     await world.smtp.waitForMessages(mails + 1);
-    expect(await footprint(ann)).toEqual(ONE_OF_EVERYTHING);
+    expect(await footprint(world, ann)).toEqual(ONE_OF_EVERYTHING);
     approvedBy.push({ bot, email: ann.email });
   }, 60_000);
 
@@ -152,9 +131,9 @@ describe('Redis stopped and restarted', () => {
     // The run is in the background now; Redis goes away under it and comes back.
     await own().shutdownKeepingData();
     await own().up();
-    const done = await waitForCard(world.slack, bob.email, approved, 30_000);
+    const done = await waitForCard(world.slack, bob.email, isApproved, 30_000);
     expect(textOf(done)).toContain(`Approved by <@${ADMIN_1}>`);
-    expect(await footprint(bob)).toEqual(ONE_OF_EVERYTHING);
+    expect(await footprint(world, bob)).toEqual(ONE_OF_EVERYTHING);
     expect((await health(bot)).status).toBe(200);
     expect(logs.text()).toContain('redis connection problem');
     approvedBy.push({ bot, email: bob.email });
@@ -197,14 +176,14 @@ describe('Keystone unreachable, then back', () => {
       ),
     );
     expect(textOf(failed)).not.toMatch(/ECONNREFUSED|node:internal|\n\s+at /);
-    expect(await footprint(cid)).toMatchObject({ project: false, user: false, emails: 0 });
+    expect(await footprint(world, cid)).toMatchObject({ project: false, user: false, emails: 0 });
 
     await proxy.restore();
     await healthBecomes(bot, 200);
     await click(bot, failed, ADMIN_2, 'applicant_retry');
-    const done = await waitForCard(world.slack, cid.email, approved);
+    const done = await waitForCard(world.slack, cid.email, isApproved);
     expect(textOf(done)).toContain(`Approved by <@${ADMIN_2}>`);
-    expect(await footprint(cid)).toEqual(ONE_OF_EVERYTHING);
+    expect(await footprint(world, cid)).toEqual(ONE_OF_EVERYTHING);
     expect((await recordOf(bot, cid.id))?.failure).toBeUndefined();
     approvedBy.push({ bot, email: cid.email });
   }, 60_000);
@@ -244,7 +223,7 @@ describe('the Slack Web API rate-limiting and failing', () => {
     world.slack.failNext('chat.update', { status: 500 }, 2);
     world.slack.failNext('chat.update', { status: 429, retryAfter: 1 });
     await click(bot, card, ADMIN_1, 'applicant_approve');
-    const done = await waitForCard(world.slack, dee.email, approved, 30_000);
+    const done = await waitForCard(world.slack, dee.email, isApproved, 30_000);
     expect(textOf(done)).toContain(`Approved by <@${ADMIN_1}>`);
 
     const updates = world.slack
@@ -259,7 +238,7 @@ describe('the Slack Web API rate-limiting and failing', () => {
     expect(
       world.slack.messages(TEST_ADMIN_CHANNEL).filter((message) => textOf(message).includes(dee.email)),
     ).toHaveLength(1);
-    expect(await footprint(dee)).toEqual(ONE_OF_EVERYTHING);
+    expect(await footprint(world, dee)).toEqual(ONE_OF_EVERYTHING);
     approvedBy.push({ bot, email: dee.email });
   }, 60_000);
 });

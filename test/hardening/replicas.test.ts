@@ -17,6 +17,7 @@ import {
   cardOf,
   click,
   type Harness,
+  isApproved,
   setApplications,
   startHarness,
   textOf,
@@ -24,7 +25,6 @@ import {
 } from '../approval/harness.js';
 import { TEST_ADMIN_CHANNEL, TEST_SIGNING_SECRET, uniquePrefix } from '../support/bot.js';
 import { type BotProcess, BotProcesses } from '../support/bot-process.js';
-import type { SlackStoredMessage } from '../support/slack-fake.js';
 import { sendSlashCommand } from '../support/slack-sign.js';
 import { type Place, redisPlace, SecretLedger, slackPlace } from './secret-scan.js';
 
@@ -39,9 +39,6 @@ let prefix: string;
 let replicas: BotProcess[];
 let env: Env;
 const userIds: string[] = [];
-
-const approved = (card: SlackStoredMessage) =>
-  textOf(card).includes('Approved by') && buttonsOf(card).length === 0;
 
 beforeAll(async () => {
   world = await startHarness('replicas');
@@ -87,7 +84,7 @@ describe('three replicas, one Redis', () => {
     );
     expect(acks.map((ack) => ack.status)).toEqual(Array(CLICKS).fill(200));
     await world.slack.waitFor(
-      () => people.every((who) => approved(cardOf(world.slack, who.email))),
+      () => people.every((who) => isApproved(cardOf(world.slack, who.email))),
       // A deadline for background work on a shared, one-threaded test Keystone, not a speed target.
       150_000,
       'every card approved',
