@@ -19,10 +19,10 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { closeNow, isRecord, listenLocally, readBody } from './local-http.js';
 
 export type QuotaService = 'compute' | 'volumev3' | 'network';
 
@@ -111,12 +111,8 @@ export class QuotaRecorder {
         sendJson(response, 500, { error: { code: 500, message: String(error) } });
       });
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
+    this.baseUrl = await listenLocally(server);
     this.server = server;
-    this.baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     return this;
   }
 
@@ -130,8 +126,7 @@ export class QuotaRecorder {
     const server = this.server;
     if (server === undefined) return;
     this.server = undefined;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeNow(server);
   }
 
   /** Catalog URLs for this recorder, with Keystone's `$(project_id)s` placeholder for cinder. */
@@ -619,16 +614,6 @@ async function withLock<T>(identityUrl: string, work: () => Promise<T>): Promise
 
 function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-async function readBody(request: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {

@@ -7,8 +7,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { makeServiceAccountKey, type ServiceAccountKey, verifyServiceAccountJwt } from './google-key.js';
+import { closeNow, isRecord, listenLocally, readBody } from './local-http.js';
 
 export type SheetsOperation =
   | 'spreadsheets.get'
@@ -129,13 +129,8 @@ export class SheetsFake {
         sendError(response, 500, `Fake failure: ${String(error)}`);
       });
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
-    const { port } = server.address() as AddressInfo;
+    this.baseUrl = await listenLocally(server);
     this.server = server;
-    this.baseUrl = `http://127.0.0.1:${port}`;
     this.serviceAccount = await makeServiceAccountKey({ tokenUri: `${this.baseUrl}/token` });
     return this;
   }
@@ -161,8 +156,7 @@ export class SheetsFake {
     const server = this.server;
     this.server = undefined;
     if (server !== undefined) {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeNow(server);
     }
     await this.serviceAccount?.remove();
   }
@@ -759,16 +753,6 @@ function parseBody(contentType: string | undefined, rawBody: string): unknown {
   } catch {
     return rawBody;
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-async function readBody(request: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeNow, isRecord, listenLocally, readBody } from './local-http.js';
 
 /** Every Web API call, whether it succeeded or was failed on purpose. */
 export interface SlackCall {
@@ -138,13 +138,8 @@ export class SlackFake {
         sendJson(response, 500, { ok: false, error: 'fatal_error', detail: String(error) });
       });
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
-    const { port } = server.address() as AddressInfo;
+    this.baseUrl = await listenLocally(server);
     this.server = server;
-    this.baseUrl = `http://127.0.0.1:${port}`;
     return this;
   }
 
@@ -158,8 +153,7 @@ export class SlackFake {
     const server = this.server;
     if (server === undefined) return;
     this.server = undefined;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeNow(server);
   }
 
   /** Members listed by `conversations.members`; a channel never set answers `channel_not_found`. */
@@ -715,16 +709,6 @@ function arrayArg(value: unknown): unknown[] | undefined {
 
 function objectArg(value: unknown): Record<string, unknown> | undefined {
   return isRecord(value) ? value : undefined;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-async function readBody(request: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {
