@@ -6,8 +6,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -24,6 +22,7 @@ import { hashPin } from '../src/setpass/pin.js';
 import { postApplicantCard } from '../src/slack/applicant-cards.js';
 import { HEADER, type RowInput, row } from '../test/intake/fixtures.js';
 import { TEST_ADMIN_CHANNEL, testEnv } from '../test/support/bot.js';
+import { freePort } from '../test/support/local-http.js';
 import type { ProvidedKeystone } from '../test/support/provided.js';
 import {
   type KeystoneRegistration,
@@ -344,15 +343,6 @@ export async function deleteFromKeystone(
     )),
   ].flat();
   if (left.length > 0) process.stderr.write(`bench: could not delete from Keystone: ${left.join(', ')}\n`);
-}
-
-/** A free TCP port on 127.0.0.1 (for a child process that must be told its port up front). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** Resident set size of a process, from /proc (Linux). */

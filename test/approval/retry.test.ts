@@ -1,6 +1,6 @@
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniquePrefix } from '../support/bot.js';
+import { freePort } from '../support/local-http.js';
 import {
   ADMIN_1,
   ADMIN_2,
@@ -19,16 +19,6 @@ import {
 
 let world: Harness;
 
-/** A port nothing listens on: Keystone "down" without touching the shared one. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
 beforeAll(async () => {
   world = await startHarness('retry');
 });
@@ -39,7 +29,8 @@ afterAll(async () => {
 describe('a failed step and its retry', () => {
   it('with Keystone unreachable the card shows the step, the reason and Retry; Retry after the fix completes', async () => {
     const prefix = uniquePrefix('retry');
-    const down = await world.start(prefix, { OS_AUTH_URL: `http://127.0.0.1:${await closedPort()}/v3` });
+    // Keystone "down" on a port nothing listens on, without touching the shared one.
+    const down = await world.start(prefix, { OS_AUTH_URL: `http://127.0.0.1:${await freePort()}/v3` });
     const max = uniqueApplicant('max');
     setApplications(world.sheets, [max.cells]);
     await poll(down);

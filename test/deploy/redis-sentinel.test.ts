@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createRedis, pingRedis } from '../../src/redis.js';
 import { uniquePrefix } from '../support/bot.js';
-import { freePort, startRedis } from '../support/redis-server.js';
+import { freePort } from '../support/local-http.js';
+import { startRedis } from '../support/redis-server.js';
 
 const PASSWORD = 'sentinel-test-password';
 

@@ -1,5 +1,3 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { KeystoneClient } from '../../src/keystone/index.js';
 import {
@@ -10,6 +8,7 @@ import {
 import { type ProvisionDeps, quotaSetter } from '../../src/provision/deps.js';
 import { RunLock } from '../../src/provision/run-lock.js';
 import { resumeStalledApprovals, runProvisioning, startApproval } from '../../src/provision/workflow.js';
+import { freePort } from '../support/local-http.js';
 import { type Harness, mailTo, startHarness } from './harness.js';
 
 let h: Harness;
@@ -93,19 +92,10 @@ describe('a crash after any step, then Retry', () => {
   );
 });
 
-/** A port nothing listens on: taken from the system, then let go. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 describe('Keystone unreachable', () => {
   let downUrl: string;
   beforeAll(async () => {
-    downUrl = `http://127.0.0.1:${await closedPort()}/v3`;
+    downUrl = `http://127.0.0.1:${await freePort()}/v3`;
   });
   const unreachable = () =>
     new KeystoneClient({

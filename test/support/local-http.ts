@@ -1,6 +1,21 @@
-/** What the HTTP fakes in test/support share: a server on a free local port, and request bodies. */
+/**
+ * Local ports for the tests' servers and child processes, and what the HTTP fakes in test/support
+ * share: a server on a free local port, and request bodies.
+ */
 import type { IncomingMessage, Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer } from 'node:net';
+
+/** A port nothing listens on right now: taken from the system, then let go. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
 
 /** Listens on 127.0.0.1 on a free port; answers `http://127.0.0.1:PORT`, without a trailing slash. */
 export async function listenLocally(server: Server): Promise<string> {
