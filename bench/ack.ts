@@ -9,8 +9,7 @@
  * new-user path is what the provisioning benchmark measures.
  */
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
-import { ApplicationStore } from '../src/provision/applications.js';
+import type { ApplicationStore } from '../src/provision/applications.js';
 import { TEST_BOT_TOKEN, TEST_SIGNING_SECRET } from '../test/support/bot.js';
 import { sendBlockAction } from '../test/support/slack-sign.js';
 import { APPLICANT_ACTIONS } from '../views/applicant-card.js';
@@ -20,19 +19,14 @@ import {
   APPLICATIONS_TAB,
   applicationsSheet,
   type BenchContext,
-  benchPrefix,
   type Card,
   cpuMsOf,
-  deleteFromKeystone,
-  deletePrefix,
   failureReasons,
   joinRow,
-  makeExistingMembers,
   postCards,
-  requireKeystone,
   spawnBot,
   spawnServer,
-  startApprovalWorld,
+  startJoinBench,
   storeApplications,
   TSX,
 } from './world.js';
@@ -69,16 +63,9 @@ async function burst(
 }
 
 export async function ackBench(context: BenchContext): Promise<BenchResult> {
-  const keystone = requireKeystone(context);
-  const world = await startApprovalWorld(context, 'ack');
-  const prefix = benchPrefix('ack');
-  const tag = prefix.split(':')[2] ?? 'x';
-  const redis = new Redis(context.redisUrl, { keyPrefix: prefix });
-  const store = new ApplicationStore(redis);
-  const members = await makeExistingMembers(keystone, tag, 50);
-  const stops: (() => Promise<void>)[] = [];
+  const bench = await startJoinBench(context, 'ack', 50);
+  const { world, tag, store, members, env, stops } = bench;
   try {
-    const env = world.env(prefix, { LOG_LEVEL: 'warn' });
     const rows = Array.from({ length: LONE + CLICKS }, (_, n) => joinRow(tag, n, members, n));
     world.sheets.setTab(APPLICATIONS_TAB, applicationsSheet(rows));
     const all = await postCards(world, store, env, await storeApplications(store, rows));
@@ -176,14 +163,7 @@ export async function ackBench(context: BenchContext): Promise<BenchResult> {
       ],
     };
   } finally {
-    for (const stop of stops.reverse()) await stop().catch(() => undefined);
-    redis.disconnect();
-    await deleteFromKeystone(keystone, {
-      projects: [members.project.id],
-      users: members.users.map((user) => user.id),
-    }).catch((error: unknown) => process.stderr.write(`bench: Keystone clean-up failed: ${String(error)}\n`));
-    await deletePrefix(context.redisUrl, prefix);
-    await world.close();
+    await bench.close();
   }
 }
 

@@ -6,8 +6,7 @@
  * The approvals are existing Keystone users joining an existing project (four Keystone calls each,
  * no user created), clicked a few at a time so the one-threaded test Keystone keeps up.
  */
-import { Redis } from 'ioredis';
-import { ApplicationStore } from '../src/provision/applications.js';
+import type { ApplicationStore } from '../src/provision/applications.js';
 import { TEST_SIGNING_SECRET } from '../test/support/bot.js';
 import { sendBlockAction } from '../test/support/slack-sign.js';
 import { APPLICANT_ACTIONS } from '../views/applicant-card.js';
@@ -17,17 +16,12 @@ import {
   APPLICATIONS_TAB,
   applicationsSheet,
   type BenchContext,
-  benchPrefix,
-  deleteFromKeystone,
-  deletePrefix,
   failureReasons,
   joinRow,
-  makeExistingMembers,
   postCards,
-  requireKeystone,
   rssOf,
   spawnBot,
-  startApprovalWorld,
+  startJoinBench,
   storeApplications,
 } from './world.js';
 
@@ -44,17 +38,9 @@ const SETTLE_MS = 3_000;
 const settle = () => new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
 
 export async function footprintBench(context: BenchContext): Promise<BenchResult> {
-  const keystone = requireKeystone(context);
-  const world = await startApprovalWorld(context, 'foot');
-  const prefix = benchPrefix('foot');
-  const tag = prefix.split(':')[2] ?? 'x';
-  const redis = new Redis(context.redisUrl, { keyPrefix: prefix });
-  const store = new ApplicationStore(redis);
-  const members = await makeExistingMembers(keystone, tag, 20);
-  const stops: (() => Promise<void>)[] = [];
+  const bench = await startJoinBench(context, 'foot', 20);
+  const { world, tag, store, members, env, stops } = bench;
   try {
-    const env = world.env(prefix, { LOG_LEVEL: 'warn' });
-
     // Start-up: spawn to a 200 from /healthz, a few times; the last bot stays up.
     const startTimes: number[] = [];
     let bot: Awaited<ReturnType<typeof spawnBot>> | undefined;
@@ -160,14 +146,7 @@ export async function footprintBench(context: BenchContext): Promise<BenchResult
       ],
     };
   } finally {
-    for (const stop of stops.reverse()) await stop().catch(() => undefined);
-    redis.disconnect();
-    await deleteFromKeystone(keystone, {
-      projects: [members.project.id],
-      users: members.users.map((user) => user.id),
-    }).catch((error: unknown) => process.stderr.write(`bench: Keystone clean-up failed: ${String(error)}\n`));
-    await deletePrefix(context.redisUrl, prefix);
-    await world.close();
+    await bench.close();
   }
 }
 

@@ -16,7 +16,7 @@ import { headerNames, mapColumns } from '../src/intake/columns.js';
 import { parseRow } from '../src/intake/parse.js';
 import { KeystoneClient } from '../src/keystone/index.js';
 import { silentLogger } from '../src/log.js';
-import type { ApplicationRecord, ApplicationStore } from '../src/provision/applications.js';
+import { type ApplicationRecord, ApplicationStore } from '../src/provision/applications.js';
 import { presetsFromConfig } from '../src/quotas/presets.js';
 import { hashPin } from '../src/setpass/pin.js';
 import { postApplicantCard } from '../src/slack/applicant-cards.js';
@@ -240,6 +240,60 @@ export async function startApprovalWorld(context: BenchContext, label: string): 
     async close() {
       await registration.unregister().catch(() => undefined);
       await Promise.allSettled([slack.close(), sheets.close(), smtp.close(), recorder.close()]);
+    },
+  };
+}
+
+/**
+ * Where the click benchmarks run: an approval world, a Redis prefix and application store of the
+ * run's own, and existing Keystone members whose applications ask to join their project.
+ */
+export interface JoinBench {
+  world: ApprovalWorld;
+  prefix: string;
+  /** The run's tag, in the members' and applicants' names. */
+  tag: string;
+  store: ApplicationStore;
+  members: ExistingMembers;
+  /** Bot settings for this run, on its prefix. */
+  env: Env;
+  /** Stops of the processes started for the run; `close` calls them, the last started first. */
+  stops: (() => Promise<void>)[];
+  /** Stops the processes, then deletes the members from Keystone and the prefix from Redis. */
+  close(): Promise<void>;
+}
+
+export async function startJoinBench(
+  context: BenchContext,
+  label: string,
+  members: number,
+): Promise<JoinBench> {
+  const keystone = requireKeystone(context);
+  const world = await startApprovalWorld(context, label);
+  const prefix = benchPrefix(label);
+  const tag = prefix.split(':')[2] ?? 'x';
+  const redis = new Redis(context.redisUrl, { keyPrefix: prefix });
+  const existing = await makeExistingMembers(keystone, tag, members);
+  const stops: (() => Promise<void>)[] = [];
+  return {
+    world,
+    prefix,
+    tag,
+    store: new ApplicationStore(redis),
+    members: existing,
+    env: world.env(prefix, { LOG_LEVEL: 'warn' }),
+    stops,
+    async close() {
+      for (const stop of stops.reverse()) await stop().catch(() => undefined);
+      redis.disconnect();
+      await deleteFromKeystone(keystone, {
+        projects: [existing.project.id],
+        users: existing.users.map((user) => user.id),
+      }).catch((error: unknown) =>
+        process.stderr.write(`bench: Keystone clean-up failed: ${String(error)}\n`),
+      );
+      await deletePrefix(context.redisUrl, prefix);
+      await world.close();
     },
   };
 }
