@@ -21,7 +21,7 @@ import { presetsFromConfig } from '../src/quotas/presets.js';
 import { hashPin } from '../src/setpass/pin.js';
 import { postApplicantCard } from '../src/slack/applicant-cards.js';
 import { HEADER, type RowInput, row } from '../test/intake/fixtures.js';
-import { TEST_ADMIN_CHANNEL, testEnv } from '../test/support/bot.js';
+import { keystoneEnv, TEST_ADMIN_CHANNEL, testEnv } from '../test/support/bot.js';
 import { freePort } from '../test/support/local-http.js';
 import type { ProvidedKeystone } from '../test/support/provided.js';
 import {
@@ -211,12 +211,7 @@ export async function startApprovalWorld(context: BenchContext, label: string): 
       GOOGLE_SHEETS_API_URL: `${sheets.url}/`,
       GOOGLE_APPLICATION_CREDENTIALS: sheets.keyFile,
       GOOGLE_SHEET_ID: sheets.spreadsheetId,
-      OS_AUTH_URL: keystone.authUrl,
-      OS_USERNAME: keystone.username,
-      OS_PASSWORD: keystone.password,
-      OS_PROJECT_NAME: keystone.projectName,
-      OS_USER_DOMAIN_NAME: keystone.userDomainName,
-      OS_PROJECT_DOMAIN_NAME: keystone.projectDomainName,
+      ...keystoneEnv(keystone),
       OS_REGION_NAME: region,
       SMTP_URL: smtp.url,
       SMTP_CA_FILE: smtp.caFile,

@@ -11,6 +11,7 @@ import type { ApplicationRecord } from '../../src/provision/applications.js';
 import { HEADER, type RowInput, row } from '../intake/fixtures.js';
 import { adminClient } from '../keystone/fixtures.js';
 import {
+  keystoneEnv,
   startTestBot,
   TEST_ADMIN_CHANNEL,
   TEST_SIGNING_SECRET,
@@ -76,12 +77,7 @@ export async function startHarness(label: string): Promise<Harness> {
       GOOGLE_SHEETS_API_URL: `${sheets.url}/`,
       GOOGLE_APPLICATION_CREDENTIALS: sheets.keyFile,
       GOOGLE_SHEET_ID: sheets.spreadsheetId,
-      OS_AUTH_URL: provided.authUrl,
-      OS_USERNAME: provided.username,
-      OS_PASSWORD: provided.password,
-      OS_PROJECT_NAME: provided.projectName,
-      OS_USER_DOMAIN_NAME: provided.userDomainName,
-      OS_PROJECT_DOMAIN_NAME: provided.projectDomainName,
+      ...keystoneEnv(provided),
       OS_REGION_NAME: region,
       SMTP_URL: smtp.url,
       SMTP_CA_FILE: smtp.caFile,

@@ -29,7 +29,7 @@ import type { TokenStore } from '../../src/setpass/store.js';
 import { approvalEmails } from '../../views/emails/approval.js';
 import { HEADER, row } from '../intake/fixtures.js';
 import { unique } from '../keystone/fixtures.js';
-import { testEnv } from '../support/bot.js';
+import { keystoneEnv, testEnv } from '../support/bot.js';
 import {
   type KeystoneRegistration,
   type QuotaRecorder,
@@ -83,12 +83,7 @@ export async function startHarness(options: { sheets?: boolean } = {}): Promise<
   const registration: KeystoneRegistration = await recorder.registerInKeystone({ ...provided, region });
   const config = loadConfig(
     testEnv({
-      OS_AUTH_URL: provided.authUrl,
-      OS_USERNAME: provided.username,
-      OS_PASSWORD: provided.password,
-      OS_PROJECT_NAME: provided.projectName,
-      OS_USER_DOMAIN_NAME: provided.userDomainName,
-      OS_PROJECT_DOMAIN_NAME: provided.projectDomainName,
+      ...keystoneEnv(provided),
       OS_REGION_NAME: region,
       PUBLIC_URL: PUBLIC_URL,
       SETPASS_SECRET: randomBytes(32).toString('base64'),
