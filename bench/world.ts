@@ -14,7 +14,6 @@ import { Redis } from 'ioredis';
 import { type Env, loadConfig } from '../src/config.js';
 import { headerNames, mapColumns } from '../src/intake/columns.js';
 import { parseRow } from '../src/intake/parse.js';
-import { KeystoneClient } from '../src/keystone/index.js';
 import { silentLogger } from '../src/log.js';
 import { type ApplicationRecord, ApplicationStore } from '../src/provision/applications.js';
 import { presetsFromConfig } from '../src/quotas/presets.js';
@@ -23,7 +22,7 @@ import { postApplicantCard } from '../src/slack/applicant-cards.js';
 import { HEADER, type RowInput, row } from '../test/intake/fixtures.js';
 import { keystoneEnv, TEST_ADMIN_CHANNEL, testEnv } from '../test/support/bot.js';
 import { freePort } from '../test/support/local-http.js';
-import type { ProvidedKeystone } from '../test/support/provided.js';
+import { keystoneAdmin, type ProvidedKeystone } from '../test/support/provided.js';
 import {
   type KeystoneRegistration,
   type QuotaRecorder,
@@ -116,7 +115,7 @@ export async function makeExistingMembers(
   tag: string,
   count: number,
 ): Promise<ExistingMembers> {
-  const admin = adminClient(keystone);
+  const admin = keystoneAdmin(keystone);
   const project = await admin.createProject({
     name: `bench-${tag}-shared`,
     description: 'benchmark',
@@ -148,20 +147,6 @@ export function joinRow(tag: string, n: number, members: ExistingMembers, member
     newProjectName: '',
     newProjectDescription: '',
     existingProjectName: members.project.name,
-  });
-}
-
-function adminClient(keystone: ProvidedKeystone): KeystoneClient {
-  return new KeystoneClient({
-    authUrl: keystone.authUrl,
-    auth: {
-      kind: 'password',
-      username: keystone.username,
-      password: keystone.password,
-      userDomainName: keystone.userDomainName,
-      projectName: keystone.projectName,
-      projectDomainName: keystone.projectDomainName,
-    },
   });
 }
 
@@ -367,7 +352,7 @@ export async function deleteFromKeystone(
   keystone: ProvidedKeystone,
   made: { projects: string[]; users: string[] },
 ): Promise<void> {
-  const token = await adminClient(keystone).getAdminToken();
+  const token = await keystoneAdmin(keystone).getAdminToken();
   const base = keystone.authUrl.replace(/\/+$/, '').replace(/(\/v3)?$/, '/v3');
   const remove = async (path: string): Promise<boolean> => {
     for (let attempt = 1; attempt <= 3; attempt++) {

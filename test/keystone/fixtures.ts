@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { KeystoneClient, type KeystoneClientOptions } from '../../src/keystone/index.js';
+import { keystoneAdmin } from '../support/provided.js';
 
 export const DOMAIN_ID = 'default';
 
@@ -8,20 +9,7 @@ export const DOMAIN_ID = 'default';
 export const unique = (prefix: string): string => `${prefix}-${randomBytes(4).toString('hex')}`;
 
 export function adminClient(overrides: Partial<KeystoneClientOptions> = {}): KeystoneClient {
-  const keystone = inject('keystone');
-  return new KeystoneClient({
-    authUrl: keystone.authUrl,
-    auth: {
-      kind: 'password',
-      username: keystone.username,
-      password: keystone.password,
-      userDomainName: keystone.userDomainName,
-      projectName: keystone.projectName,
-      projectDomainName: keystone.projectDomainName,
-    },
-    region: keystone.region,
-    ...overrides,
-  });
+  return keystoneAdmin(inject('keystone'), overrides);
 }
 
 /** A client holding no admin credentials, as the setpass role runs. */
