@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_ONLY_ENV, type Env, loadConfig, settings } from '../../src/config.js';
+import { selfSigned } from '../support/certificates.js';
 
 const run = promisify(execFile);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -223,28 +224,12 @@ describe('nginx examples', () => {
 
     it('pass `nginx -t` (certificate paths pointed at a throwaway pair)', async (context) => {
       if (!(await available('nginx', ['-v']))) context.skip();
-      await run('openssl', [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=kaizen',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-      ]);
+      const { cert, key } = await selfSigned(dir, 'kaizen');
       const includes: string[] = [];
       for (const name of ['setpass.conf', 'bot.conf']) {
         const text = (await read(`deploy/nginx/${name}`))
-          .replace(/ssl_certificate_key \S+;/g, `ssl_certificate_key ${join(dir, 'key.pem')};`)
-          .replace(/ssl_certificate \S+;/g, `ssl_certificate ${join(dir, 'cert.pem')};`);
+          .replace(/ssl_certificate_key \S+;/g, `ssl_certificate_key ${key};`)
+          .replace(/ssl_certificate \S+;/g, `ssl_certificate ${cert};`);
         await writeFile(join(dir, name), text);
         includes.push(`  include ${join(dir, name)};`);
       }

@@ -2,49 +2,20 @@
  * The listener's own HTTPS (TLS_CERT_FILE/TLS_KEY_FILE): served with HSTS, certificate swapped by
  * `reloadTls()` (what SIGHUP calls), and the proxy headers believed only from TRUSTED_PROXIES.
  */
-import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningKaizen, startKaizen } from '../../src/app.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { clientIp, isHttps } from '../../src/http/client-ip.js';
 import { createLogger } from '../../src/log.js';
 import { uniquePrefix } from '../support/bot.js';
-
-const run = promisify(execFile);
-
-/** A self-signed certificate for 127.0.0.1 and localhost, written as `<name>.crt` / `<name>.key`. */
-async function selfSigned(dir: string, name: string): Promise<{ cert: string; key: string; pem: string }> {
-  const cert = join(dir, `${name}.crt`);
-  const key = join(dir, `${name}.key`);
-  await run('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-days',
-    '1',
-    '-subj',
-    `/CN=${name}`,
-    '-addext',
-    'subjectAltName=IP:127.0.0.1,DNS:localhost',
-    '-keyout',
-    key,
-    '-out',
-    cert,
-  ]);
-  return { cert, key, pem: await readFile(cert, 'utf8') };
-}
+import { selfSigned } from '../support/certificates.js';
 
 interface HttpsAnswer {
   status: number;
