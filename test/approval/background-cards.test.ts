@@ -12,17 +12,15 @@ import { type TestBot, uniquePrefix } from '../support/bot.js';
 import {
   ADMIN_1,
   ADMIN_2,
+  applicantWithCard,
   buttonsOf,
   cardOf,
   click,
   type Harness,
   isApproved,
-  poll,
   recordOf,
-  setApplications,
   startHarness,
   textOf,
-  uniqueApplicant,
   waitForCard,
 } from './harness.js';
 
@@ -41,16 +39,6 @@ beforeEach(async () => {
   world.smtp.reset();
 });
 
-/** A new applicant's card, posted by a sheet poll; answers its email and applicant id. */
-async function newCard(running: TestBot, label: string): Promise<{ email: string; id: string }> {
-  const who = uniqueApplicant(label);
-  setApplications(world.sheets, [who.cells]);
-  expect(await poll(running)).toMatchObject({ new: 1 });
-  const id = buttonsOf(cardOf(world.slack, who.email))[0]?.value ?? '';
-  expect(id).not.toBe('');
-  return { email: who.email, id };
-}
-
 /**
  * Makes the queued mail due now instead of after its backoff (30 s and more): the clock moving on,
  * for the worker's next pass.
@@ -64,7 +52,7 @@ async function retryFallsDue(running: TestBot): Promise<void> {
 
 describe('the welcome email after the approval', () => {
   it('queued while the relay was down: the card says so, then shows it sent once the outbox delivers', async () => {
-    const { email, id } = await newCard(bot, 'queued');
+    const { email, id } = await applicantWithCard(world, bot, 'queued');
     await world.smtp.stop();
     await click(bot, cardOf(world.slack, email), ADMIN_1, 'applicant_approve');
     const queued = await waitForCard(world.slack, email, isApproved);
@@ -87,7 +75,7 @@ describe('the welcome email after the approval', () => {
   });
 
   it('refused for good at once: the card says it could not be delivered and how to send the link again', async () => {
-    const { email, id } = await newCard(bot, 'refused');
+    const { email, id } = await applicantWithCard(world, bot, 'refused');
     world.smtp.refuseNext(1);
     await click(bot, cardOf(world.slack, email), ADMIN_1, 'applicant_approve');
     const done = await waitForCard(world.slack, email, isApproved);
@@ -105,7 +93,7 @@ describe('the welcome email after the approval', () => {
   });
 
   it('queued, then refused when the relay is back: the card stops saying queued and says why', async () => {
-    const { email, id } = await newCard(bot, 'later');
+    const { email, id } = await applicantWithCard(world, bot, 'later');
     await world.smtp.stop();
     await click(bot, cardOf(world.slack, email), ADMIN_2, 'applicant_approve');
     const queued = await waitForCard(world.slack, email, isApproved);
@@ -137,7 +125,7 @@ describe('an approval whose run died', () => {
   it('is resumed by the next bot, which redraws its card to approved', async () => {
     const prefix = uniquePrefix('background');
     const dying = await world.start(prefix);
-    const { email, id } = await newCard(dying, 'resumed');
+    const { email, id } = await applicantWithCard(world, dying, 'resumed');
     const { redis, provision } = dying.bot.services;
     expect((await startApproval(provision!, id, ADMIN_1)).kind).toBe('started');
     // What the bot leaves when it dies before its first step and its lease runs out: the record in

@@ -6,12 +6,12 @@ import {
   ADMIN_1,
   ADMIN_2,
   APPLICATIONS_TAB,
+  applicantWithCard,
   buttonsOf,
   cardOf,
   click,
   type Harness,
   OUTSIDER,
-  poll,
   recordOf,
   setApplications,
   startHarness,
@@ -33,15 +33,6 @@ beforeEach(() => {
   world.smtp.reset();
 });
 
-/** A fresh applicant with a posted card; answers its card and id. */
-async function applicantWithCard(label: string) {
-  const who = uniqueApplicant(label);
-  setApplications(world.sheets, [who.cells]);
-  await poll(bot);
-  const card = cardOf(world.slack, who.email);
-  return { ...who, card, id: buttonsOf(card)[0]?.value ?? '' };
-}
-
 function submit(
   user: string,
   callbackId: string,
@@ -58,7 +49,7 @@ function submit(
 
 describe('rejecting', () => {
   it('Reject opens the modal; a reason is required; the card then says who and why, the email goes out, the sheet says Rejected', async () => {
-    const eve = await applicantWithCard('eve');
+    const eve = await applicantWithCard(world, bot, 'eve');
     await click(bot, eve.card, ADMIN_1, 'applicant_reject');
     const modal = world.slack.view();
     expect(modal?.view).toMatchObject({ callback_id: 'applicant_reject_modal', private_metadata: eve.id });
@@ -96,7 +87,7 @@ describe('rejecting', () => {
   });
 
   it('without the box ticked no email goes out', async () => {
-    const fay = await applicantWithCard('fay');
+    const fay = await applicantWithCard(world, bot, 'fay');
     await click(bot, fay.card, ADMIN_2, 'applicant_reject');
     await submit(ADMIN_2, 'applicant_reject_modal', fay.id, {
       reject_reason: { reason: 'Duplicate request' },
@@ -107,7 +98,7 @@ describe('rejecting', () => {
   });
 
   it('a forged submission from someone who is not an admin changes nothing', async () => {
-    const gus = await applicantWithCard('gus');
+    const gus = await applicantWithCard(world, bot, 'gus');
     const reply = await submit(OUTSIDER, 'applicant_reject_modal', gus.id, {
       reject_reason: { reason: 'no' },
     });
@@ -122,7 +113,7 @@ describe('rejecting', () => {
 
 describe('choosing a quota', () => {
   it('Quota opens the modal on the current choice; bad numbers are answered in the modal, field by field', async () => {
-    const hal = await applicantWithCard('hal');
+    const hal = await applicantWithCard(world, bot, 'hal');
     await click(bot, hal.card, ADMIN_1, 'applicant_quota');
     const modal = world.slack.view();
     expect(modal?.view).toMatchObject({ callback_id: 'applicant_quota_modal', private_metadata: hal.id });
@@ -147,7 +138,7 @@ describe('choosing a quota', () => {
   });
 
   it('a preset alone is saved as the preset; overrides are laid over it, RAM given in GiB; the card shows the result', async () => {
-    const ida = await applicantWithCard('ida');
+    const ida = await applicantWithCard(world, bot, 'ida');
     const preset = await submit(ADMIN_1, 'applicant_quota_modal', ida.id, {
       quota_preset: { preset: { type: 'static_select', selected_option: { value: 'large' } } },
     });
@@ -184,7 +175,7 @@ describe('choosing a quota', () => {
   });
 
   it('a quota can no longer change once the applicant is decided', async () => {
-    const jon = await applicantWithCard('jon');
+    const jon = await applicantWithCard(world, bot, 'jon');
     await submit(ADMIN_1, 'applicant_reject_modal', jon.id, { reject_reason: { reason: 'No sponsor' } });
     const late = await submit(ADMIN_2, 'applicant_quota_modal', jon.id, {
       quota_preset: { preset: { type: 'static_select', selected_option: { value: 'large' } } },

@@ -4,7 +4,7 @@
  * against all of them.
  */
 import { randomBytes } from 'node:crypto';
-import { inject } from 'vitest';
+import { expect, inject } from 'vitest';
 import type { Env } from '../../src/config.js';
 import type { Logger } from '../../src/log.js';
 import type { ApplicationRecord } from '../../src/provision/applications.js';
@@ -135,6 +135,20 @@ export async function poll(bot: TestBot) {
   const intake = bot.bot.services.intake;
   if (!intake) throw new Error('the bot has no sheet intake: is Sheets configured?');
   return intake.poll();
+}
+
+/**
+ * A new applicant (names unique to this run, `input` for the rest of its row) whose card a sheet
+ * poll on `bot` has just posted; answers its names, the card as first posted, and its id.
+ */
+export async function applicantWithCard(world: Harness, bot: TestBot, label: string, input: RowInput = {}) {
+  const who = uniqueApplicant(label, input);
+  setApplications(world.sheets, [who.cells]);
+  expect(await poll(bot)).toMatchObject({ new: 1 });
+  const card = structuredClone(cardOf(world.slack, who.email));
+  const id = buttonsOf(card)[0]?.value ?? '';
+  expect(id).not.toBe('');
+  return { ...who, card, id };
 }
 
 /** The card of an applicant, as Slack now shows it. */

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ADMIN_1,
   ADMIN_2,
+  applicantWithCard,
   buttonsOf,
   cardOf,
   click,
@@ -60,13 +61,8 @@ async function healthBecomes(bot: TestBot, status: number, timeoutMs = 15_000) {
 }
 
 /** A new applicant with a card on `bot`'s channel; its PIN is remembered for the secrets scan. */
-async function applicantWithCard(bot: TestBot, label: string) {
-  const who = uniqueApplicant(label, { pin: ledger.newPin() });
-  setApplications(world.sheets, [who.cells]);
-  expect(await poll(bot)).toMatchObject({ new: 1 });
-  const card = structuredClone(cardOf(world.slack, who.email));
-  return { ...who, card, id: buttonsOf(card)[0]?.value ?? '' };
-}
+const applicantWithPinAndCard = (bot: TestBot, label: string) =>
+  applicantWithCard(world, bot, label, { pin: ledger.newPin() });
 
 beforeAll(async () => {
   world = await startHarness('faults');
@@ -94,7 +90,7 @@ describe('Redis stopped and restarted', () => {
   });
 
   it('while Redis is down /healthz says degraded, clicks and commands get a readable answer, and nothing is half-done', async () => {
-    const ann = await applicantWithCard(bot, 'redis-ann');
+    const ann = await applicantWithPinAndCard(bot, 'redis-ann');
     await own().shutdownKeepingData();
 
     const down = await healthBecomes(bot, 503);
@@ -126,7 +122,7 @@ describe('Redis stopped and restarted', () => {
   }, 60_000);
 
   it('an approval running while Redis restarts carries on once it is back, and makes one of everything', async () => {
-    const bob = await applicantWithCard(bot, 'redis-bob');
+    const bob = await applicantWithPinAndCard(bot, 'redis-bob');
     expect((await click(bot, bob.card, ADMIN_1, 'applicant_approve')).status).toBe(200);
     // The run is in the background now; Redis goes away under it and comes back.
     await own().shutdownKeepingData();
@@ -158,7 +154,7 @@ describe('Keystone unreachable, then back', () => {
   });
 
   it('/healthz says degraded, Approve stops at the project step with the reason and Retry; Retry after Keystone is back makes one of everything', async () => {
-    const cid = await applicantWithCard(bot, 'keystone-cid');
+    const cid = await applicantWithPinAndCard(bot, 'keystone-cid');
     await proxy.cut();
     const down = await healthBecomes(bot, 503);
     expect(down.body.checks).toMatchObject({
