@@ -20,7 +20,7 @@ import { presetsFromConfig } from '../src/quotas/presets.js';
 import { hashPin } from '../src/setpass/pin.js';
 import { postApplicantCard } from '../src/slack/applicant-cards.js';
 import { HEADER, type RowInput, row } from '../test/intake/fixtures.js';
-import { keystoneEnv, TEST_ADMIN_CHANNEL, testEnv } from '../test/support/bot.js';
+import { approvalWorldEnv, TEST_ADMIN_CHANNEL } from '../test/support/bot.js';
 import { freePort } from '../test/support/local-http.js';
 import { keystoneAdmin, type ProvidedKeystone } from '../test/support/provided.js';
 import {
@@ -42,8 +42,7 @@ export interface BenchContext {
 export const ADMIN = 'U0BENCHADMIN';
 export const APPLICATIONS_TAB = 'Form Responses 1';
 export const ADMITTED_TAB = 'Current Users';
-/** Midnight on New Year's Day: no schedule fires during a benchmark. */
-export const NEVER = '0 0 1 1 *';
+export { NEVER } from '../test/support/bot.js';
 
 /** `node` arguments that run a TypeScript entry point, as `npm run bench` itself runs. */
 export const TSX = ['--import', 'tsx'];
@@ -187,26 +186,11 @@ export async function startApprovalWorld(context: BenchContext, label: string): 
   });
   sheets.setTab(ADMITTED_TAB, []);
   const env = (prefix: string, overrides: Env = {}): Env =>
-    testEnv({
+    approvalWorldEnv({ slack, sheets, smtp }, keystone, region, {
       REDIS_URL: context.redisUrl,
       REDIS_KEY_PREFIX: prefix,
-      SLACK_API_URL: `${slack.url}/api/`,
       SLACK_ADMINS: ADMIN,
       SLACK_ADMIN_CHANNEL: TEST_ADMIN_CHANNEL,
-      GOOGLE_SHEETS_API_URL: `${sheets.url}/`,
-      GOOGLE_APPLICATION_CREDENTIALS: sheets.keyFile,
-      GOOGLE_SHEET_ID: sheets.spreadsheetId,
-      ...keystoneEnv(keystone),
-      OS_REGION_NAME: region,
-      SMTP_URL: smtp.url,
-      SMTP_CA_FILE: smtp.caFile,
-      MAIL_FROM: 'Kaizen <noreply@kaizen.test>',
-      SUPPORT_EMAIL: 'help@kaizen.test',
-      PUBLIC_URL: 'https://register.kaizen.test',
-      SHEET_POLL_CRON: NEVER,
-      REMINDER_CRON: NEVER,
-      ADMIN_REMINDER_CRON: NEVER,
-      HOUSEKEEPING_CRON: NEVER,
       ...overrides,
     });
   return {

@@ -11,12 +11,11 @@ import type { ApplicationRecord } from '../../src/provision/applications.js';
 import { HEADER, type RowInput, row } from '../intake/fixtures.js';
 import { adminClient } from '../keystone/fixtures.js';
 import {
-  keystoneEnv,
+  approvalWorldEnv,
   startTestBot,
   TEST_ADMIN_CHANNEL,
   TEST_SIGNING_SECRET,
   type TestBot,
-  testEnv,
   uniquePrefix,
 } from '../support/bot.js';
 import {
@@ -34,8 +33,7 @@ export const ADMIN_2 = 'U0ADMIN2';
 export const OUTSIDER = 'U0OUTSIDER';
 export const APPLICATIONS_TAB = 'Form Responses 1';
 export const ADMITTED_TAB = 'Current Users';
-/** Midnight on New Year's Day: no schedule fires during a test run; tests poll on purpose. */
-export const NEVER = '0 0 1 1 *';
+export { NEVER } from '../support/bot.js';
 
 export interface Harness {
   slack: SlackFake;
@@ -70,24 +68,9 @@ export async function startHarness(label: string): Promise<Harness> {
   const keystone = adminClient({ region });
   const bots: TestBot[] = [];
   const env = (prefix: string, overrides: Env = {}): Env =>
-    testEnv({
+    approvalWorldEnv({ slack, sheets, smtp }, provided, region, {
       REDIS_KEY_PREFIX: prefix,
-      SLACK_API_URL: `${slack.url}/api/`,
       SLACK_ADMINS: `${ADMIN_1},${ADMIN_2}`,
-      GOOGLE_SHEETS_API_URL: `${sheets.url}/`,
-      GOOGLE_APPLICATION_CREDENTIALS: sheets.keyFile,
-      GOOGLE_SHEET_ID: sheets.spreadsheetId,
-      ...keystoneEnv(provided),
-      OS_REGION_NAME: region,
-      SMTP_URL: smtp.url,
-      SMTP_CA_FILE: smtp.caFile,
-      MAIL_FROM: 'Kaizen <noreply@kaizen.test>',
-      SUPPORT_EMAIL: 'help@kaizen.test',
-      PUBLIC_URL: 'https://register.kaizen.test',
-      SHEET_POLL_CRON: NEVER,
-      REMINDER_CRON: NEVER,
-      ADMIN_REMINDER_CRON: NEVER,
-      HOUSEKEEPING_CRON: NEVER,
       ...overrides,
     });
   return {

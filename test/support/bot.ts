@@ -8,6 +8,9 @@ import { type Env, loadConfig } from '../../src/config.js';
 import { createLogger, type Logger } from '../../src/log.js';
 import type { SlackAppOptions } from '../../src/slack/app.js';
 import type { ProvidedKeystone } from './provided.js';
+import type { SheetsFake } from './sheets-fake.js';
+import type { SlackFake } from './slack-fake.js';
+import type { SmtpTestServer } from './smtp.js';
 
 export const TEST_SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';
 export const TEST_BOT_TOKEN = 'xoxb-test-token';
@@ -15,6 +18,39 @@ export const TEST_ADMIN_CHANNEL = 'C0ADMINS';
 
 export function uniquePrefix(label = 't'): string {
   return `test:${label}:${randomBytes(4).toString('hex')}:`;
+}
+
+/** Midnight on New Year's Day: no schedule fires during a run; tests and benchmarks poll on purpose. */
+export const NEVER = '0 0 1 1 *';
+
+/**
+ * Settings for a bot against an approval world: the Slack and Sheets fakes, the test SMTP server and
+ * the test Keystone in a region of the world's own. No schedule fires.
+ */
+export function approvalWorldEnv(
+  world: { slack: SlackFake; sheets: SheetsFake; smtp: SmtpTestServer },
+  keystone: ProvidedKeystone,
+  region: string,
+  overrides: Env = {},
+): Env {
+  return testEnv({
+    SLACK_API_URL: `${world.slack.url}/api/`,
+    GOOGLE_SHEETS_API_URL: `${world.sheets.url}/`,
+    GOOGLE_APPLICATION_CREDENTIALS: world.sheets.keyFile,
+    GOOGLE_SHEET_ID: world.sheets.spreadsheetId,
+    ...keystoneEnv(keystone),
+    OS_REGION_NAME: region,
+    SMTP_URL: world.smtp.url,
+    SMTP_CA_FILE: world.smtp.caFile,
+    MAIL_FROM: 'Kaizen <noreply@kaizen.test>',
+    SUPPORT_EMAIL: 'help@kaizen.test',
+    PUBLIC_URL: 'https://register.kaizen.test',
+    SHEET_POLL_CRON: NEVER,
+    REMINDER_CRON: NEVER,
+    ADMIN_REMINDER_CRON: NEVER,
+    HOUSEKEEPING_CRON: NEVER,
+    ...overrides,
+  });
 }
 
 /** Settings for a bot in tests; the caller adds the URLs of the fakes it started. */
