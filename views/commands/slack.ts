@@ -13,7 +13,7 @@ import type {
 } from '../../commands/results.js';
 import { helpText } from '../help.js';
 import { escapeAndClip, escapeMrkdwn, mention, slackDate } from '../mrkdwn.js';
-import { DISABLED_WARNING, lockedOutNote, pinNote, plural, RESET_WARNING, syncSentence } from './wording.js';
+import { DISABLED_WARNING, linkStatusText, pinNote, plural, RESET_WARNING, syncSentence } from './wording.js';
 
 export const RESET_CONFIRM_ACTION = 'kaizen_reset_confirm';
 export const RESET_CANCEL_ACTION = 'kaizen_reset_cancel';
@@ -148,14 +148,7 @@ function statusReply(result: Extract<CommandResult, { kind: 'status' }>): SlackR
     lines.push('*Keystone:* no user yet');
   }
   if (result.link) {
-    const { lockedOut } = result.link;
-    const link = result.link.live
-      ? `live until ${slackDate(result.link.expiresAt ?? '')}`
-      : lockedOut
-        ? `none live; ${lockedOutNote(lockedOut.attempts)} (${slackDate(lockedOut.at)})`
-        : result.link.passwordSetAt
-          ? `none live; password set ${slackDate(result.link.passwordSetAt)}`
-          : 'none live';
+    const link = linkStatusText(result.link, slackDate);
     lines.push(`*Password link:* ${link}`);
   }
   const reminder = result.lastReminder;

@@ -11,7 +11,7 @@ import type {
   ProjectMembership,
 } from '../../commands/results.js';
 import { helpText } from '../help.js';
-import { DISABLED_WARNING, lockedOutNote, pinNote, plural, RESET_WARNING, syncSentence } from './wording.js';
+import { DISABLED_WARNING, linkStatusText, pinNote, plural, RESET_WARNING, syncSentence } from './wording.js';
 
 const COMMAND = 'kaizen';
 
@@ -105,14 +105,7 @@ function statusText(result: Extract<CommandResult, { kind: 'status' }>): string 
       : '  keystone:       no user yet',
   );
   if (result.link) {
-    const { lockedOut } = result.link;
-    const link = result.link.live
-      ? `live until ${time(result.link.expiresAt ?? '')}`
-      : lockedOut
-        ? `none live; ${lockedOutNote(lockedOut.attempts)} (${time(lockedOut.at)})`
-        : result.link.passwordSetAt
-          ? `none live; password set ${time(result.link.passwordSetAt)}`
-          : 'none live';
+    const link = linkStatusText(result.link, time);
     lines.push(`  password link:  ${link}`);
   }
   const reminder = result.lastReminder;

@@ -1,5 +1,5 @@
 /** Sentences both renderings of a command result share; plain text, escaped by the caller when needed. */
-import type { SyncCounts } from '../../commands/results.js';
+import type { LinkSummary, SyncCounts } from '../../commands/results.js';
 
 export function plural(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
@@ -24,6 +24,15 @@ export function pinNote(pinOnFile: boolean): string {
 /** A link burned by wrong PINs: reminders wait, and only a reset sends a new one. */
 export function lockedOutNote(attempts: number): string {
   return `locked out after ${plural(attempts, 'wrong PIN', 'wrong PINs')}; a reset sends a new link`;
+}
+
+/** Where a user's password link stands; `when` writes a date the way the rendering shows dates. */
+export function linkStatusText(link: LinkSummary, when: (iso: string) => string): string {
+  if (link.live) return `live until ${when(link.expiresAt ?? '')}`;
+  if (link.lockedOut)
+    return `none live; ${lockedOutNote(link.lockedOut.attempts)} (${when(link.lockedOut.at)})`;
+  if (link.passwordSetAt) return `none live; password set ${when(link.passwordSetAt)}`;
+  return 'none live';
 }
 
 export const DISABLED_WARNING =
