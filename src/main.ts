@@ -1,8 +1,34 @@
-/** `npm start`: read settings, start every enabled part, stop cleanly on SIGTERM/SIGINT. */
+/**
+ * `npm start`: read settings, start every enabled part, stop cleanly on SIGTERM/SIGINT.
+ *
+ * The process never limps on in a state nobody chose: a start that fails, an error nothing caught
+ * and a stop that fails each write one line and exit non-zero at once, so that the supervisor
+ * (systemd, a container runtime) sees it and starts a fresh process.
+ */
 import { startKaizen } from './app.js';
 import { ConfigError, capabilities, loadConfig } from './config.js';
 import { loadDotenv } from './dotenv.js';
-import { createLogger } from './log.js';
+import { createLogger, type Logger, scrubSecrets } from './log.js';
+
+/** Exit codes: 1 a failed start or stop, 2 wrong settings, 70 (EX_SOFTWARE) an error nothing caught. */
+const EXIT = { ok: 0, failed: 1, config: 2, uncaught: 70 } as const;
+
+/** Set once the logger exists; before that, fatal lines go to stderr as text. */
+let logger: Logger | undefined;
+
+function fatal(message: string, error: unknown, code: number): never {
+  const reason = scrubSecrets(error instanceof Error ? error.message : String(error));
+  if (logger) logger.fatal({ err: error }, message);
+  else process.stderr.write(`${message}: ${reason}\n`);
+  process.exit(code);
+}
+
+process.on('uncaughtException', (error) => {
+  fatal('kaizen stopped on an error nothing caught; exiting for a restart', error, EXIT.uncaught);
+});
+process.on('unhandledRejection', (reason) => {
+  fatal('kaizen stopped on a rejected promise nothing awaited; exiting for a restart', reason, EXIT.uncaught);
+});
 
 async function main(): Promise<number> {
   loadDotenv();
@@ -12,7 +38,7 @@ async function main(): Promise<number> {
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`${error.message}\n\nSee the Configuration section of README.md.\n`);
-    return 2;
+    return EXIT.config;
   }
   const usable = capabilities(config).filter((c) => c.enabled && c.name !== 'redis');
   if (usable.length === 0) {
@@ -27,30 +53,45 @@ async function main(): Promise<number> {
         '',
       ].join('\n'),
     );
-    return 1;
+    return EXIT.failed;
   }
   const log = createLogger({ level: config.logLevel, production: config.production });
-  const running = await startKaizen(config, { log });
-  await new Promise<void>((resolve) => {
+  let running: Awaited<ReturnType<typeof startKaizen>>;
+  try {
+    running = await startKaizen(config, { log });
+  } catch (error) {
+    // One plain line on stderr (not only the log, whose level may hide it), and nothing left running.
+    process.stderr.write(`kaizen failed to start: ${scrubSecrets(describe(error))}\n`);
+    return EXIT.failed;
+  }
+  logger = log;
+  return new Promise<number>((resolve) => {
     const shutdown = (signal: string) => {
       log.info({ signal }, 'signal received');
-      running.stop().then(resolve, resolve);
+      running.stop().then(
+        () => resolve(EXIT.ok),
+        (error: unknown) => {
+          log.error({ err: error }, 'shutdown failed');
+          resolve(EXIT.failed);
+        },
+      );
     };
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));
     process.on('SIGHUP', () => running.http.reloadTls());
   });
-  return 0;
 }
 
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+// process.exit, not exitCode: a failed start can leave sockets and timers open (a Redis client,
+// a half-built Slack app) that would keep a process doing nothing alive under its supervisor.
 main().then(
-  (code) => {
-    process.exitCode = code;
-  },
+  (code) => process.exit(code),
   (error: unknown) => {
-    process.stderr.write(
-      `kaizen failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
-    );
-    process.exitCode = 1;
+    process.stderr.write(`kaizen failed to start: ${scrubSecrets(describe(error))}\n`);
+    process.exit(EXIT.failed);
   },
 );

@@ -46,7 +46,9 @@ export function compileRoutes(routes: Route[]): CompiledRoute[] {
 export type Match =
   | { kind: 'found'; route: CompiledRoute; params: Record<string, string> }
   | { kind: 'method_not_allowed'; allow: string[] }
-  | { kind: 'not_found' };
+  | { kind: 'not_found' }
+  /** A path parameter whose percent-escapes do not decode (`/token/%FF`). */
+  | { kind: 'bad_escape' };
 
 export function matchRoute(routes: CompiledRoute[], method: string, pathname: string): Match {
   const allow: string[] = [];
@@ -58,12 +60,41 @@ export function matchRoute(routes: CompiledRoute[], method: string, pathname: st
       continue;
     }
     const params: Record<string, string> = {};
-    route.names.forEach((name, index) => {
-      params[name] = decodeURIComponent(found[index + 1] ?? '');
-    });
+    for (const [index, name] of route.names.entries()) {
+      const value = decodeSegment(found[index + 1] ?? '');
+      if (value === undefined) return { kind: 'bad_escape' };
+      params[name] = value;
+    }
     return { kind: 'found', route, params };
   }
   return allow.length > 0 ? { kind: 'method_not_allowed', allow } : { kind: 'not_found' };
+}
+
+/** A path segment with its percent-escapes decoded; undefined when they are not valid UTF-8 escapes. */
+export function decodeSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The request target as a URL on this host, or undefined when it is not one we serve. Origin-form
+ * (`/path?query`) is taken as it is, `//` included, rather than as a scheme-relative URL;
+ * absolute-form (`http://host/path`, which HTTP/1.1 servers must accept) keeps its path and query.
+ * Asterisk- and authority-form targets (`*`, `host:port`) and anything else name no resource here.
+ */
+export function parseTarget(target: string | undefined): URL | undefined {
+  if (target === undefined || target === '') return undefined;
+  try {
+    if (target.startsWith('/')) return new URL(`http://localhost${target}`);
+    if (!/^https?:\/\//i.test(target)) return undefined;
+    const absolute = new URL(target);
+    return new URL(`http://localhost${absolute.pathname}${absolute.search}`);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Reads a request body up to `limitBytes`; a larger one is refused with 413 before it is buffered. */
