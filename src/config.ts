@@ -8,6 +8,7 @@ import { validate as validateCron } from 'node-cron';
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { KaizenError } from './errors.js';
+import { maskCredentials } from './log.js';
 
 export type Area =
   | 'General'
@@ -710,7 +711,9 @@ export function loadConfig(env: Env): Config {
       values[key] = spec.parse(env[spec.env]);
     } catch (error) {
       const expected = error instanceof Error ? error.message : 'a valid value';
-      problems.push(`${spec.env}: expected ${expected}${spec.secret ? '' : `, got "${env[spec.env]}"`}`);
+      // A URL's password is a secret even in a setting that is not: REDIS_URL=redis://:pw@host.
+      const got = spec.secret ? '' : `, got "${maskCredentials(env[spec.env] ?? '')}"`;
+      problems.push(`${spec.env}: expected ${expected}${got}`);
     }
   }
   const v = values as Values;

@@ -40,13 +40,23 @@ const SECRET_PATTERNS: [RegExp, string][] = [
   [/\bxapp-[\w-]+/g, 'xapp-[redacted]'],
   [/(bearer\s+)[\w.~+/=-]+/gi, '$1[redacted]'],
   [/((?:x-auth-token|x-subject-token|authorization)["']?\s*[:=]\s*["']?)[^\s"',}]+/gi, '$1[redacted]'],
-  [/(\/\/[^:/\s@]+:)[^@\s/]+@/g, '$1[redacted]@'],
+  // scheme://user:password@ and scheme://:password@ (Redis URLs name no user): the user stays.
+  [/(\/\/[^:/\s@]*:)[^@\s/]+@/g, '$1[redacted]@'],
   [/(\/token\/)[\w-]{20,}/g, '$1[redacted]'],
 ];
 
 /** Removes token-, password- and credential-looking parts from a string. */
 export function scrubSecrets(text: string): string {
   return SECRET_PATTERNS.reduce((acc, [pattern, replacement]) => acc.replace(pattern, replacement), text);
+}
+
+/**
+ * The password of a `user:password@` or `:password@` part anywhere in `text`, with or without a
+ * scheme in front (a Sentinel list is `host:port`, not a URL). For echoing settings back, where
+ * a false alarm costs nothing; log lines use the narrower URL pattern of `scrubSecrets`.
+ */
+export function maskCredentials(text: string): string {
+  return scrubSecrets(text).replace(/(^|[\s,;/])([^\s,;/:@]*:)[^\s,;/@]+@/g, '$1$2[redacted]@');
 }
 
 function scrubDeep(value: unknown, depth = 0): unknown {

@@ -70,6 +70,19 @@ describe('configuration', () => {
     expect(problems.join('\n')).not.toContain('xoxb-wrong-kind');
   });
 
+  it('masks the password of a URL it echoes, with or without a user name', () => {
+    const problems = problemsOf({
+      REDIS_URL: 'redis://:pw-in-redis-url@redis.example.org:notaport',
+      OS_AUTH_URL: 'ftp://keystone-user:pw-in-auth-url@keystone.example.org/v3',
+      REDIS_SENTINEL_NAME: '',
+      SLACK_API_URL: 'slack://:pw-in-slack-url@x',
+    }).join('\n');
+    expect(problems).toContain('REDIS_URL: expected a redis:// or rediss:// URL');
+    expect(problems).toContain('"redis://:[redacted]@redis.example.org:notaport"');
+    expect(problems).toContain('"ftp://keystone-user:[redacted]@keystone.example.org/v3"');
+    expect(problems).not.toMatch(/pw-in-/);
+  });
+
   it('accepts durations, six-field cron expressions and lists', () => {
     const config = loadConfig({
       SETPASS_TOKEN_TTL: '90s',

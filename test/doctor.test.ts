@@ -78,6 +78,19 @@ describe('kaizen doctor', () => {
     expect(io.text()).toContain('SETPASS_MAX_PIN_ATTEMPTS: expected a whole number');
   });
 
+  it('prints a wrong URL setting with its password masked, and `kaizen config` never echoes one', async () => {
+    const env = { REDIS_URL: 'redis://:doctor-redis-pw@redis.example.org:notaport' };
+    const doctor = capture();
+    expect(await runCli(['doctor'], env, doctor)).toBe(2);
+    expect(doctor.text()).toContain('REDIS_URL: expected a redis:// or rediss:// URL');
+    expect(doctor.text()).toContain('redis://:[redacted]@redis.example.org:notaport');
+    const listing = capture();
+    expect(
+      await runCli(['config'], { ...env, SMTP_URL: 'smtp://mailer:doctor-smtp-pw@relay:587' }, listing),
+    ).toBe(0);
+    for (const io of [doctor, listing]) expect(io.text()).not.toMatch(/doctor-(redis|smtp)-pw/);
+  });
+
   it('answers an unknown command with the usage and exit 1', async () => {
     const io = capture();
     expect(await runCli(['frobnicate'], {}, io)).toBe(1);

@@ -43,6 +43,16 @@ describe('log redaction', () => {
     expect(out).toContain('[redacted]');
   });
 
+  it('removes the password of a URL with an empty user name, as Redis URLs have', () => {
+    const { lines, log } = capture();
+    log.error({ err: new Error('connect to redis://:log-redis-pw@10.0.0.5:6379 failed') }, 'boom');
+    log.warn({ url: 'rediss://default:log-acl-pw@10.0.0.5:6380/0' }, 'redis at redis://:log-msg-pw@host');
+    const out = lines.join('');
+    expect(out).not.toMatch(/log-(redis|acl|msg)-pw/);
+    expect(out).toContain('redis://:[redacted]@10.0.0.5:6379');
+    expect(out).toContain('rediss://default:[redacted]@10.0.0.5:6380/0');
+  });
+
   it('leaves ordinary text alone', () => {
     expect(scrubSecrets('approved ann@example.org into project lab')).toBe(
       'approved ann@example.org into project lab',

@@ -7,9 +7,9 @@
  * wrong account or project. Free text (Comment, New project description) is cut at a word and
  * the card says so: a shortened comment harms no one.
  *
- * Formula-like values (starting with = + - @) are refused only in fields that leave the sheet as
- * identifiers or names (Keystone names, the admitted tab, CSV exports). Free text keeps them: we
- * write to sheets with RAW input, so nothing we write is ever evaluated.
+ * A cell is data, whatever its first character: an organization called "@Lab" or a formula typed
+ * into the form is taken as the text it is. Nothing here evaluates it, the card shows it escaped,
+ * and every write back to the sheet uses RAW input (see sheets.ts), so the sheet never runs it.
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
@@ -105,16 +105,9 @@ export function cutAtWord(text: string, max: number): string {
   return `${(space > max * 0.6 ? hard.slice(0, space) : hard).trimEnd()}…`;
 }
 
-const FORMULA = /^[=+\-@\t\r]/;
-
-function field(label: string, max: number, options: { required?: boolean; formula?: RegExp } = {}) {
-  let schema = z.string().max(max, `${label} is too long (at most ${max} characters)`);
-  if (options.required) schema = schema.min(1, `${label} is empty`);
-  const formula = options.formula ?? FORMULA;
-  return schema.refine(
-    (value) => !formula.test(value),
-    `${label} starts with "=", "+", "-" or "@", which spreadsheets run as a formula`,
-  );
+function field(label: string, max: number, options: { required?: boolean } = {}) {
+  const schema = z.string().max(max, `${label} is too long (at most ${max} characters)`);
+  return options.required ? schema.min(1, `${label} is empty`) : schema;
 }
 
 function schemaFor(names: HeaderNames) {
@@ -130,8 +123,7 @@ function schemaFor(names: HeaderNames) {
     lastName: field(names.lastName, LIMITS.lastName, { required: true }),
     organization: field(names.organization, LIMITS.organization),
     role: field(names.role, LIMITS.role),
-    // A phone number may well start with +.
-    phone: field(names.phone, LIMITS.phone, { formula: /^(?:[=\-@\t\r]|\+(?!\s*\d))/ }),
+    phone: field(names.phone, LIMITS.phone),
     sponsor: field(names.sponsor, LIMITS.sponsor),
     pin: z.string().min(1, `${names.pin} is empty`).refine(isValidPin, `${names.pin} must be 4 digits`),
     contactName: field(names.contactName, LIMITS.contactName),

@@ -91,6 +91,31 @@ describe('approving an applicant from the card', () => {
     expect(line?.[9]).toBe('');
   });
 
+  it('cells that look like formulas are data: shown on the card as typed, written back RAW', async () => {
+    const formula = '=HYPERLINK("https://evil.example","x")';
+    const dee = uniqueApplicant('dee', { organization: '@Lab', sponsor: formula, phone: '-1' });
+    world.sheets.setTab(ADMITTED_TAB, []);
+    setApplications(world.sheets, [dee.cells]);
+    expect(await poll(bot)).toMatchObject({ new: 1, invalid: 0 });
+
+    const card = cardOf(world.slack, dee.email);
+    const shown = JSON.parse(textOf(card)) as { fields?: { text: string }[] }[];
+    const fields = shown.flatMap((block) => block.fields ?? []).map((field) => field.text);
+    expect(fields).toEqual(expect.arrayContaining(['*Organization*\n@Lab', `*Sponsor*\n${formula}`]));
+    await click(bot, card, ADMIN_1, 'applicant_approve');
+    await waitForCard(world.slack, dee.email, isApproved);
+
+    const line = (world.sheets.tab(ADMITTED_TAB) ?? []).find((cells) => cells.includes(dee.email));
+    expect(line).toEqual(expect.arrayContaining(['@Lab', formula, '-1']));
+    const writes = world.sheets.calls.filter((call) =>
+      ['values.append', 'values.update', 'values.batchUpdate'].includes(call.operation),
+    );
+    expect(
+      writes.some((call) => call.operation === 'values.append' && call.range?.includes(ADMITTED_TAB)),
+    ).toBe(true);
+    for (const call of writes) expect(call.valueInputOption, `${call.operation} ${call.range}`).toBe('RAW');
+  });
+
   it('20 concurrent clicks from two admins provision once; the others hear who is approving', async () => {
     const bob = uniqueApplicant('bob');
     setApplications(world.sheets, [bob.cells]);

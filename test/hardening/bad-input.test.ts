@@ -386,23 +386,27 @@ const CATALOG: BadInput[] = [
     { extraUsers: Array.from({ length: 21 }, (_, i) => `u${i}@example.org`).join(', ') },
     'Extra existing users lists more than 20 users',
   ),
-  sheetRow(
+  // A cell is data whatever its first character: taken in, shown as typed, written back RAW.
+  defusedRow(
     'first name as a formula',
     { firstName: '=HYPERLINK("https://evil.example","x")' },
-    'First name starts with "=", "+", "-" or "@", which spreadsheets run as a formula',
+    '=HYPERLINK("https://evil.example","x")',
+    /starts with/,
   ),
-  sheetRow('last name as a formula', { lastName: '+SUM(1,1)' }, 'Last name starts with'),
-  sheetRow(
+  defusedRow('last name as a formula', { lastName: '+SUM(1,1)' }, '+SUM(1,1)', /starts with/),
+  defusedRow(
     'project name as a formula',
     { newProjectName: "-2+3+cmd|' /C calc'!A0" },
-    'New project name starts with',
+    "*New project:* -2+3+cmd|' /C calc'!A0",
+    /starts with/,
   ),
-  sheetRow('sponsor as a formula', { sponsor: '@SUM(A1:A9)' }, 'Sponsor starts with'),
-  sheetRow('phone as a formula', { phone: '=1+1' }, 'Phone starts with'),
-  sheetRow(
+  defusedRow('sponsor as a formula', { sponsor: '@SUM(A1:A9)' }, '@SUM(A1:A9)', /starts with/),
+  defusedRow('phone as a formula', { phone: '=1+1' }, '=1+1', /starts with/),
+  defusedRow(
     'extra user as a formula',
     { extraUsers: 'ok@example.org, =IMPORTXML(x)' },
-    'Extra existing users starts with',
+    'Also add: ok@example.org, =IMPORTXML(x)',
+    /starts with/,
   ),
   sheetRow(
     'contact email that is not one',

@@ -192,14 +192,25 @@ describe('a bad row gets a readable reason', () => {
     ]);
   });
 
-  it('formula-like values where they become names; free text and phone numbers keep theirs', () => {
-    expect(reasons({ firstName: '=HYPERLINK("https://evil","x")' })).toBe(
-      'row 7 (ann@example.org): First name starts with "=", "+", "-" or "@", which spreadsheets run as a formula',
-    );
-    expect(reasons({ newProjectName: '@SUM(A1)' })).toMatch(/New project name starts with "="/);
-    expect(reasons({ organization: '+cmd|calc' })).toMatch(/Organization starts with/);
-    const fine = parse({ comment: '=1+1 is two', phone: '+49 30 1234' });
-    expect(fine.kind).toBe('applicant');
+  it('takes cells that start with =, +, - or @ as the text they are', () => {
+    const cells = {
+      firstName: '=HYPERLINK("https://evil","x")',
+      lastName: '+Lee',
+      organization: '@Lab',
+      sponsor: '-Prof. X',
+      newProjectName: '@SUM(A1)',
+      phone: '+49 30 1234',
+    };
+    const parsed = parse(cells);
+    if (parsed.kind !== 'applicant') throw new Error(`not taken in: ${JSON.stringify(parsed)}`);
+    expect(parsed.applicant).toMatchObject({
+      firstName: cells.firstName,
+      lastName: '+Lee',
+      organization: '@Lab',
+      sponsor: '-Prof. X',
+      phone: '+49 30 1234',
+      project: { kind: 'new', name: '@SUM(A1)' },
+    });
   });
 
   it('never puts the PIN in a reason', () => {

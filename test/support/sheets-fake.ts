@@ -32,6 +32,8 @@ export interface SheetsCall {
   query: Record<string, string>;
   body: unknown;
   at: Date;
+  /** How a write asked its values to be read (`RAW` or `USER_ENTERED`), from its query or body. */
+  valueInputOption: string | undefined;
   /** Set when `failNext` made this call fail. */
   injectedFailure?: SheetsFailure;
 }
@@ -204,6 +206,8 @@ export class SheetsFake {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
     const rawBody = await readBody(request);
     const route = matchRoute(request.method ?? 'GET', url.pathname);
+    const body = parseBody(request.headers['content-type'], rawBody);
+    const inBody = isRecord(body) ? body.valueInputOption : undefined;
     const call: SheetsCall = {
       operation: route?.operation ?? 'unknown',
       method: request.method ?? 'GET',
@@ -211,7 +215,8 @@ export class SheetsFake {
       spreadsheetId: route?.spreadsheetId,
       range: route?.range,
       query: Object.fromEntries(url.searchParams),
-      body: parseBody(request.headers['content-type'], rawBody),
+      body,
+      valueInputOption: url.searchParams.get('valueInputOption') ?? (typeof inBody === 'string' ? inBody : undefined),
       at: new Date(),
     };
     this.calls.push(call);
