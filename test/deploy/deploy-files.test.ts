@@ -353,6 +353,7 @@ describe('the deployment guide', () => {
       'nginx/setpass.conf',
       'nginx/bot.conf',
       'nginx/bootstrap-http.conf',
+      'quota-presets.example.json',
     ]) {
       expect(local).toContain(file);
     }
