@@ -207,6 +207,22 @@ describe('nginx examples', () => {
     expect(directives(token?.block ?? [], 'limit_except')[0]?.args).toEqual(['PUT']);
   });
 
+  it('bootstrap over plain HTTP with only the ACME challenge served, and no certificate named', async () => {
+    const tree = parseNginx(await read('deploy/nginx/bootstrap-http.conf'));
+    const servers = directives(tree, 'server');
+    expect(servers).toHaveLength(1);
+    const server = servers[0]!.block ?? [];
+    expect(directives(server, 'listen').map((d) => d.args.join(' '))).toEqual(['80', '[::]:80']);
+    expect(directives(server, 'ssl_certificate')).toEqual([]);
+    const challenge = directives(server, 'location').find(
+      (l) => l.args.join(' ') === '/.well-known/acme-challenge/',
+    );
+    expect(value(challenge?.block ?? [], 'root')).toBe('/var/www/letsencrypt');
+    expect(Object.keys(routing(server))).toEqual(['/.well-known/acme-challenge/', '/']);
+    expect(routing(server)['/']).toBe('return 404');
+    expect(JSON.stringify(tree)).not.toContain('proxy_pass');
+  });
+
   it('send only /slack/events to the bot', async () => {
     const server = tlsServer(parseNginx(await read('deploy/nginx/bot.conf')));
     expect(routing(server)).toEqual({ '= /slack/events': 'proxy', '/': 'return 404' });
@@ -244,6 +260,27 @@ describe('nginx examples', () => {
           `  client_body_temp_path ${dir};`,
           `  proxy_temp_path ${dir};`,
           ...includes,
+          '}',
+          '',
+        ].join('\n'),
+      );
+      const checked = await run('nginx', ['-t', '-p', dir, '-c', main]);
+      expect(checked.stderr).toContain('test is successful');
+      expect(checked.stderr).not.toMatch(/\[warn\]|\[emerg\]/);
+    });
+
+    it('pass `nginx -t` with the HTTP-only bootstrap file alone, before any certificate exists', async (context) => {
+      if (!(await available('nginx', ['-v']))) context.skip();
+      const main = join(dir, 'bootstrap-nginx.conf');
+      await writeFile(
+        main,
+        [
+          `pid ${join(dir, 'bootstrap.pid')};`,
+          `error_log ${join(dir, 'bootstrap-error.log')};`,
+          'events {}',
+          'http {',
+          `  client_body_temp_path ${dir};`,
+          `  include ${join(deploy, 'nginx', 'bootstrap-http.conf')};`,
           '}',
           '',
         ].join('\n'),
@@ -315,6 +352,8 @@ describe('the deployment guide', () => {
       'setpass.env.example',
       'nginx/setpass.conf',
       'nginx/bot.conf',
+      'nginx/bootstrap-http.conf',
+      'quota-presets.example.json',
     ]) {
       expect(local).toContain(file);
     }

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -186,5 +186,64 @@ describe('quota choices and services', () => {
       port: 50,
       router: 3,
     });
+  });
+});
+
+describe('RAM units in QUOTA_PRESETS_FILE', () => {
+  it('are stated with ram_gib, ram_mib or a suffix, and kept in MiB as nova takes them', () => {
+    const presets = parsePresets({
+      a: { ram_gib: 4 },
+      b: { ram_mib: 4096 },
+      c: { ram: '4GiB' },
+      d: { ram: '4096 MiB' },
+      e: { ram_gib: 1.5 },
+      f: { ram: -1 },
+      g: { ram_gib: -1 },
+    });
+    for (const name of ['a', 'b', 'c', 'd']) expect(presets[name], name).toEqual({ ram: 4096 });
+    expect(presets.e).toEqual({ ram: 1536 });
+    expect(presets.f).toEqual({ ram: -1 });
+    expect(presets.g).toEqual({ ram: -1 });
+  });
+
+  it('refuse a bare number, and a value that looks like the other unit, saying what to write', () => {
+    expect(() => parsePresets({ small: { ram: 4 } })).toThrow(
+      'small.ram: 4 has no unit; write "ram_gib": 4 for 4 GiB, or "ram_mib": 4 (or "ram": "4MiB") if you mean MiB',
+    );
+    expect(() => parsePresets({ small: { ram: 65536 } })).toThrow(/small\.ram: 65536 has no unit/);
+    expect(() => parsePresets({ small: { ram_mib: 4 } })).toThrow(
+      'small.ram_mib: 4 is less than 512 MiB, too little for any instance; if you meant GiB write "ram_gib": 4',
+    );
+    expect(() => parsePresets({ small: { ram: '64M' } })).toThrow(/if you meant GiB write "ram_gib": 64/);
+    expect(() => parsePresets({ small: { ram_gib: 65536 } })).toThrow(
+      'small.ram_gib: 65536 is more than 32768 GiB; if you meant MiB write "ram_mib": 65536',
+    );
+    expect(() => parsePresets({ small: { ram: '64 TB' } })).toThrow(/expected a size with its unit/);
+    expect(() => parsePresets({ small: { ram_gib: 4, ram: '4GiB' } })).toThrow(/give RAM once/);
+    expect(() => parsePresets({ small: { ram_gib: 0.0001 } })).toThrow(/expected a whole number of MiB/);
+  });
+
+  it('are what the shipped example uses: it holds exactly the built-in presets', async () => {
+    const example = JSON.parse(await readFile('deploy/quota-presets.example.json', 'utf8')) as Record<
+      string,
+      Record<string, number>
+    >;
+    expect(Object.values(example).every((preset) => 'ram_gib' in preset && !('ram' in preset))).toBe(true);
+    const parsed = parsePresets(example);
+    expect(parsed).toEqual(BUILT_IN_PRESETS);
+    expect(Object.keys(example)).toEqual(Object.keys(BUILT_IN_PRESETS));
+  });
+
+  it('are listed in the README with every built-in value, RAM in GiB', async () => {
+    const readme = await readFile('README.md', 'utf8');
+    const rows = Object.entries(BUILT_IN_PRESETS).map(([name, values]) => {
+      const cells = Object.entries(values).map(([key, value]) => (key === 'ram' ? value / 1024 : value));
+      return `| \`${name}\` | ${cells.join(' | ')} |`;
+    });
+    const header = `| preset | ${Object.keys(BUILT_IN_PRESETS.small!)
+      .map((key) => (key === 'ram' ? 'ram (GiB)' : key))
+      .join(' | ')} |`;
+    expect(readme).toContain(header);
+    for (const row of rows) expect(readme).toContain(row);
   });
 });
