@@ -19,6 +19,7 @@ import { createSlackApp, type SlackApp, type SlackAppOptions } from './slack/app
 import { cardDepsFrom, cardRedrawer } from './slack/applicant-cards.js';
 import { slackJobNotices } from './slack/job-notices.js';
 import { registerListeners } from './slack/register.js';
+import { SeenRequests } from './slack/replay.js';
 import { setpassNoticePoster } from './slack/setpass-notices.js';
 import { slackSheetIntake } from './slack/sheet-intake.js';
 
@@ -72,7 +73,7 @@ export async function startKaizen(config: Config, options: StartOptions): Promis
   /** Redraws an applicant card from its record; undefined without Slack. */
   let redrawCard: ReturnType<typeof cardRedrawer> | undefined;
   if (config.role !== 'setpass' && enabled.get('slack')?.enabled) {
-    slack = await createSlackApp(config, log, options.slack);
+    slack = await createSlackApp(config, log, new SeenRequests(redis, log), options.slack);
     const admins = new AdminDirectory(slack.app.client, config.slack.admins, config.slack.adminChannel);
     const { sheets, applications, quotaPresets } = services;
     if (sheets && applications && quotaPresets && config.slack.adminChannel) {

@@ -41,6 +41,8 @@ export const keys = {
   adminReminders: (applicantId: string) => `remind:admin:${applicantId}`,
   /** A `/kaizen reset` waiting for its Reset button (user id, who asked); single use, short TTL. */
   resetConfirmation: (nonce: string) => `reset:confirm:${nonce}`,
+  /** A signed Slack request already handled (SHA-256 of its signature); expires with Slack's 5-minute window. */
+  slackRequestSeen: (signatureHash: string) => `slack:seen:{slack}:${signatureHash}`,
   audit: () => 'audit',
   events: () => 'events',
   /** Sorted set of queued message ids, scored by when each is next due. */

@@ -8,6 +8,7 @@ import { App, type Logger as BoltLogger, HTTPReceiver, LogLevel, SocketModeRecei
 import { WebClient } from '@slack/web-api';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
+import { refuseReplays, type SeenRequests, SIGNATURE_WINDOW_S, signedRequestOf } from './replay.js';
 
 export type { App } from '@slack/bolt';
 
@@ -27,9 +28,14 @@ export interface SlackAppOptions {
   timeoutMs?: number;
 }
 
+/**
+ * `seen` remembers the signatures of handled requests (HTTP mode), so that a replayed request is
+ * acknowledged and not acted on again.
+ */
 export async function createSlackApp(
   config: Config,
   log: Logger,
+  seen: SeenRequests,
   options: SlackAppOptions = {},
 ): Promise<SlackApp> {
   const { botToken, signingSecret, appToken, apiUrl } = config.slack;
@@ -69,8 +75,12 @@ export async function createSlackApp(
     processBeforeResponse: true,
     logger,
     unhandledRequestTimeoutMillis: 2_900,
+    // Called only after the signature verified: the replay check trusts what it hands on.
+    customPropertiesExtractor: (req) => ({ ...signedRequestOf(req) }),
   });
   const app = new App({ ...appOptions, receiver });
+  // First in the chain, before any listener or other middleware can act on a repeat.
+  app.use(refuseReplays(seen, log));
   return {
     app,
     httpListener: refuseFutureTimestamps(receiver.requestListener, log),
@@ -80,9 +90,6 @@ export async function createSlackApp(
   };
 }
 
-/** Slack's limit on how far a request's timestamp may be from our clock, either way. */
-const MAX_REQUEST_AGE_S = 5 * 60;
-
 /**
  * Bolt refuses a signed request dated more than five minutes ago but accepts one dated any time in
  * the future, which would stay replayable for as long as its date says. Such a request is refused
@@ -91,7 +98,7 @@ const MAX_REQUEST_AGE_S = 5 * 60;
 function refuseFutureTimestamps(listener: RequestListener, log: Logger): RequestListener {
   return (req, res) => {
     const sentAt = Number(req.headers['x-slack-request-timestamp']);
-    if (Number.isFinite(sentAt) && sentAt - Date.now() / 1000 > MAX_REQUEST_AGE_S) {
+    if (Number.isFinite(sentAt) && sentAt - Date.now() / 1000 > SIGNATURE_WINDOW_S) {
       log.warn(
         { aheadSeconds: Math.round(sentAt - Date.now() / 1000) },
         'refused a Slack request dated in the future',

@@ -27,14 +27,14 @@ describe('/kaizen in Slack', () => {
   let store: ApplicationStore;
   let member: Awaited<ReturnType<typeof newMember>>;
 
-  /** Every key the bot holds except the audit stream, with its type: what a refused command must not change. */
+  /** Every key the bot holds except the audit stream and the marks of handled requests: what a refused command must not change. */
   async function snapshot(): Promise<string[]> {
     const redis = running.bot.services.redis;
     const prefix = running.env.REDIS_KEY_PREFIX ?? '';
     const found = await redis.keys(`${prefix}*`);
     return found
       .map((key) => key.slice(prefix.length))
-      .filter((key) => key !== 'audit')
+      .filter((key) => key !== 'audit' && !key.startsWith('slack:seen:'))
       .sort();
   }
 

@@ -639,7 +639,8 @@ const CATALOG: BadInput[] = [
         timestamp: ctx.approved.replay.timestamp,
       }),
     200,
-    `This applicant was already approved by <@${ADMIN_1}>; the card now shows it.`,
+    // Acknowledged and not acted on: not even a reply.
+    /^\s*$/,
   ),
   slackCase(
     'a replayed Reject submission',
@@ -648,7 +649,7 @@ const CATALOG: BadInput[] = [
         timestamp: ctx.rejected.replay.timestamp,
       }),
     200,
-    `This applicant was already rejected by <@${ADMIN_2}>; the card now shows it.`,
+    /^\s*$/,
   ),
   slackCase('an unknown action', (ctx) => click(ctx, 'applicant_promote', ctx.pending.id), 404, ''),
   slackCase('an unknown modal', (ctx) => modal(ctx, 'applicant_promote_modal', ctx.pending.id, {}), 404, ''),

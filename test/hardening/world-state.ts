@@ -21,7 +21,12 @@ export async function takeState(
   slack: SlackFake,
   channel: string,
 ): Promise<WorldState> {
-  const stored = await dumpRedis(redis, prefix);
+  // The marks of Slack requests already handled record that a request came, not what it did.
+  const stored = new Map(
+    [...(await dumpRedis(redis, prefix))].filter(
+      ([key]) => !key.slice(prefix.length).startsWith('slack:seen:'),
+    ),
+  );
   const pipeline = redis.pipeline();
   for (const key of stored.keys()) pipeline.pttl(key);
   const ttls = (await pipeline.exec()) ?? [];
