@@ -7,7 +7,7 @@
 import type { Audit } from '../src/audit.js';
 import type { Config } from '../src/config.js';
 import { lastReminder } from '../src/jobs/user-reminders.js';
-import type { KeystoneClient } from '../src/keystone/index.js';
+import { AccountGuard, type KeystoneClient, protectionPolicy } from '../src/keystone/index.js';
 import type { Logger } from '../src/log.js';
 import type { MailMessage } from '../src/mail/message.js';
 import type { EnqueueResult } from '../src/mail/outbox.js';
@@ -83,6 +83,8 @@ export interface CommandDeps {
   keystone: KeystoneClient | undefined;
   /** KAIZEN_DOMAIN: where users are looked up. */
   domainId: string;
+  /** The protected-account rule, read through the admin client; undefined when Keystone is not configured. */
+  accounts: Pick<AccountGuard, 'check'> | undefined;
   links: PasswordLinks | undefined;
   outbox: Outbox | undefined;
   sheet: SheetPoller | undefined;
@@ -133,6 +135,10 @@ export function commandDeps(
     applications: services.applications ?? new ApplicationStore(redis),
     keystone: services.keystone,
     domainId: config.keystone.domain,
+    accounts:
+      services.keystone === undefined
+        ? undefined
+        : new AccountGuard(services.keystone, protectionPolicy(config)),
     links: services.setpass,
     outbox: services.mail,
     sheet: parts.sheet ?? services.intake,

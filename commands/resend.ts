@@ -11,7 +11,14 @@ import { emailLink, requireOutbox } from './link-mail.js';
 import { requireLinks } from './reset.js';
 import type { CommandResult, MailOutcome } from './results.js';
 import { actorOf, type Caller } from './types.js';
-import { closeMatches, findKeystoneUser, mailAddressOf, nameOf, summarizeUser } from './users.js';
+import {
+  closeMatches,
+  findKeystoneUser,
+  mailAddressOf,
+  nameOf,
+  protectionRefusal,
+  summarizeUser,
+} from './users.js';
 
 /** The same resend asked twice within this window (two clicks, a retried command) emails once. */
 const RESEND_WINDOW_MS = 60_000;
@@ -23,6 +30,8 @@ export async function resend(deps: CommandDeps, caller: Caller, query: UserQuery
   const user = await findKeystoneUser(deps, name);
   if (user === undefined)
     return { kind: 'no_user', query: name, suggestions: await closeMatches(deps, name) };
+  const refusal = await protectionRefusal(deps, 'resend', user);
+  if (refusal !== undefined) return refusal;
   const to = mailAddressOf(user);
   const actor = actorOf(caller);
 

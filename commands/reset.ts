@@ -19,6 +19,7 @@ import {
   mailAddressOf,
   membershipsOf,
   nameOf,
+  protectionRefusal,
   requireKeystone,
   summarizeUser,
 } from './users.js';
@@ -34,6 +35,8 @@ export async function previewReset(
   const user = await findKeystoneUser(deps, name);
   if (user === undefined)
     return { kind: 'no_user', query: name, suggestions: await closeMatches(deps, name) };
+  const refusal = await protectionRefusal(deps, 'reset', user);
+  if (refusal !== undefined) return refusal;
   const [projects, pin] = await Promise.all([membershipsOf(deps, user.id), links.pinOnFile(user.id)]);
   const { confirmation, expiresAt } = await createConfirmation(deps.redis, {
     userId: user.id,
@@ -84,6 +87,19 @@ export async function resetPassword(
   const links = requireLinks(deps);
   requireOutbox(deps);
   const user = await requireKeystone(deps).getUser(userId);
+  // Checked again here: a confirmation outlives the check made when it was asked for, and the CLI's
+  // --yes comes straight here.
+  const refusal = await protectionRefusal(deps, 'reset', user);
+  if (refusal !== undefined) {
+    await deps.audit.record({
+      actor: actorOf(caller),
+      action: 'password_reset',
+      subject: user.name,
+      outcome: 'denied',
+      detail: refusal.kind === 'protected' ? `protected account: ${refusal.reason}` : undefined,
+    });
+    return refusal;
+  }
   const to = mailAddressOf(user);
   let pinHash = await links.pinOnFile(user.id);
   if (pinHash === undefined) {

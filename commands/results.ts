@@ -4,6 +4,7 @@
  * form needs no conversion. No result ever holds a secret (a link URL, a PIN, a password).
  */
 import type { ErrorKind } from '../src/errors.js';
+import type { AccountProtection } from '../src/keystone/protection.js';
 import type { CommandName } from './types.js';
 
 export interface KeystoneUserSummary {
@@ -77,6 +78,8 @@ export type CommandResult =
   /** A missing argument or an unknown flag: nothing was done. */
   | { kind: 'usage'; command: CommandName; problem: string; usage: string }
   | { kind: 'denied'; command: CommandName }
+  /** The account is one the bot never touches (an operator, a service account, …): nothing was done. */
+  | { kind: 'protected'; command: CommandName; user: KeystoneUserSummary; reason: AccountProtection }
   /** Nobody by that name: `suggestions` are close matches from Keystone. */
   | { kind: 'no_user'; query: string; suggestions: string[] }
   | { kind: 'failed'; command: CommandName; errorKind: ErrorKind | 'internal'; message: string }
@@ -127,6 +130,7 @@ export function outcomeOf(result: CommandResult): 'ok' | 'user_error' | 'failure
   switch (result.kind) {
     case 'usage':
     case 'denied':
+    case 'protected':
     case 'no_user':
     case 'reset_needs_pin':
       return 'user_error';

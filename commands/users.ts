@@ -7,7 +7,8 @@ import { KaizenError } from '../src/errors.js';
 import type { KeystoneClient, User } from '../src/keystone/index.js';
 import type { UserQuery } from './args.js';
 import type { CommandDeps } from './deps.js';
-import type { KeystoneUserSummary, ProjectMembership } from './results.js';
+import type { CommandResult, KeystoneUserSummary, ProjectMembership } from './results.js';
+import type { CommandName } from './types.js';
 
 const MAX_SUGGESTIONS = 5;
 const MIN_PREFIX = 3;
@@ -89,6 +90,22 @@ export async function membershipsOf(deps: CommandDeps, userId: string): Promise<
   return [...byProject.values()]
     .map((entry) => ({ ...entry, roles: entry.roles.sort() }))
     .sort((a, b) => a.projectName.localeCompare(b.projectName));
+}
+
+/**
+ * The refusal for a protected account (see src/keystone/protection.ts), or undefined when the
+ * command may go on. Without Keystone nothing can be looked up, and the caller fails on that anyway.
+ */
+export async function protectionRefusal(
+  deps: CommandDeps,
+  command: CommandName,
+  user: User,
+): Promise<CommandResult | undefined> {
+  if (deps.accounts === undefined) return undefined;
+  const verdict = await deps.accounts.check(user);
+  if (!verdict.protected) return undefined;
+  deps.log.warn({ user: user.id, command, reason: verdict.reason }, 'refused to touch a protected account');
+  return { kind: 'protected', command, user: summarizeUser(user), reason: verdict.reason };
 }
 
 export function summarizeUser(user: User): KeystoneUserSummary {

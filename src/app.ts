@@ -7,6 +7,7 @@ import { type HealthCheck, healthRoutes } from './http/health.js';
 import type { Route } from './http/router.js';
 import { createHttpServer, type HttpServer } from './http/server.js';
 import type { JobScheduler } from './jobs/scheduler.js';
+import { protectionPolicy } from './keystone/index.js';
 import type { Logger } from './log.js';
 import { ApprovalResumer } from './provision/resumer.js';
 import { pingRedis } from './redis.js';
@@ -65,6 +66,7 @@ export async function startKaizen(config: Config, options: StartOptions): Promis
         audit: services.audit,
         log,
         metrics,
+        protection: protectionPolicy(config),
       }),
     );
   }

@@ -341,10 +341,34 @@ export const settings = {
   adminRole: setting(
     'KAIZEN_ADMIN_ROLE',
     'Keystone',
-    'role that PUT /token callers need on the admin project',
+    'role that PUT /token callers need on the admin project; whoever holds it, anywhere, is a protected account',
     text,
     'a role name',
     { fallback: 'admin' },
+  ),
+  serviceProject: setting(
+    'KAIZEN_SERVICE_PROJECT',
+    'Keystone',
+    "project of the cloud's service accounts: its members are never reset, resent to or reminded, and no application joins it",
+    text,
+    'a project name',
+    { fallback: 'service' },
+  ),
+  protectedUsers: setting(
+    'KAIZEN_PROTECTED_USERS',
+    'Keystone',
+    'comma list of more Keystone user names or ids that no Slack action or password link may touch',
+    list,
+    'a comma-separated list of user names or ids',
+    { fallback: '' },
+  ),
+  protectedProjects: setting(
+    'KAIZEN_PROTECTED_PROJECTS',
+    'Keystone',
+    'comma list of more project names or ids that no application may join (the admin and service projects always are)',
+    list,
+    'a comma-separated list of project names or ids',
+    { fallback: '' },
   ),
   redisUrl: setting(
     'REDIS_URL',
@@ -658,6 +682,12 @@ export interface Config {
     memberRole: string;
     adminRole: string;
     domain: string;
+    /** KAIZEN_SERVICE_PROJECT. */
+    serviceProject: string;
+    /** KAIZEN_PROTECTED_USERS: names or ids. */
+    protectedUsers: string[];
+    /** KAIZEN_PROTECTED_PROJECTS: names or ids. */
+    protectedProjects: string[];
   };
   redis: { url: string; sentinels: string[] | undefined; sentinelName: string; keyPrefix: string };
   mail: {
@@ -823,6 +853,9 @@ function build(v: Required<Values>): Config {
       memberRole: v.memberRole!,
       adminRole: v.adminRole!,
       domain: v.domain!,
+      serviceProject: v.serviceProject!,
+      protectedUsers: v.protectedUsers!,
+      protectedProjects: v.protectedProjects!,
     },
     redis: {
       url: v.redisUrl!,

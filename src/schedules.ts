@@ -11,6 +11,7 @@ import { keepHouse } from './jobs/housekeeping.js';
 import type { AdminNotices, ReminderLinks, ReminderOutbox } from './jobs/ports.js';
 import { type Job, JobScheduler } from './jobs/scheduler.js';
 import { type ReminderEmailInput, remindUsers, type UserReminderTexts } from './jobs/user-reminders.js';
+import { AccountGuard, protectionPolicy } from './keystone/index.js';
 import { ApplicationStore } from './provision/applications.js';
 import type { Services } from './services.js';
 
@@ -77,6 +78,7 @@ export function scheduledJobs(services: Services, parts: ScheduleParts, owner?: 
           links,
           outbox,
           notices,
+          accounts: services.keystone && new AccountGuard(services.keystone, protectionPolicy(config)),
           texts: userReminderTexts(config),
           audit,
           log,

@@ -14,6 +14,7 @@
 import type { Audit } from '../audit.js';
 import { fullName } from '../intake/applicant.js';
 import { keys } from '../keys.js';
+import type { AccountGuard } from '../keystone/protection.js';
 import type { Logger } from '../log.js';
 import type { MailMessage } from '../mail/message.js';
 import type { ApplicationRecord, ApplicationStore } from '../provision/applications.js';
@@ -55,6 +56,8 @@ export interface UserReminderDeps {
   outbox: ReminderOutbox;
   /** Undefined when Slack is off: the note is then only logged. */
   notices: AdminNotices | undefined;
+  /** The protected-account rule; a protected user is never reminded (a reminder may issue a link). */
+  accounts?: Pick<AccountGuard, 'check'> | undefined;
   texts: UserReminderTexts;
   audit: Audit;
   log: Logger;
@@ -179,6 +182,8 @@ export async function remindUser(
   // A user who has ever set a password is done; a later reset is the admins' own follow-up.
   const [setAt, status] = await Promise.all([links.passwordSetAt(userId), links.status(userId)]);
   if (setAt !== undefined) return { kind: 'done' };
+  const verdict = await deps.accounts?.check(userId);
+  if (verdict?.protected) return { kind: 'skipped', reason: `protected account: ${verdict.reason}` };
   // A fresh link here would hand whoever guessed the PINs new attempts: unlocking is an admin's reset.
   if (status.lockedOut !== undefined) {
     return {

@@ -31,7 +31,20 @@ export async function checkAdminCaller(
   callerToken: string,
   adminProject: AdminProject,
 ): Promise<AdminVerdict> {
-  if (callerToken.trim() === '') return 'not_admin';
+  return (await adminScopedToken(http, callerToken, adminProject)) === undefined ? 'not_admin' : 'admin';
+}
+
+/**
+ * The caller's token scoped to the admin project with the admin role there (the token itself when
+ * it already is), or undefined when the caller is no cloud admin. With it, the setpass role reads
+ * what it must know about a user (their role assignments) on the caller's authority.
+ */
+export async function adminScopedToken(
+  http: KeystoneHttp,
+  callerToken: string,
+  adminProject: AdminProject,
+): Promise<string | undefined> {
+  if (callerToken.trim() === '') return undefined;
   try {
     const validate: KeystoneRequest = {
       method: 'GET',
@@ -42,7 +55,7 @@ export async function checkAdminCaller(
       secrets: [callerToken],
     };
     const info = await http.json(validate, tokenBodySchema);
-    if (isAdminOf(info, adminProject)) return 'admin';
+    if (isAdminOf(info, adminProject)) return callerToken;
 
     const rescope: KeystoneRequest = {
       method: 'POST',
@@ -57,9 +70,10 @@ export async function checkAdminCaller(
       secrets: [callerToken],
     };
     const response = await http.send(rescope);
-    if (response.status !== 201) return 'not_admin';
-    return isAdminOf(issuedToken(http, response, rescope).info, adminProject) ? 'admin' : 'not_admin';
+    if (response.status !== 201) return undefined;
+    const scoped = issuedToken(http, response, rescope);
+    return isAdminOf(scoped.info, adminProject) ? scoped.token : undefined;
   } catch {
-    return 'not_admin';
+    return undefined;
   }
 }

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { KaizenError } from '../errors.js';
-import { type AdminProject, type AdminVerdict, checkAdminCaller } from './admin-caller.js';
+import { type AdminProject, type AdminVerdict, adminScopedToken, checkAdminCaller } from './admin-caller.js';
 import {
   describeCatalog,
   type EndpointInterface,
@@ -19,6 +19,7 @@ import {
 } from './http.js';
 import { changeOwnPassword, type PasswordLoginInput, passwordLogin } from './login.js';
 import { pickByName, pickOne, sameName } from './names.js';
+import type { AccountReader } from './protection.js';
 import {
   type Catalog,
   type Project,
@@ -71,6 +72,16 @@ export interface RoleAssignmentFilter {
 
 const ROLE_CACHE_MS = 10 * 60_000;
 const path = (...parts: string[]): string => parts.map((part) => `/${encodeURIComponent(part)}`).join('');
+
+function roleAssignmentsRequest(filter: RoleAssignmentFilter): KeystoneRequest {
+  const query = {
+    'user.id': filter.userId,
+    'scope.project.id': filter.projectId,
+    include_names: '',
+    ...(filter.effective === true ? { effective: '' } : {}),
+  };
+  return { method: 'GET', path: '/role_assignments', query };
+}
 
 export class KeystoneClient {
   readonly stats: KeystoneStats;
@@ -265,13 +276,12 @@ export class KeystoneClient {
   }
 
   async listRoleAssignments(filter: RoleAssignmentFilter): Promise<RoleAssignment[]> {
-    const query = {
-      'user.id': filter.userId,
-      'scope.project.id': filter.projectId,
-      include_names: '',
-      ...(filter.effective === true ? { effective: '' } : {}),
-    };
-    return this.adminJson({ method: 'GET', path: '/role_assignments', query }, roleAssignmentListSchema);
+    return this.adminJson(roleAssignmentsRequest(filter), roleAssignmentListSchema);
+  }
+
+  /** The user behind the bot's own admin token: the one account the bot must never reset. */
+  async ownUserId(): Promise<string> {
+    return (await this.requireSession('POST', '/auth/tokens').get()).info.user.id;
   }
 
   // Tokens
@@ -283,6 +293,34 @@ export class KeystoneClient {
   /** Needs no admin credentials: see admin-caller.ts. */
   async checkAdminCaller(callerToken: string): Promise<AdminVerdict> {
     return checkAdminCaller(this.http, callerToken, this.adminProject);
+  }
+
+  /**
+   * Reads users and their role assignments on an admin caller's authority (their token scoped to
+   * the admin project), for the setpass role, which holds no admin credentials of its own.
+   * Undefined when the caller is no cloud admin.
+   */
+  async asAdminCaller(callerToken: string): Promise<AccountReader | undefined> {
+    const token = await adminScopedToken(this.http, callerToken, this.adminProject);
+    if (token === undefined) return undefined;
+    const read = async <S extends z.ZodType>(request: KeystoneRequest, schema: S, missing?: string) => {
+      const sent = { ...request, token, secrets: [token] };
+      const response = await this.http.send(sent);
+      if (response.status === 404 && missing !== undefined) {
+        throw new KaizenError('not_found', `Keystone has no ${missing}`, {
+          service: 'keystone',
+          status: 404,
+        });
+      }
+      this.http.check(response, sent, [200]);
+      return this.http.parse(response, sent, schema);
+    };
+    return {
+      getUser: (id) => read({ method: 'GET', path: path('users', id) }, userBodySchema, `user ${id}`),
+      listRoleAssignments: (filter) => read(roleAssignmentsRequest(filter), roleAssignmentListSchema),
+      // The caller is not the bot; the bot's own account holds the admin role, which the rule sees.
+      ownUserId: async () => undefined,
+    };
   }
 
   // Plumbing

@@ -17,5 +17,16 @@ export { type Ensured, getOrCreate } from './ensure.js';
 export { displayUrl } from './errors.js';
 export type { FetchLike, KeystoneStats } from './http.js';
 export type { LoginScope, LoginUser, PasswordLoginInput } from './login.js';
+export {
+  AccountGuard,
+  type AccountProtection,
+  type AccountReader,
+  type ProjectProtection,
+  type ProtectionPolicy,
+  protectedAccount,
+  protectedProject,
+  protectionPolicy,
+  type Verdict,
+} from './protection.js';
 export type { Catalog, CatalogEndpoint, Project, Role, RoleAssignment, TokenInfo, User } from './schemas.js';
 export type { IssuedToken, KeystoneAuth } from './session.js';

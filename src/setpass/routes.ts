@@ -5,6 +5,7 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { protectedAccountText } from '../../views/protection.js';
 import { SETPASS_CSS, SETPASS_JS } from '../../views/setpass-assets.js';
 import {
   accountProblemPage,
@@ -24,6 +25,7 @@ import type { Config } from '../config.js';
 import { isKaizenError } from '../errors.js';
 import { isHttps } from '../http/client-ip.js';
 import { mediaType, type RequestContext, type Route, readBody, send, sendText } from '../http/router.js';
+import { AccountGuard, type AccountReader, type ProtectionPolicy, type User } from '../keystone/index.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { issueTokenForApi, type TokenRequest } from './issue.js';
@@ -37,6 +39,8 @@ export interface SetpassRouteDeps {
   audit: Audit;
   log: Logger;
   metrics?: Metrics;
+  /** Which accounts PUT /token refuses (src/keystone/protection.ts). */
+  protection: ProtectionPolicy;
 }
 
 /** Form posts are a few hundred bytes; anything near this is not a person typing a password. */
@@ -280,13 +284,18 @@ async function putToken(deps: SetpassRouteDeps, ctx: RequestContext): Promise<vo
     return reply(415, 'Send the body as application/json: {"password": "...", "pin": "1234"}.\n');
   }
   const body = await readBody(req, BODY_LIMIT_BYTES);
-  if ((await deps.setpass.keystone.checkAdminCaller(callerToken.trim())) !== 'admin') {
+  // This role holds no admin credentials: the caller's own token, scoped to the admin project,
+  // reads the target's role assignments for the protected-account rule.
+  const caller = await deps.setpass.keystone.asAdminCaller(callerToken.trim());
+  if (caller === undefined) {
     return reply(403, 'This token does not belong to an admin of the admin project.\n');
   }
   const userId = ctx.params.user_id ?? '';
   if (!USER_ID.test(userId)) return reply(400, 'The user id in the path is not a Keystone user id.\n');
   const parsed = parseTokenRequest(body);
   if (typeof parsed === 'string') return reply(400, `${parsed}\n`);
+  const refusal = await protectedTarget(deps, caller, userId);
+  if (refusal !== undefined) return reply(refusal.status, `${refusal.text}\n`);
 
   try {
     const token = await issueTokenForApi(deps.setpass, userId, parsed);
@@ -309,6 +318,32 @@ async function putToken(deps: SetpassRouteDeps, ctx: RequestContext): Promise<vo
     }
     throw error;
   }
+}
+
+/** Why PUT /token must not touch this user, or undefined (also for a user Keystone does not know: the rest refuses those). */
+async function protectedTarget(
+  deps: SetpassRouteDeps,
+  caller: AccountReader,
+  userId: string,
+): Promise<{ status: number; text: string } | undefined> {
+  let user: User;
+  try {
+    user = await caller.getUser(userId);
+  } catch (error) {
+    if (isKaizenError(error, 'not_found')) return undefined;
+    throw error;
+  }
+  const verdict = await new AccountGuard(caller, deps.protection).check(user);
+  if (!verdict.protected) return undefined;
+  deps.log.warn({ userId, reason: verdict.reason }, 'PUT /token refused for a protected account');
+  await deps.audit.record({
+    actor: 'keystone-admin',
+    action: 'setpass.token_issued',
+    subject: userId,
+    outcome: 'denied',
+    detail: `protected account: ${verdict.reason}`,
+  });
+  return { status: 403, text: protectedAccountText('A password link', user.name, verdict.reason) };
 }
 
 /** The request, or what is wrong with it in words for the caller. */

@@ -11,7 +11,7 @@ import type { KeystoneClient } from '../../src/keystone/index.js';
 import { SetpassCrypto } from '../../src/setpass/crypto.js';
 import { hashPin } from '../../src/setpass/pin.js';
 import { TokenStore } from '../../src/setpass/store.js';
-import { adminClient, afterRevocationTick, newMember } from '../keystone/fixtures.js';
+import { adminClient, afterRevocationTick, DOMAIN_ID, newMember, unique } from '../keystone/fixtures.js';
 import {
   keystoneEnv,
   startTestBot,
@@ -28,6 +28,7 @@ import { ADMIN, expectReadable, kaizen, OUTSIDER, press, responseMatching } from
 const NEVER = '0 0 1 1 *';
 const PUBLIC_URL = 'https://register.kaizen.test';
 const NEW_PASSWORD = 'Violet-Harbor-Stencil-42';
+const SERVICE_PROJECT = unique('service');
 
 describe('reset and resend', () => {
   let slack: SlackFake;
@@ -103,6 +104,7 @@ describe('reset and resend', () => {
       SHEET_POLL_CRON: NEVER,
       REMINDER_CRON: NEVER,
       ADMIN_REMINDER_CRON: NEVER,
+      KAIZEN_SERVICE_PROJECT: SERVICE_PROJECT,
     });
     running = await startTestBot(env);
     keystone = adminClient();
@@ -330,5 +332,63 @@ describe('reset and resend', () => {
     const resend = await runCli(['resend', member.user.name, '--json'], env, io);
     expect(resend).toBe(1);
     expect(JSON.parse(out.join('\n'))).toMatchObject({ kind: 'failed', errorKind: 'conflict' });
+  });
+  it('refuses to reset or resend an operator, the bot’s own account and a service-project member, saying why; nothing changes', async () => {
+    const operator = await newMember(keystone);
+    const adminRole = await keystone.findRole('admin');
+    await keystone.assignProjectRole(operator.project.id, operator.user.id, adminRole!.id);
+    const serviceAccount = await newMember(keystone);
+    const service = await keystone.createProject({
+      name: SERVICE_PROJECT,
+      description: 'test',
+      domainId: DOMAIN_ID,
+    });
+    await keystone.assignProjectRole(service.id, serviceAccount.user.id, serviceAccount.role.id);
+    for (const member of [operator, serviceAccount])
+      await tokens.storePinHash(member.user.id, await hashPin('1234'));
+    const mailsBefore = smtp.messages.length;
+
+    const cases = [
+      [operator.user.name, 'it holds the cloud admin role (KAIZEN_ADMIN_ROLE)'],
+      [inject('keystone').username, "it is the bot's own Keystone account"],
+      [serviceAccount.user.name, 'it is a member of the service project (KAIZEN_SERVICE_PROJECT)'],
+    ] as const;
+    for (const [name, reason] of cases) {
+      for (const command of ['reset', 'resend']) {
+        const reply = await kaizen(running, slack, `${command} ${name}`);
+        expect(reply.text).toContain(`\`/kaizen ${command}\` refused for ${name}: ${reason}.`);
+        expect(reply.buttons).toEqual([]);
+        expectReadable(reply.text);
+      }
+    }
+    expect(await passwordWorks(operator.user.id, operator.password)).toBe(true);
+    expect(await passwordWorks(serviceAccount.user.id, serviceAccount.password)).toBe(true);
+    expect(smtp.messages).toHaveLength(mailsBefore);
+
+    // The shell gets the same refusal, also with --yes.
+    const out: string[] = [];
+    const io: CliIo = { out: (line) => out.push(line), err: (line) => out.push(line) };
+    const code = await runCli(['reset', operator.user.name, '--yes', '--as', 'alice'], env, io);
+    expect(code).toBe(1);
+    expect(out.join('\n')).toContain(
+      `kaizen reset refused for ${operator.user.name}: it holds the cloud admin role`,
+    );
+    expect(await passwordWorks(operator.user.id, operator.password)).toBe(true);
+  });
+
+  it('refuses a confirmed reset when the user became an operator after it was asked for', async () => {
+    const member = await newMember(keystone);
+    await tokens.storePinHash(member.user.id, await hashPin('1234'));
+    const confirm = await kaizen(running, slack, `reset ${member.user.name}`);
+    const button = confirm.buttons.find((b) => b.text === 'Reset')!;
+    const adminRole = await keystone.findRole('admin');
+    await keystone.assignProjectRole(member.project.id, member.user.id, adminRole!.id);
+
+    const pressed = await press(running, slack, button);
+    const refused = await responseMatching(slack, pressed.responseId, /refused for/);
+    expect(refused.text).toContain('it holds the cloud admin role');
+    expect(await passwordWorks(member.user.id, member.password)).toBe(true);
+    const [audit] = await running.bot.services.audit.read({ subject: member.user.name, limit: 1 });
+    expect(audit).toMatchObject({ action: 'password_reset', outcome: 'denied' });
   });
 });

@@ -14,6 +14,7 @@ import {
   type UserReminderDeps,
 } from '../../src/jobs/user-reminders.js';
 import { keys } from '../../src/keys.js';
+import { AccountGuard, protectionPolicy } from '../../src/keystone/index.js';
 import { silentLogger } from '../../src/log.js';
 import { MailOutbox } from '../../src/mail/outbox.js';
 import { type SmtpTransport, transportFromConfig } from '../../src/mail/transport.js';
@@ -97,6 +98,7 @@ function runner(where: ReturnType<typeof deployment>, clock: { now: Date }) {
     links: setpass,
     outbox,
     notices: slackJobNotices(slackClient, TEST_ADMIN_CHANNEL),
+    accounts: new AccountGuard(keystone, protectionPolicy(config)),
     texts: userReminderTexts(config),
     audit: new Audit(redis, 1000),
     log: silentLogger,
@@ -192,6 +194,21 @@ describe('user reminders with a fake clock', () => {
       'reminder_sent',
     ]);
     expect(audit[1]!.detail).toBe('reminder 3 of 3');
+  });
+
+  it('skip a protected account: a user who became an operator gets no reminder and no fresh link', async () => {
+    const clock = { now: new Date() };
+    const r = runner(deployment(), clock);
+    const user = await approvedUser(r);
+    const adminRole = await keystone.findRole('admin');
+    const project = (await keystone.listUserProjects(user.userId))[0]!;
+    await keystone.assignProjectRole(project.id, user.userId, adminRole!.id);
+
+    clock.now = new Date(user.issuedAt.getTime() + 500 * HOUR);
+    expect(await remindUsers(r.deps)).toMatchObject({ sent: 0, gaveUp: 0, failed: 0 });
+    expect(smtp.messages).toHaveLength(0);
+    expect(await readReminderLedger(r.redis, user.userId)).toMatchObject({ sent: 0 });
+    expect((await r.setpass.current(user.userId))?.url).toBe(user.link.url);
   });
 
   it('stop once the password is set through the link', async () => {

@@ -9,7 +9,14 @@ import { type RunningKaizen, startKaizen } from '../../src/app.js';
 import { type Env, loadConfig } from '../../src/config.js';
 import type { KeystoneClient } from '../../src/keystone/index.js';
 import { createLogger } from '../../src/log.js';
-import { adminClient, afterRevocationTick, anonymousClient, newMember } from '../keystone/fixtures.js';
+import {
+  adminClient,
+  afterRevocationTick,
+  anonymousClient,
+  DOMAIN_ID,
+  newMember,
+  unique,
+} from '../keystone/fixtures.js';
 import { uniquePrefix } from '../support/bot.js';
 import { alerts, heading, openLink, passwordWorks, strongPassword, submit } from './helpers.js';
 
@@ -19,6 +26,7 @@ describe('PUT /token/:user_id on the setpass role', () => {
   let admin: KeystoneClient;
   let adminToken: string;
   let unscopedAdminToken: string;
+  const serviceProject = unique('service');
 
   async function put(
     userId: string,
@@ -48,6 +56,7 @@ describe('PUT /token/:user_id on the setpass role', () => {
       SETPASS_SECRET: randomBytes(32).toString('base64'),
       PUBLIC_URL: 'https://register.kaizen.test',
       OS_AUTH_URL: keystone.authUrl,
+      KAIZEN_SERVICE_PROJECT: serviceProject,
     };
     page = await startKaizen(loadConfig(env), { log: createLogger({ level: 'silent', pretty: false }) });
     admin = adminClient();
@@ -97,6 +106,45 @@ describe('PUT /token/:user_id on the setpass role', () => {
       expect(answer.text).toBe('This token does not belong to an admin of the admin project.\n');
     }
     expect(await passwordWorks(admin, member.user.id, member.password)).toBe(true);
+  });
+
+  it('refuses a protected account with 403 and the reason, read on the caller’s authority: an operator, a service-project member, the caller itself', async () => {
+    const operator = await newMember(admin);
+    const adminRole = await admin.findRole('admin');
+    await admin.assignProjectRole(operator.project.id, operator.user.id, adminRole!.id);
+    const serviceAccount = await newMember(admin);
+    const service = await admin.createProject({
+      name: serviceProject,
+      description: 'test',
+      domainId: DOMAIN_ID,
+    });
+    await admin.assignProjectRole(service.id, serviceAccount.user.id, serviceAccount.role.id);
+    const self = await anonymousClient().passwordLogin({
+      username: inject('keystone').username,
+      userDomainName: inject('keystone').userDomainName,
+      password: inject('keystone').password,
+      scope: 'unscoped',
+    });
+
+    const cases = [
+      [operator, 'it holds the cloud admin role (KAIZEN_ADMIN_ROLE)'],
+      [serviceAccount, 'it is a member of the service project (KAIZEN_SERVICE_PROJECT)'],
+    ] as const;
+    for (const [member, reason] of cases) {
+      for (const token of [adminToken, unscopedAdminToken]) {
+        const answer = await put(member.user.id, JSON.stringify({ password: member.password, pin: '1234' }), {
+          'x-auth-token': token,
+        });
+        expect(answer.status).toBe(403);
+        expect(answer.text).toContain(`A password link refused for ${member.user.name}: ${reason}.`);
+      }
+      expect(await page.services.setpass!.tokens.current(member.user.id)).toBeUndefined();
+      const [audit] = await page.services.audit.read({ subject: member.user.id, limit: 1 });
+      expect(audit).toMatchObject({ action: 'setpass.token_issued', outcome: 'denied' });
+    }
+    const own = await put(self.info.user.id, JSON.stringify({ password: inject('keystone').password }));
+    expect(own.status).toBe(403);
+    expect(own.text).toContain('it holds the cloud admin role');
   });
 
   it('issues a link for a password set in Keystone: the token as text/plain, the page then works without admin credentials', async () => {

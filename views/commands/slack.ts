@@ -13,6 +13,7 @@ import type {
 } from '../../commands/results.js';
 import { helpText } from '../help.js';
 import { escapeAndClip, escapeMrkdwn, mention, slackDate } from '../mrkdwn.js';
+import { protectedAccountText } from '../protection.js';
 import { DISABLED_WARNING, linkStatusText, pinNote, plural, RESET_WARNING, syncSentence } from './wording.js';
 
 export const RESET_CONFIRM_ACTION = 'kaizen_reset_confirm';
@@ -41,6 +42,10 @@ export function slackReply(result: CommandResult): SlackReply {
     case 'denied':
       return {
         text: `Sorry, \`${COMMAND} ${result.command}\` is not allowed for you: it is for the Kaizen admins. \`${COMMAND} help\` works for everyone.`,
+      };
+    case 'protected':
+      return {
+        text: `:no_entry: ${escapeAndClip(protectedAccountText(`\`${COMMAND} ${result.command}\``, result.user.name, result.reason), SECTION_MAX)}`,
       };
     case 'no_user':
       return { text: noUserText(result.query, result.suggestions) };

@@ -11,6 +11,7 @@ import type {
   ProjectMembership,
 } from '../../commands/results.js';
 import { helpText } from '../help.js';
+import { protectedAccountText } from '../protection.js';
 import { DISABLED_WARNING, linkStatusText, pinNote, plural, RESET_WARNING, syncSentence } from './wording.js';
 
 const COMMAND = 'kaizen';
@@ -23,6 +24,8 @@ export function textReply(result: CommandResult): string {
       return `usage: ${COMMAND} ${result.usage} (${result.problem})`;
     case 'denied':
       return `${COMMAND} ${result.command}: not allowed`;
+    case 'protected':
+      return protectedAccountText(`${COMMAND} ${result.command}`, result.user.name, result.reason);
     case 'no_user':
       return result.suggestions.length === 0
         ? `No user ${result.query} in Keystone.`
