@@ -5,14 +5,16 @@
  * Redis. The poll runs in a child process (bench/intake-poller.ts) built from the bot's own settings
  * against the fake Sheets and Slack servers here, so its CPU time and RSS are the intake's alone.
  */
+
 import { type ChildProcess, fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { headerNames, mapColumns } from '../src/intake/columns.js';
 import { parseRow } from '../src/intake/parse.js';
 import { keys } from '../src/keys.js';
 import type { ApplicationRecord, ApplicationState } from '../src/provision/applications.js';
-import { hashPin } from '../src/setpass/pin.js';
+import { PinHasher } from '../src/setpass/pin.js';
 import { HEADER } from '../test/intake/fixtures.js';
 import { TEST_ADMIN_CHANNEL, testEnv } from '../test/support/bot.js';
 import { type SheetsFake, startSheetsFake } from '../test/support/sheets-fake.js';
@@ -124,7 +126,7 @@ async function seedDecided(redisUrl: string, prefix: string, rows: readonly stri
   const names = headerNames();
   const mapped = mapColumns(HEADER, names);
   if (!mapped.ok) throw new Error('the fixture header does not map');
-  const pinHash = await hashPin('1234');
+  const pinHash = new PinHasher(randomBytes(32)).hash('1234');
   const redis = new Redis(redisUrl, { keyPrefix: prefix });
   try {
     const now = Date.now();
@@ -288,8 +290,8 @@ function report(sizes: SizeFigures[]): BenchResult {
     ],
     notes: [
       `Each sheet has N rows at every poll: N − ${NEW_PER_POLL} seen before (seen mark + application record in Redis, ${PENDING} of them pending with a card) and ${NEW_PER_POLL} new; polls are measured ${MEASURED_POLLS} times per size (median CPU, highest RSS).`,
-      "CPU is user + system time of the poller process, all threads: scrypt for the new PINs runs on the libuv pool and is included. Extra RSS is the peak during a poll (Linux VmHWM, reset before each poll) over the poller's RSS at rest before its first poll, with every client already built.",
-      `Hashing the 100 new PINs alone (scrypt N=2^14, the same calls one after another) costs ${round(pinCpu, 0)} ms CPU on this machine: a fixed cost per new row, whatever the sheet's size. "cpu_ms_without_pin_hashing" is the rest: reading, parsing and checking the rows, storing and posting the 100 applications.`,
+      "CPU is user + system time of the poller process, all threads. Extra RSS is the peak during a poll (Linux VmHWM, reset before each poll) over the poller's RSS at rest before its first poll, with every client already built.",
+      `Hashing the 100 new PINs alone (HMAC-SHA256 keyed from SETPASS_SECRET, the same calls one after another) costs ${round(pinCpu, 0)} ms CPU on this machine: a fixed cost per new row, whatever the sheet's size. "cpu_ms_without_pin_hashing" is the rest: reading, parsing and checking the rows, storing and posting the 100 applications.`,
       'A poll with nothing new ("idle_poll_*") is the scan alone; its CPU per row is what the linearity check compares.',
     ],
   };

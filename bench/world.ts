@@ -17,7 +17,7 @@ import { parseRow } from '../src/intake/parse.js';
 import { silentLogger } from '../src/log.js';
 import { type ApplicationRecord, ApplicationStore } from '../src/provision/applications.js';
 import { presetsFromConfig } from '../src/quotas/presets.js';
-import { hashPin } from '../src/setpass/pin.js';
+import { PinHasher } from '../src/setpass/pin.js';
 import { postApplicantCard } from '../src/slack/applicant-cards.js';
 import { HEADER, type RowInput, row } from '../test/intake/fixtures.js';
 import { approvalWorldEnv, TEST_ADMIN_CHANNEL } from '../test/support/bot.js';
@@ -94,7 +94,7 @@ export async function storeApplications(
   const names = headerNames();
   const mapped = mapColumns(HEADER, names);
   if (!mapped.ok) throw new Error('the fixture header does not map');
-  const pinHash = await hashPin('1234');
+  const pinHash = new PinHasher(randomBytes(32)).hash('1234');
   return pooled(rows, 20, async (cells, index) => {
     const parsed = parseRow(cells, index + 2, mapped.columns, names, HEADER.length);
     if (parsed.kind !== 'applicant') throw new Error(`row ${index} is not an applicant`);

@@ -14,6 +14,7 @@ import type { EnqueueResult } from '../src/mail/outbox.js';
 import { ApplicationStore } from '../src/provision/applications.js';
 import type { Redis } from '../src/redis.js';
 import type { Services } from '../src/services.js';
+import type { ResendOptions, ResentLink } from '../src/setpass/issue.js';
 
 /** A password link as the setpass side hands it out. The URL is a secret: it goes into email only. */
 export interface IssuedLink {
@@ -25,6 +26,17 @@ export interface IssuedLink {
 export interface PasswordLinks {
   /** Sets a new random temporary password in Keystone and issues a link; the previous link dies. */
   issue(user: { userId: string; username: string }, pinHash: string): Promise<IssuedLink>;
+  /**
+   * The live link, or a new one carrying the temporary password Keystone already has; never sets a
+   * password. `deliver` runs while no one can redeem or issue the user's link.
+   */
+  resend<T>(
+    user: { userId: string; username: string },
+    options: ResendOptions,
+    deliver: (link: IssuedLink, fresh: boolean) => Promise<T>,
+  ): Promise<ResentLink<T>>;
+  /** The keyed hash of a PIN, as it is kept on file. */
+  hashPin(pin: string): string;
   /** The user's live link, undefined when none (never issued, used, expired, replaced, burned). */
   current(userId: string): Promise<IssuedLink | undefined>;
   /** `lockedOut` when wrong PINs burned the last link and none was issued since. */

@@ -1,12 +1,13 @@
 /**
  * `resend <email|username>`: emails the user's live password link again. When the link expired
- * (or was burned by wrong PINs), a new one is issued with the PIN on file. A user who already set a
- * password, or who never had a PIN on file, is not touched: issuing a link sets a new temporary
- * password, and that is what `reset` is for.
+ * (or was burned by wrong PINs), a new one is issued with the PIN on file, carrying the temporary
+ * password Keystone already has: a resend never sets a password, that is what `reset` is for. A
+ * user who already set a password, or has no PIN or temporary password on file, is not touched.
  */
 import { KaizenError } from '../src/errors.js';
+import type { ResentLink } from '../src/setpass/issue.js';
 import type { UserQuery } from './args.js';
-import type { CommandDeps, IssuedLink } from './deps.js';
+import type { CommandDeps } from './deps.js';
 import { emailLink, requireOutbox } from './link-mail.js';
 import { requireLinks } from './reset.js';
 import type { CommandResult, MailOutcome } from './results.js';
@@ -35,35 +36,20 @@ export async function resend(deps: CommandDeps, caller: Caller, query: UserQuery
   const to = mailAddressOf(user);
   const actor = actorOf(caller);
 
-  let link: IssuedLink | undefined = await links.current(user.id);
-  const renewed = link === undefined;
-  if (link === undefined) {
-    const setAt = await links.passwordSetAt(user.id);
-    if (setAt !== undefined) {
-      throw new KaizenError(
-        'conflict',
-        `${user.name} set a password on ${setAt.toISOString().slice(0, 10)} and has no live link; use \`reset ${user.name}\` if they need a new one.`,
-      );
-    }
-    const pinHash = await links.pinOnFile(user.id);
-    if (pinHash === undefined) {
-      throw new KaizenError(
-        'conflict',
-        `${user.name} has no PIN on file, so there is no link to send again; \`reset ${user.name}\` asks you for a PIN.`,
-      );
-    }
-    link = await links.issue({ userId: user.id, username: user.name }, pinHash);
-  }
-
-  const window = Math.floor(Date.now() / RESEND_WINDOW_MS);
-  const purpose = `resend:${user.id}:${link.expiresAt.getTime()}:${window}`;
-  let mail: MailOutcome;
+  let resent: ResentLink<MailOutcome>;
   try {
-    mail = await emailLink(deps, { reason: renewed ? 'renewed' : 'resent', user, to, link, purpose });
+    resent = await links.resend({ userId: user.id, username: user.name }, {}, (link, fresh) => {
+      const window = Math.floor(Date.now() / RESEND_WINDOW_MS);
+      const purpose = `resend:${user.id}:${link.expiresAt.getTime()}:${window}`;
+      return emailLink(deps, { reason: fresh ? 'renewed' : 'resent', user, to, link, purpose });
+    });
   } catch (error) {
     await deps.audit.record({ actor, action: 'link_resent', subject: user.name, outcome: 'failed' });
     throw error;
   }
+  if (resent.kind !== 'sent') throw notResent(user.name, resent);
+  const { link, fresh: renewed, delivered: mail } = resent;
+
   await deps.audit.record({
     actor,
     action: 'link_resent',
@@ -79,4 +65,38 @@ export async function resend(deps: CommandDeps, caller: Caller, query: UserQuery
     linkExpiresAt: link.expiresAt.toISOString(),
     renewed,
   };
+}
+
+function notResent(name: string, resent: Exclude<ResentLink<unknown>, { kind: 'sent' }>): KaizenError {
+  switch (resent.kind) {
+    case 'busy':
+      return new KaizenError(
+        'conflict',
+        `${name} is setting their password, or a link is being issued to them, right now; nothing was sent: try again in a minute.`,
+      );
+    case 'no_pin':
+      return new KaizenError(
+        'conflict',
+        `${name} has no PIN on file, so there is no link to send again; \`reset ${name}\` asks you for a PIN.`,
+      );
+    case 'no_temporary_password':
+    case 'redeemed': {
+      const at = resent.kind === 'redeemed' ? resent.at : resent.redeemedAt;
+      if (at !== undefined) {
+        return new KaizenError(
+          'conflict',
+          `${name} set a password on ${at.toISOString().slice(0, 10)} and has no live link; use \`reset ${name}\` if they need a new one.`,
+        );
+      }
+      return new KaizenError(
+        'conflict',
+        `${name} has no live link, and the temporary password of the last one is no longer on file (it was changed, or has been gone too long); use \`reset ${name}\` to send a new one.`,
+      );
+    }
+    case 'locked_out':
+      return new KaizenError(
+        'conflict',
+        `${name} was locked out after ${resent.lockout.attempts} wrong PINs; use \`reset ${name}\` to send a new link.`,
+      );
+  }
 }

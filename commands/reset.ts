@@ -1,12 +1,12 @@
 /**
  * `reset <email|username>`: a new random temporary password in Keystone (the old password stops
- * working at once), a new password link (the old link dies), an email to the address Keystone
+ * working at once; with `provisioning`, the only thing that sets a password in Keystone), a new password link (the old link dies), an email to the address Keystone
  * holds, an audit line and a note to the admins. Asked in two steps: `previewReset` shows whom it
  * is about and waits for a confirmation; `confirmReset` (the Reset button) or `resetPassword` (the
  * CLI's `--yes`) does it. The user's PIN on file is kept; without one, the confirming admin gives one.
  */
 import { KaizenError } from '../src/errors.js';
-import { hashPin, isValidPin } from '../src/setpass/pin.js';
+import { isValidPin } from '../src/setpass/pin.js';
 import type { UserQuery } from './args.js';
 import { createConfirmation, takeConfirmation } from './confirmations.js';
 import type { CommandDeps, IssuedLink, PasswordLinks } from './deps.js';
@@ -105,7 +105,7 @@ export async function resetPassword(
   if (pinHash === undefined) {
     if (options.pin === undefined) return { kind: 'reset_needs_pin', user: summarizeUser(user) };
     if (!isValidPin(options.pin)) throw badPin();
-    pinHash = await hashPin(options.pin);
+    pinHash = links.hashPin(options.pin);
     await links.storePinHash(user.id, pinHash);
   }
   const actor = actorOf(caller);

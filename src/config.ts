@@ -252,11 +252,11 @@ export const settings = {
   sheetClearPin: setting(
     'SHEET_CLEAR_PIN',
     'Google',
-    'blank the PIN cell once it has been read',
+    'blank the PIN cell once it has been read (only the keyed hash is kept)',
     bool,
     'true or false',
     {
-      fallback: 'false',
+      fallback: 'true',
     },
   ),
   googleSheetsApiUrl: setting(

@@ -10,10 +10,23 @@
 export const keys = {
   setpassToken: (tokenHmac: string) => `setpass:tok:{setpass}:${tokenHmac}`,
   setpassUser: (userId: string) => `setpass:user:{setpass}:${userId}`,
-  /** The user's PIN hash, kept (no TTL) so resets and resends keep the PIN. */
+  /**
+   * The user's PIN as a keyed hash, so resets and resends keep the PIN; it expires one link
+   * lifetime after the user's last link does, and every link issued renews it.
+   */
   setpassPin: (userId: string) => `setpass:pin:{setpass}:${userId}`,
-  /** When the user last set their password through a link. */
+  /** When the user last set their password through a link (durable: no reminder follows it). */
   setpassDone: (userId: string) => `setpass:done:{setpass}:${userId}`,
+  /**
+   * The temporary password the first approval or the last reset put in Keystone, sealed, so a link
+   * sent again (reminder, resend, expiry) carries the same one; gone once the user redeems it.
+   */
+  setpassTemporary: (userId: string) => `setpass:temp:{setpass}:${userId}`,
+  /**
+   * Held (SET NX PX, an owner token) while one process issues or redeems the user's link and talks
+   * to Keystone about it, so issuing and redeeming never overlap.
+   */
+  setpassClaim: (userId: string) => `setpass:claim:{setpass}:${userId}`,
   /**
    * Set when wrong PINs burned the user's link (a hash: attempts, when); the next link issued for
    * the user clears it. Until then no reminder sends a fresh link: unlocking is an admin's call.

@@ -11,7 +11,6 @@ import type { Logger } from '../log.js';
 import type { ApplicationRecord, ApplicationStore } from '../provision/applications.js';
 import type { QuotaChoice } from '../quotas/types.js';
 import type { Redis } from '../redis.js';
-import { hashPin } from '../setpass/pin.js';
 import type { Applicant } from './applicant.js';
 import { type HeaderNames, mapColumns, missingHeadersNotice } from './columns.js';
 import { isBlankRow, type ParsedRow, parseRow, rowKeyOfCells } from './parse.js';
@@ -63,6 +62,11 @@ export interface IntakeDeps {
   names: HeaderNames;
   applicationsTab: string;
   clearPin: boolean;
+  /**
+   * Keys the PIN hash (SETPASS_SECRET); without it no PIN is kept, and the sheet keeps its PIN
+   * cells, since they are then the only copy.
+   */
+  pins: { hash(pin: string): string } | undefined;
   defaultQuota: QuotaChoice;
   /** Posts the card for a new application and saves where it is on the record. */
   announce(record: ApplicationRecord): Promise<void>;
@@ -139,7 +143,7 @@ export async function pollApplications(deps: IntakeDeps): Promise<PollCounts> {
       );
   }
   await announceMissingCards(deps, pending);
-  if (deps.clearPin && stored.size > 0) {
+  if (deps.clearPin && deps.pins !== undefined && stored.size > 0) {
     await deps.sheet
       .clearPins(rows, stored)
       .catch((error: unknown) =>
@@ -166,7 +170,7 @@ async function admit(
     const notes = [...row.notes, ...duplicateNotes(applicant, pending)];
     const created = await deps.store.create({
       applicant,
-      pinHash: await hashPin(row.pin),
+      pinHash: deps.pins?.hash(row.pin),
       quota: deps.defaultQuota,
       notes,
     });

@@ -3,6 +3,7 @@
  * nothing of Slack, SMTP or the password page and runs with any of them switched off.
  */
 import type { MailMessage } from '../mail/message.js';
+import type { ResendOptions, ResentLink } from '../setpass/issue.js';
 
 /** A Block Kit block built by views/; the jobs only pass it through to the Slack side. */
 export type NoticeBlock = object;
@@ -35,8 +36,15 @@ export interface ReminderLinks {
   }>;
   /** The user's live link, undefined when none (never issued, used, expired, replaced, burned). */
   current(userId: string): Promise<ReminderLink | undefined>;
-  /** A fresh link (and temporary password) for the user; the previous link dies. */
-  issue(user: { userId: string; username: string }, pinHash: string): Promise<ReminderLink>;
+  /**
+   * The live link, or a new one carrying the temporary password Keystone already has (never a new
+   * password); `deliver` runs while the user's link can be neither redeemed nor issued.
+   */
+  resend<T>(
+    user: { userId: string; username: string },
+    options: ResendOptions,
+    deliver: (link: ReminderLink, fresh: boolean) => Promise<T>,
+  ): Promise<ResentLink<T>>;
   /** The PIN hash kept for the user, so a fresh link takes the PIN they chose. */
   pinOnFile(userId: string): Promise<string | undefined>;
   /** When the user last set a password through a link. */

@@ -2,8 +2,13 @@
  * Reminding users who have not used their password link. REMINDER_AFTER after the link was issued
  * the user gets a reminder email, then one every REMINDER_INTERVAL, at most REMINDER_MAX; one
  * interval after the last, the admins are told once. Setting the password stops it all. A link
- * that expired meanwhile is replaced by a fresh one with the same PIN; a link burned by wrong PINs
- * is not: the admins were told to reset it, and reminders wait until one of them has.
+ * that expired meanwhile is replaced by a fresh one with the same PIN and the same temporary
+ * password (a reminder never sets a password in Keystone); a link burned by wrong PINs is not: the
+ * admins were told to reset it, and reminders wait until one of them has.
+ *
+ * The last look at the user (redeemed? locked out? which link?) and the email happen while the
+ * setpass side holds the user's claim, so a redemption under way is never mistaken for an unused
+ * link: the reminder finds the claim held, does nothing, and the next run sees the password set.
  *
  * Exactly once, across replicas and restarts: reminder N for user U is claimed in Redis first
  * (one Lua step on the user's ledger: only if N-1 were sent and nobody holds N), then mailed with
@@ -19,6 +24,7 @@ import type { Logger } from '../log.js';
 import type { MailMessage } from '../mail/message.js';
 import type { ApplicationRecord, ApplicationStore } from '../provision/applications.js';
 import type { Redis } from '../redis.js';
+import type { ResentLink } from '../setpass/issue.js';
 import type { AdminNotices, ReminderLink, ReminderLinks, ReminderOutbox } from './ports.js';
 
 export interface ReminderPolicy {
@@ -114,6 +120,15 @@ if pending then
 end
 redis.call('HSET', KEYS[1], 'pending', ARGV[1], 'claimedAt', ARGV[2], 'owner', ARGV[4])
 return answer
+`;
+
+// KEYS[1] = ledger. ARGV: reminder n, claimed-at ms. Gives back a claim this run made and did not
+// use (the user's link was busy), so the next run need not wait out the lease.
+const UNCLAIM = `
+if redis.call('HGET', KEYS[1], 'pending') ~= ARGV[1] then return 0 end
+if redis.call('HGET', KEYS[1], 'claimedAt') ~= ARGV[2] then return 0 end
+redis.call('HDEL', KEYS[1], 'pending', 'claimedAt', 'owner')
+return 1
 `;
 
 // KEYS[1] = ledger. ARGV: reminder n, now ms. Records reminder n as sent, once.
@@ -234,26 +249,30 @@ export async function remindUser(
       'taking over a reminder another runner claimed and did not finish',
     );
 
-  // Read the link again now that the reminder is ours: a runner before us may have replaced it.
-  let link = await links.current(userId);
-  const fresh = link === undefined;
-  if (link === undefined) {
-    const pinHash = await pinOnFile();
-    if (pinHash === undefined) return { kind: 'skipped', reason: 'no PIN on file for a fresh link' };
-    link = await links.issue({ userId, username }, pinHash);
+  // The link is read again, and the email queued, under the user's claim: a runner before us may
+  // have replaced the link, and the user may be setting their password right now.
+  const resent = await links.resend(
+    { userId, username },
+    { pinHash: record.pinHash, unlessRedeemed: true, unlessLockedOut: true },
+    async (link, fresh) => {
+      const message = deps.texts.email({
+        to: record.applicant.email,
+        name: fullName(record.applicant),
+        username,
+        link,
+        reminder,
+        max: policy.max,
+        fresh,
+      });
+      await deps.outbox.enqueue(message, { idempotencyKey: `reminder:${userId}:${reminder}` });
+      await deps.redis.eval(CONFIRM, 1, ledgerKey, String(reminder), String(now.getTime()));
+    },
+  );
+  if (resent.kind !== 'sent') {
+    await deps.redis.eval(UNCLAIM, 1, ledgerKey, String(reminder), String(now.getTime()));
+    return notSent(resent);
   }
-
-  const message = deps.texts.email({
-    to: record.applicant.email,
-    name: fullName(record.applicant),
-    username,
-    link,
-    reminder,
-    max: policy.max,
-    fresh,
-  });
-  await deps.outbox.enqueue(message, { idempotencyKey: `reminder:${userId}:${reminder}` });
-  await deps.redis.eval(CONFIRM, 1, ledgerKey, String(reminder), String(now.getTime()));
+  const { fresh } = resent;
   await deps.audit.record({
     actor: 'system',
     action: 'reminder_sent',
@@ -262,6 +281,27 @@ export async function remindUser(
     detail: `reminder ${reminder} of ${policy.max}${fresh ? ', with a fresh link (the old one had expired)' : ''}`,
   });
   return { kind: 'sent', reminder, fresh };
+}
+
+function notSent(resent: Exclude<ResentLink<void>, { kind: 'sent' }>): UserReminderOutcome {
+  switch (resent.kind) {
+    case 'busy':
+      return { kind: 'busy' };
+    case 'redeemed':
+      return { kind: 'done' };
+    case 'locked_out':
+      return {
+        kind: 'skipped',
+        reason: `locked out after ${resent.lockout.attempts} wrong PINs: waiting for /kaizen reset`,
+      };
+    case 'no_pin':
+      return { kind: 'skipped', reason: 'no PIN on file for a fresh link' };
+    case 'no_temporary_password':
+      return {
+        kind: 'skipped',
+        reason: 'the link expired and its temporary password is no longer on file: waiting for /kaizen reset',
+      };
+  }
 }
 
 async function giveUpIfDue(

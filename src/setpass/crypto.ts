@@ -2,7 +2,7 @@
  * The secrets of a password link, and how they are kept out of Redis: the token itself is stored
  * only as an HMAC, and the temporary password (and the token, for re-sending) only AES-256-GCM
  * encrypted. Both keys are derived from SETPASS_SECRET with HKDF, one per purpose, so the HMAC key
- * can never decrypt anything.
+ * can never decrypt anything (the PIN key of pin.ts is derived the same way, with its own label).
  */
 import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { Sealer } from '../crypto/sealer.js';
@@ -34,7 +34,7 @@ export class SetpassCrypto {
     if (secret.length < 32) {
       throw new KaizenError('config', 'SETPASS_SECRET must hold at least 32 random bytes (base64)');
     }
-    this.hmacKey = derive(secret, 'kaizen setpass token hmac');
+    this.hmacKey = deriveKey(secret, 'kaizen setpass token hmac');
     this.sealer = new Sealer(secret, 'kaizen setpass aes-256-gcm');
   }
 
@@ -54,6 +54,7 @@ export class SetpassCrypto {
   }
 }
 
-function derive(secret: Buffer, purpose: string): Buffer {
+/** A 32-byte key for one purpose; keys for different purposes tell nothing about each other. */
+export function deriveKey(secret: Buffer, purpose: string): Buffer {
   return Buffer.from(hkdfSync('sha256', secret, 'kaizen-registration', purpose, 32));
 }

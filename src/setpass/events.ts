@@ -1,6 +1,6 @@
 /**
  * What happens on the password page that the admins should hear about (a lockout, a completed
- * password change) goes on a Redis stream, because the public `setpass` role has no Slack token.
+ * password change, a link whose temporary password Keystone no longer takes) goes on a Redis stream, because the public `setpass` role has no Slack token.
  * The admin side reads the stream in a consumer group: across replicas each event is handled
  * once, and an event whose handler failed (or whose consumer died) is claimed again later.
  */
@@ -20,7 +20,12 @@ export type SetpassEvent =
       /** Wrong PINs that burned the link. */
       attempts: number;
     }
-  | { type: 'password_changed'; userId: string; username: string; at: Date; clientIp: string };
+  | { type: 'password_changed'; userId: string; username: string; at: Date; clientIp: string }
+  /**
+   * The user redeemed a link, but Keystone no longer takes its temporary password: the user or an
+   * operator changed the password since. Nothing was changed; the link was withdrawn.
+   */
+  | { type: 'account_changed'; userId: string; username: string; at: Date; clientIp: string };
 
 export type SetpassEventHandler = (event: SetpassEvent) => Promise<void>;
 
@@ -54,7 +59,8 @@ export function parseSetpassEvent(flat: string[]): SetpassEvent | undefined {
   const clientIp = map.get('client_ip') ?? '';
   if (!userId || !username || Number.isNaN(at.getTime())) return undefined;
   const type = map.get('type');
-  if (type === 'password_changed') return { type, userId, username, at, clientIp };
+  if (type === 'password_changed' || type === 'account_changed')
+    return { type, userId, username, at, clientIp };
   if (type === 'lockout') {
     const attempts = Number(map.get('attempts'));
     return { type, userId, username, at, clientIp, attempts: Number.isFinite(attempts) ? attempts : 0 };
@@ -71,6 +77,16 @@ export async function auditSetpassEvent(audit: Audit, event: SetpassEvent): Prom
       subject: event.username,
       outcome: 'denied',
       detail: `password link disabled after ${event.attempts} wrong PINs (from ${event.clientIp})`,
+    });
+    return;
+  }
+  if (event.type === 'account_changed') {
+    await audit.record({
+      actor: `user:${event.userId}`,
+      action: 'setpass.account_changed',
+      subject: event.username,
+      outcome: 'denied',
+      detail: `the link's temporary password no longer works (the password was changed since the link was sent); nothing changed, link withdrawn (from ${event.clientIp})`,
     });
     return;
   }

@@ -1,18 +1,26 @@
 /**
  * The password-link feature as one object for the composition root: the token store, the PIN and
  * failure budgets, the password policy, and the story of a password change through a link.
- * It needs no admin credentials: the user's temporary password authorises the change.
+ * It needs no admin credentials: the user's temporary password authorises the change, and the
+ * change runs under the user's claim (claim.ts), so no link is issued while it is under way.
  */
 import { isKaizenError } from '../errors.js';
 import { keys } from '../keys.js';
 import type { KeystoneClient } from '../keystone/index.js';
 import type { Logger } from '../log.js';
 import type { Redis } from '../redis.js';
+import { UserClaims } from './claim.js';
 import { isWellFormedToken, SetpassCrypto } from './crypto.js';
 import { publishSetpassEvent, type SetpassEvent } from './events.js';
-import { issueSetpassLink, type LinkUser } from './issue.js';
+import {
+  issueSetpassLink,
+  type LinkUser,
+  type ResendOptions,
+  type ResentLink,
+  resendSetpassLink,
+} from './issue.js';
 import { DEFAULT_BUDGETS, type FailureBudgets, FailureLimits } from './limits.js';
-import { hashPin, isValidPin, verifyPin } from './pin.js';
+import { isValidPin, type PinCheck, PinHasher } from './pin.js';
 import { PasswordPolicy } from './policy.js';
 import { type IssuedToken, type LinkStatus, type NewToken, type TokenRecord, TokenStore } from './store.js';
 
@@ -74,12 +82,13 @@ export type PasswordChangeOutcome =
   /** Keystone could not be asked; the link was put back and still works. */
   | { kind: 'unavailable' };
 
-/** A PIN hash nobody has, verified on dead links so that they cost what a live link costs. */
-let decoyPinHash: Promise<string> | undefined;
-const decoy = (): Promise<string> => {
-  decoyPinHash ??= hashPin('0000');
-  return decoyPinHash;
-};
+/**
+ * How long a submission waits for the user's claim (a reset or a link being sent may hold it while
+ * Keystone answers) before the page says to try again; the link is untouched meanwhile.
+ */
+const REDEEM_WAIT_MS = 5_000;
+/** Every attempt the link has left is being checked right now: come back when they are decided. */
+const ATTEMPTS_BUSY_RETRY_MS = 1_000;
 
 export class Setpass {
   readonly tokens: TokenStore;
@@ -87,6 +96,8 @@ export class Setpass {
   readonly policy: PasswordPolicy;
   readonly keystone: KeystoneClient;
   readonly maxPinAttempts: number;
+  readonly pins: PinHasher;
+  readonly claims: UserClaims;
   private readonly crypto: SetpassCrypto;
   private readonly redis: Redis;
   private readonly log: Logger;
@@ -108,7 +119,13 @@ export class Setpass {
     this.redis = options.redis;
     this.log = options.log;
     this.publicUrl = options.publicUrl.replace(/\/+$/, '');
-    void decoy();
+    this.pins = new PinHasher(options.secret);
+    this.claims = new UserClaims(options.redis);
+  }
+
+  /** The keyed hash of a PIN, as it is kept on file and in links. */
+  hashPin(pin: string): string {
+    return this.pins.hash(pin);
   }
 
   linkUrl(token: string): string {
@@ -122,6 +139,19 @@ export class Setpass {
    */
   async issue(user: LinkUser, pinHash: string | undefined): Promise<SetpassLink> {
     return issueSetpassLink({ keystone: this.keystone, setpass: this }, user, pinHash);
+  }
+
+  /**
+   * Sends a link again (reminders, `/kaizen resend`, renewal of an expired link) without setting
+   * any password: the live link, or a new one with the temporary password Keystone already has.
+   * `deliver` runs while the user's claim is held.
+   */
+  async resend<T>(
+    user: LinkUser,
+    options: ResendOptions,
+    deliver: (link: SetpassLink, fresh: boolean) => Promise<T>,
+  ): Promise<ResentLink<T>> {
+    return resendSetpassLink(this, user, options, deliver);
   }
 
   /** Stores a token; the caller has already put `temporaryPassword` into Keystone. */
@@ -195,7 +225,7 @@ export class Setpass {
 
     const record = await this.liveRecord(submission.token);
     if (record === undefined) {
-      await verifyPin(submission.pin || '0000', await decoy());
+      this.pins.decoy(submission.pin || '0000');
       await this.limits.deadLink(clientIp);
       return { kind: 'dead' };
     }
@@ -214,7 +244,18 @@ export class Setpass {
     const pin = submission.pin.trim();
     if (pin === '') return fix({ pin: 'Enter the 4-digit PIN you chose when you applied.' });
     if (!isValidPin(pin)) return fix({ pin: 'The PIN is exactly 4 digits (0–9).' });
-    if (!(await verifyPin(pin, record.pinHash))) return this.wrongPin(record, clientIp);
+    // The attempt is paid for before the PIN is checked, so parallel guesses get no more than the link allows.
+    const reservation = await this.tokens.reserveAttempt(record, this.maxPinAttempts);
+    if (reservation.kind === 'gone') return { kind: 'dead' };
+    if (reservation.kind === 'exhausted') {
+      return { kind: 'rate_limited', retryAfterMs: ATTEMPTS_BUSY_RETRY_MS };
+    }
+    const check = await this.checkPin(record, pin);
+    if (!check.matches) return this.wrongPin(record, clientIp);
+    await this.tokens.giveBackAttempt(record);
+    if (check.rehashed !== undefined) {
+      await this.tokens.replacePinHash(record.userId, record.pinHash, check.rehashed);
+    }
 
     if (submission.password === '') return fix({ password: ['Enter a new password.'] });
     if (submission.password !== submission.confirmPassword) {
@@ -226,7 +267,36 @@ export class Setpass {
     return this.changeInKeystone(record, submission.password, clientIp, fix);
   }
 
+  private async checkPin(record: TokenRecord, pin: string): Promise<PinCheck> {
+    try {
+      return await this.pins.verify(pin, record.pinHash);
+    } catch (error) {
+      await this.tokens.giveBackAttempt(record);
+      throw error;
+    }
+  }
+
   private async changeInKeystone(
+    record: TokenRecord,
+    password: string,
+    clientIp: string,
+    fix: (problems: FieldProblems) => PasswordChangeOutcome,
+  ): Promise<PasswordChangeOutcome> {
+    const redeemed = await this.claims.run(
+      record.userId,
+      () => this.redeem(record, password, clientIp, fix),
+      REDEEM_WAIT_MS,
+    );
+    if (redeemed.kind === 'held') return redeemed.value;
+    this.log.warn(
+      { userId: record.userId },
+      "the user's link was being issued or used elsewhere; the submission was not taken",
+    );
+    return { kind: 'unavailable' };
+  }
+
+  /** Under the user's claim: the token is taken out of Redis, then Keystone is asked. */
+  private async redeem(
     record: TokenRecord,
     password: string,
     clientIp: string,
@@ -242,11 +312,20 @@ export class Setpass {
       );
     } catch (error) {
       if (isKaizenError(error, 'unauthorized')) {
+        // The user or an operator changed the password since the link went out: theirs stands.
         this.log.warn(
           { userId: record.userId },
           'Keystone refused the temporary password of a live link; the link is withdrawn',
         );
         await this.tokens.discard(claimed.record);
+        await this.tokens.forgetTemporaryPassword(record.userId);
+        await this.publish({
+          type: 'account_changed',
+          userId: record.userId,
+          username: record.username,
+          at: new Date(),
+          clientIp,
+        });
         return { kind: 'account_changed' };
       }
       await this.tokens.restore(claimed);

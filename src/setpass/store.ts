@@ -8,6 +8,14 @@
  * link can be sent again. Every step that reads and changes both keys is one Lua script: a link is
  * issued, burned, claimed or finished exactly once however many requests race. A link burned by
  * wrong PINs leaves `setpass:locked:<user id>` behind until the next link is issued.
+ *
+ * `setpass:temp:<user id>` keeps the temporary password sealed beyond any one link, so a link sent
+ * again carries the same password instead of setting a new one; redeeming it removes it. The PIN
+ * hash on file and the temporary password last one link lifetime past the user's last link.
+ *
+ * A wrong PIN is paid for before the PIN is checked: `reserveAttempt` takes one of the link's
+ * attempts (`reserved`), the answer either confirms it as a wrong PIN (`attempts`) or gives it back,
+ * so however many requests race, no more PINs are checked than the link has attempts.
  */
 import { KaizenError } from '../errors.js';
 import { keys } from '../keys.js';
@@ -66,6 +74,13 @@ export interface Lockout {
   at: Date;
 }
 
+export type Reservation =
+  | { kind: 'reserved' }
+  /** Every attempt the link has left is being checked by other requests right now. */
+  | { kind: 'exhausted' }
+  /** The token went away meanwhile (used, replaced, expired). */
+  | { kind: 'gone' };
+
 export type WrongPinOutcome =
   | { kind: 'counted'; attempts: number; attemptsLeft: number }
   | { kind: 'burned'; attempts: number }
@@ -73,25 +88,52 @@ export type WrongPinOutcome =
   | { kind: 'gone' };
 
 // KEYS: user pointer, new token, old token (the one the caller saw named by the pointer), lockout
-// marker. ARGV: that old hmac ('' for none), new hmac, sealed link, created ms, expires ms, then the
-// new token's fields. Answers 0, changing nothing, when another issue moved the pointer since the
-// caller looked. A new link ends a lockout.
+// marker, PIN on file, sealed temporary password. ARGV: that old hmac ('' for none), new hmac,
+// sealed link, created ms, expires ms, sealed temporary password, keep-until ms, then the new
+// token's fields. Answers 0, changing nothing, when another issue moved the pointer since the
+// caller looked. A new link ends a lockout and keeps the PIN and temporary password until
+// keep-until.
 const ISSUE = `
 local current = redis.call('HGET', KEYS[1], 'hmac') or ''
 if current ~= ARGV[1] then return 0 end
 if current ~= '' then redis.call('DEL', KEYS[3]) end
 redis.call('DEL', KEYS[2], KEYS[1], KEYS[4])
-redis.call('HSET', KEYS[2], unpack(ARGV, 6))
+redis.call('HSET', KEYS[2], unpack(ARGV, 8))
 redis.call('PEXPIREAT', KEYS[2], ARGV[5])
 redis.call('HSET', KEYS[1], 'hmac', ARGV[2], 'link', ARGV[3], 'created', ARGV[4], 'expires', ARGV[5])
 redis.call('PEXPIREAT', KEYS[1], ARGV[5])
+redis.call('SET', KEYS[6], ARGV[6], 'PXAT', ARGV[7])
+if redis.call('EXISTS', KEYS[5]) == 1 then redis.call('PEXPIREAT', KEYS[5], ARGV[7]) end
 return 1
 `;
 
-// KEYS: token, user pointer, lockout marker. ARGV: max attempts, token hmac, now ms. Answers the
-// new count, -1 when gone. Burning the user's current link marks the user locked out.
+// KEYS: token. ARGV: max attempts. Takes one attempt for a PIN about to be checked: 1, or 0 when
+// wrong PINs and attempts being checked already use them all, -1 when the token is gone.
+const RESERVE = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+local wrong = tonumber(redis.call('HGET', KEYS[1], 'attempts') or '0')
+local reserved = tonumber(redis.call('HGET', KEYS[1], 'reserved') or '0')
+if wrong + reserved >= tonumber(ARGV[1]) then return 0 end
+redis.call('HINCRBY', KEYS[1], 'reserved', 1)
+return 1
+`;
+
+// KEYS: token. A right PIN gives its attempt back.
+const GIVE_BACK = `
+if tonumber(redis.call('HGET', KEYS[1], 'reserved') or '0') > 0 then
+  redis.call('HINCRBY', KEYS[1], 'reserved', -1)
+end
+return 1
+`;
+
+// KEYS: token, user pointer, lockout marker. ARGV: max attempts, token hmac, now ms. Turns a
+// reserved attempt into a wrong PIN; answers the new count, -1 when gone. Burning the user's
+// current link marks the user locked out.
 const WRONG_PIN = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+if tonumber(redis.call('HGET', KEYS[1], 'reserved') or '0') > 0 then
+  redis.call('HINCRBY', KEYS[1], 'reserved', -1)
+end
 local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 if attempts >= tonumber(ARGV[1]) then
   redis.call('DEL', KEYS[1])
@@ -121,10 +163,19 @@ redis.call('PEXPIREAT', KEYS[1], ARGV[2])
 return 1
 `;
 
-// KEYS: user pointer, done marker. ARGV: token hmac, completion time.
+// KEYS: user pointer, done marker, temporary password. ARGV: token hmac, completion time. The
+// temporary password is the user's no longer: no link may carry it again.
 const FINISH = `
 if redis.call('HGET', KEYS[1], 'hmac') == ARGV[1] then redis.call('DEL', KEYS[1]) end
 redis.call('SET', KEYS[2], ARGV[2])
+redis.call('DEL', KEYS[3])
+return 1
+`;
+
+// KEYS: PIN on file. ARGV: the hash the caller checked, its replacement. Only while unchanged.
+const REPLACE_PIN = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
 return 1
 `;
 
@@ -153,22 +204,28 @@ export class TokenStore {
     const expiresAt = new Date(createdAt.getTime() + this.ttlMs);
     const fields = this.sealRecord({ ...input, tokenHmac, createdAt, expiresAt, attempts: 0 });
     const link = this.crypto.seal(token, linkContext(input.userId, tokenHmac));
+    const temporary = this.crypto.seal(input.temporaryPassword, temporaryContext(input.userId));
+    const keepUntil = this.keepUntil(expiresAt).getTime();
     const userKey = keys.setpassUser(input.userId);
     // Every round of a race has one winner, so this ends; real contention is an admin double-click.
     for (let round = 0; round < ISSUE_ROUNDS; round++) {
       const previous = (await this.redis.hget(userKey, 'hmac')) ?? '';
       const written = await this.redis.eval(
         ISSUE,
-        4,
+        6,
         userKey,
         keys.setpassToken(tokenHmac),
         keys.setpassToken(previous || tokenHmac),
         keys.setpassLockedOut(input.userId),
+        keys.setpassPin(input.userId),
+        keys.setpassTemporary(input.userId),
         previous,
         tokenHmac,
         link,
         String(createdAt.getTime()),
         String(expiresAt.getTime()),
+        temporary,
+        String(keepUntil),
         ...fields,
       );
       if (written === 1) return { token, createdAt, expiresAt };
@@ -224,7 +281,21 @@ export class TokenStore {
     return { attempts: Number(marker.attempts), at: new Date(Number(marker.at ?? 0)) };
   }
 
-  /** Counts one wrong PIN; the `maxAttempts`-th burns the token. */
+  /** Takes one of the link's attempts before its PIN is checked. */
+  async reserveAttempt(record: TokenRecord, maxAttempts: number): Promise<Reservation> {
+    const answer = Number(
+      await this.redis.eval(RESERVE, 1, keys.setpassToken(record.tokenHmac), String(maxAttempts)),
+    );
+    if (answer < 0) return { kind: 'gone' };
+    return answer === 0 ? { kind: 'exhausted' } : { kind: 'reserved' };
+  }
+
+  /** A right PIN: the attempt reserved for it is given back. */
+  async giveBackAttempt(record: TokenRecord): Promise<void> {
+    await this.redis.eval(GIVE_BACK, 1, keys.setpassToken(record.tokenHmac));
+  }
+
+  /** Counts the reserved attempt as a wrong PIN; the `maxAttempts`-th burns the token. */
   async recordWrongPin(record: TokenRecord, maxAttempts: number): Promise<WrongPinOutcome> {
     const attempts = Number(
       await this.redis.eval(
@@ -253,7 +324,9 @@ export class TokenStore {
 
   /** Puts a claimed token back (the change failed on our side), unless it was replaced meanwhile. */
   async restore(claimed: ClaimedToken): Promise<boolean> {
-    const { record, fields } = claimed;
+    const { record } = claimed;
+    // Attempts that were being checked when the token was taken are not coming back to it.
+    const fields = withoutField(claimed.fields, 'reserved');
     const restored = await this.redis.eval(
       RESTORE,
       2,
@@ -270,9 +343,10 @@ export class TokenStore {
   async finish(record: TokenRecord, at: Date): Promise<void> {
     await this.redis.eval(
       FINISH,
-      2,
+      3,
       keys.setpassUser(record.userId),
       keys.setpassDone(record.userId),
+      keys.setpassTemporary(record.userId),
       record.tokenHmac,
       at.toISOString(),
     );
@@ -304,8 +378,37 @@ export class TokenStore {
     return (await this.redis.get(keys.setpassPin(userId))) ?? undefined;
   }
 
+  /** Kept for two link lifetimes; every link issued for the user renews it. */
   async storePinHash(userId: string, pinHash: string): Promise<void> {
-    await this.redis.set(keys.setpassPin(userId), pinHash);
+    await this.redis.set(keys.setpassPin(userId), pinHash, 'PX', 2 * this.ttlMs);
+  }
+
+  /** Puts `replacement` on file in place of `checked`, unless the PIN on file changed meanwhile. */
+  async replacePinHash(userId: string, checked: string, replacement: string): Promise<boolean> {
+    const replaced = await this.redis.eval(REPLACE_PIN, 1, keys.setpassPin(userId), checked, replacement);
+    return replaced === 1;
+  }
+
+  /** The temporary password the user's links carry, decrypted; undefined when none is kept. */
+  async temporaryPassword(userId: string): Promise<string | undefined> {
+    const sealed = await this.redis.get(keys.setpassTemporary(userId));
+    return sealed === null ? undefined : this.crypto.open(sealed, temporaryContext(userId));
+  }
+
+  /** Keeps the temporary password of a link issued before it was kept on its own, until `until`. */
+  async keepTemporaryPassword(userId: string, temporaryPassword: string, until: Date): Promise<void> {
+    const sealed = this.crypto.seal(temporaryPassword, temporaryContext(userId));
+    await this.redis.set(keys.setpassTemporary(userId), sealed, 'PXAT', until.getTime(), 'NX');
+  }
+
+  /** How long the PIN and temporary password outlive a link that expires at `expiresAt`. */
+  keepUntil(expiresAt: Date): Date {
+    return new Date(expiresAt.getTime() + this.ttlMs);
+  }
+
+  /** Forgets the temporary password: Keystone no longer takes it, so no link may carry it. */
+  async forgetTemporaryPassword(userId: string): Promise<void> {
+    await this.redis.del(keys.setpassTemporary(userId));
   }
 
   /** When the user last set their password through a link. */
@@ -370,6 +473,18 @@ function recordContext(tokenHmac: string, plain: Record<string, string | undefin
     plain.created,
     plain.expires,
   ]);
+}
+
+function temporaryContext(userId: string): string {
+  return JSON.stringify(['setpass-temporary', userId]);
+}
+
+function withoutField(flat: string[], name: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    if (flat[i] !== name) out.push(flat[i]!, flat[i + 1]!);
+  }
+  return out;
 }
 
 function linkContext(userId: string, tokenHmac: string): string {

@@ -8,6 +8,7 @@ import type { ApplicationsSheet } from '../intake/sheets.js';
 import type { ApplicationStore } from '../provision/applications.js';
 import type { QuotaPresets } from '../quotas/presets.js';
 import type { Services } from '../services.js';
+import { PinHasher } from '../setpass/pin.js';
 import { postApplicantCard, postIntakeNotice } from './applicant-cards.js';
 
 export interface SheetIntakeParts {
@@ -31,6 +32,10 @@ export function slackSheetIntake(
     defaultPreset: config.quotas.defaultPreset,
     log,
   };
+  const pins = config.setpass.secret === undefined ? undefined : new PinHasher(config.setpass.secret);
+  if (pins === undefined) {
+    log.warn('intake: SETPASS_SECRET is not set, so PINs are not kept (the sheet keeps its PIN cells)');
+  }
   return {
     poll: () =>
       pollApplications({
@@ -41,6 +46,7 @@ export function slackSheetIntake(
         names: parts.sheet.options.names,
         applicationsTab: config.google.applicationsTab,
         clearPin: config.google.clearPin,
+        pins,
         defaultQuota: { kind: 'preset', preset: config.quotas.defaultPreset },
         announce: (record) => postApplicantCard(cards, parts.adminChannel, record),
         notify: (notice) => postIntakeNotice(parts.client, parts.adminChannel, notice),

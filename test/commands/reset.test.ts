@@ -9,7 +9,6 @@ import type { Env } from '../../src/config.js';
 import { KaizenError } from '../../src/errors.js';
 import type { KeystoneClient } from '../../src/keystone/index.js';
 import { SetpassCrypto } from '../../src/setpass/crypto.js';
-import { hashPin } from '../../src/setpass/pin.js';
 import { TokenStore } from '../../src/setpass/store.js';
 import { adminClient, afterRevocationTick, DOMAIN_ID, newMember, unique } from '../keystone/fixtures.js';
 import {
@@ -122,7 +121,7 @@ describe('reset and resend', () => {
 
   it('confirms first, then resets: the old password dies at once, the email goes to Keystone’s address, the link sets a new password', async () => {
     const member = await newMember(keystone);
-    await tokens.storePinHash(member.user.id, await hashPin('2468'));
+    await tokens.storePinHash(member.user.id, running.bot.services.setpass!.hashPin('2468'));
     const mailsBefore = smtp.messages.length;
 
     const confirm = await kaizen(running, slack, `reset ${member.user.name.toUpperCase()}`);
@@ -215,7 +214,7 @@ describe('reset and resend', () => {
 
   it('lets only admins press Reset, and changes nothing for anyone else', async () => {
     const member = await newMember(keystone);
-    await tokens.storePinHash(member.user.id, await hashPin('2468'));
+    await tokens.storePinHash(member.user.id, running.bot.services.setpass!.hashPin('2468'));
     const confirm = await kaizen(running, slack, `reset ${member.user.name}`);
     const button = confirm.buttons.find((b) => b.text === 'Reset')!;
     const pressed = await press(running, slack, button, OUTSIDER);
@@ -240,7 +239,7 @@ describe('reset and resend', () => {
 
   it('resends the live link, and a new one with the same PIN once the old one is dead', async () => {
     const member = await newMember(keystone);
-    await tokens.storePinHash(member.user.id, await hashPin('9753'));
+    await tokens.storePinHash(member.user.id, running.bot.services.setpass!.hashPin('9753'));
     const confirm = await kaizen(running, slack, `reset ${member.user.name}`);
     const pressed = await press(running, slack, confirm.buttons.find((b) => b.text === 'Reset')!);
     await responseMatching(slack, pressed.responseId, /Password reset for/);

@@ -15,7 +15,6 @@ import { type Env, loadConfig } from '../../src/config.js';
 import { keys } from '../../src/keys.js';
 import type { KeystoneClient } from '../../src/keystone/index.js';
 import { createLogger } from '../../src/log.js';
-import { hashPin } from '../../src/setpass/pin.js';
 import { adminClient, afterRevocationTick, newMember } from '../keystone/fixtures.js';
 import { openLink, passwordWorks, strongPassword, submit, tokenOf } from '../setpass/helpers.js';
 import {
@@ -186,7 +185,7 @@ describe('the setpass role on its own host, two bot replicas on the same Redis',
     const member = await newMember(keystone);
     const link = await bots[0]!.bot.services.setpass!.issue(
       { userId: member.user.id, username: member.user.name },
-      await hashPin(PIN),
+      bots[0]!.bot.services.setpass!.hashPin(PIN),
     );
     return { ...member, link, token: tokenOf(link.url) };
   }

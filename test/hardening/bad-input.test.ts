@@ -11,7 +11,6 @@ import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashPin } from '../../src/setpass/pin.js';
 import {
   ADMIN_1,
   ADMIN_2,
@@ -1095,7 +1094,7 @@ beforeAll(async () => {
   const setpass = bot.bot.services.setpass!;
   const link = await setpass.issue(
     { userId: member.user.id, username: member.user.name },
-    await hashPin(pin),
+    setpass.hashPin(pin),
   );
   ledger.add('the page token', tokenOf(link.url));
   ledger.add('a temporary password', (await setpass.tokens.current(member.user.id))?.temporaryPassword);

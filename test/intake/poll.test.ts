@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isKaizenError } from '../../src/errors.js';
@@ -7,7 +8,7 @@ import { ApplicationsSheet, SheetsClient } from '../../src/intake/sheets.js';
 import { keys } from '../../src/keys.js';
 import { silentLogger } from '../../src/log.js';
 import { type ApplicationRecord, ApplicationStore } from '../../src/provision/applications.js';
-import { verifyPin } from '../../src/setpass/pin.js';
+import { PinHasher } from '../../src/setpass/pin.js';
 import { uniquePrefix } from '../support/bot.js';
 import { type SheetsFake, startSheetsFake } from '../support/sheets-fake.js';
 import { HEADER, row } from './fixtures.js';
@@ -15,6 +16,7 @@ import { HEADER, row } from './fixtures.js';
 const TAB = 'Form Responses 1';
 const ADMITTED = 'Current Users';
 const names = headerNames();
+const pins = new PinHasher(randomBytes(32));
 
 let fake: SheetsFake;
 const connections: Redis[] = [];
@@ -56,6 +58,7 @@ function poller(prefix: string, options: { clearPin?: boolean } = {}): Poller {
     names,
     applicationsTab: TAB,
     clearPin: options.clearPin ?? false,
+    pins,
     defaultQuota: { kind: 'preset', preset: 'small' },
     announce: async (record) => {
       announced.push(record);
@@ -108,7 +111,7 @@ describe('polling the applications sheet', () => {
     await pollApplications(p.deps);
     const record = p.announced[0];
     expect(record?.pinHash).toMatch(/^scrypt\$/);
-    expect(await verifyPin('4821', record?.pinHash ?? '')).toBe(true);
+    expect(await pins.verify('4821', record?.pinHash ?? '')).toEqual({ matches: true });
     const raw = await redisWith(prefix).get(keys.application(record?.id ?? ''));
     expect(raw).not.toContain('4821');
   });

@@ -3,7 +3,6 @@ import type { DoctorLine } from '../../src/doctor.js';
 import type { Decision } from '../../src/overview.js';
 import { ApplicationStore } from '../../src/provision/applications.js';
 import { rejectApplicant } from '../../src/provision/workflow.js';
-import { hashPin } from '../../src/setpass/pin.js';
 import { appHomeView, type HomeInput } from '../../views/app-home.js';
 import { APPLICANT_ACTIONS } from '../../views/applicant-card.js';
 import { adminClient, newMember } from '../keystone/fixtures.js';
@@ -229,7 +228,10 @@ describe('app_home_opened', () => {
     const { user } = await newMember(adminClient());
     const approved = await pendingApplication(store, undefined, { email: user.name });
     await store.transition(approved.id, ['pending'], 'approving', { decidedBy: 'U0ADMIN' });
-    await services.setpass!.issue({ userId: user.id, username: user.name }, await hashPin('2468'));
+    await services.setpass!.issue(
+      { userId: user.id, username: user.name },
+      services.setpass!.hashPin('2468'),
+    );
     await store.checkpoint(approved.id, 'user', user.id);
     await store.checkpoint(approved.id, 'setpass', 'issued');
     await store.transition(approved.id, ['approving'], 'notified');

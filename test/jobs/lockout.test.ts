@@ -7,7 +7,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { readReminderLedger, remindUsers, type UserReminderDeps } from '../../src/jobs/user-reminders.js';
 import { userReminderTexts } from '../../src/schedules.js';
-import { hashPin } from '../../src/setpass/pin.js';
 import type { Setpass } from '../../src/setpass/service.js';
 import { ADMIN, kaizen, press, responseMatching } from '../commands/helpers.js';
 import { adminClient, newMember } from '../keystone/fixtures.js';
@@ -71,7 +70,7 @@ async function approvedUser() {
   const { user } = await newMember(adminClient());
   const store = running.bot.services.applications!;
   const input = applicant({ email: user.name });
-  const pinHash = await hashPin(PIN);
+  const pinHash = setpass.hashPin(PIN);
   await store.create({ applicant: input, pinHash, quota: { kind: 'preset', preset: 'small' } });
   await store.transition(input.id, ['pending'], 'approving', { decidedBy: ADMIN });
   const link = await setpass.issue({ userId: user.id, username: user.name }, pinHash);

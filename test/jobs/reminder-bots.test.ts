@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { readReminderLedger } from '../../src/jobs/user-reminders.js';
 import { ApplicationStore } from '../../src/provision/applications.js';
-import { hashPin } from '../../src/setpass/pin.js';
 import { adminClient, newMember } from '../keystone/fixtures.js';
 import {
   keystoneEnv,
@@ -50,7 +49,7 @@ describe('three bots with reminders every second', () => {
     const { services } = bots[0]!.bot;
     const setpass = services.setpass!;
     const { user } = await newMember(adminClient());
-    const pinHash = await hashPin('1357');
+    const pinHash = setpass.hashPin('1357');
     const input = applicant({ email: user.name });
     const store = new ApplicationStore(services.redis);
     await store.create({ applicant: input, pinHash, quota: { kind: 'preset', preset: 'small' } });

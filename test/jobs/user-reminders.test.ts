@@ -21,7 +21,6 @@ import { type SmtpTransport, transportFromConfig } from '../../src/mail/transpor
 import { ApplicationStore } from '../../src/provision/applications.js';
 import { userReminderTexts } from '../../src/schedules.js';
 import { setpassFromConfig } from '../../src/setpass/from-config.js';
-import { hashPin } from '../../src/setpass/pin.js';
 import type { Setpass } from '../../src/setpass/service.js';
 import { slackJobNotices } from '../../src/slack/job-notices.js';
 import { adminClient, afterRevocationTick, newMember } from '../keystone/fixtures.js';
@@ -113,7 +112,7 @@ async function approvedUser(r: ReturnType<typeof runner>) {
   const { user } = await newMember(keystone);
   const email = user.name;
   const input = applicant({ email, firstName: 'Ann', lastName: 'Lee' });
-  const pinHash = await hashPin(PIN);
+  const pinHash = r.setpass.hashPin(PIN);
   await r.store.create({ applicant: input, pinHash, quota: { kind: 'preset', preset: 'small' } });
   await r.store.transition(input.id, ['pending'], 'approving', {
     decidedBy: 'U0ADMIN',

@@ -3,7 +3,6 @@ import { ADMITTED_EXTRA_HEADERS } from '../../src/intake/sheets.js';
 import { PROVISION_STEPS } from '../../src/provision/applications.js';
 import { runProvisioning, startApproval } from '../../src/provision/workflow.js';
 import { BUILT_IN_PRESETS } from '../../src/quotas/presets.js';
-import { verifyPin } from '../../src/setpass/pin.js';
 import { unique } from '../keystone/fixtures.js';
 import {
   ADMITTED_TAB,
@@ -103,7 +102,7 @@ describe('approving a new applicant', () => {
     expect(found.kind).toBe('found');
     if (found.kind === 'found') {
       expect(found.record).toMatchObject({ userId: user.id, username: email });
-      expect(await verifyPin(PIN, found.record.pinHash)).toBe(true);
+      expect(await h.pins.verify(PIN, found.record.pinHash)).toEqual({ matches: true });
       // The temporary password behind the link is the user's password now.
       await expect(
         h.keystone.passwordLogin({ userId: user.id, password: found.record.temporaryPassword }),

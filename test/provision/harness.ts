@@ -24,7 +24,7 @@ import { markWelcomeDelivered } from '../../src/provision/workflow.js';
 import { BUILT_IN_PRESETS } from '../../src/quotas/presets.js';
 import type { QuotaChoice } from '../../src/quotas/types.js';
 import { setpassFromConfig } from '../../src/setpass/from-config.js';
-import { hashPin } from '../../src/setpass/pin.js';
+import type { PinHasher } from '../../src/setpass/pin.js';
 import type { TokenStore } from '../../src/setpass/store.js';
 import { approvalEmails } from '../../views/emails/approval.js';
 import { HEADER, row } from '../intake/fixtures.js';
@@ -50,6 +50,8 @@ export interface Harness {
   applications: ApplicationStore;
   audit: Audit;
   tokens: TokenStore;
+  /** Checks PINs with the harness's SETPASS_SECRET. */
+  pins: PinHasher;
   outbox: MailOutbox;
   smtp: SmtpTestServer;
   recorder: QuotaRecorder;
@@ -116,7 +118,7 @@ export async function startHarness(options: { sheets?: boolean } = {}): Promise<
   })!;
   outbox.onDelivered(DELIVERY_HOOK, (id) => markWelcomeDelivered({ applications, audit }, id));
   const sheet = sheets ? sheetsFromConfig(config, silentLogger) : undefined;
-  const pinHash = await hashPin(PIN);
+  const pinHash = setpass.hashPin(PIN);
 
   return {
     config,
@@ -125,6 +127,7 @@ export async function startHarness(options: { sheets?: boolean } = {}): Promise<
     applications,
     audit,
     tokens,
+    pins: setpass.pins,
     outbox,
     smtp,
     recorder,

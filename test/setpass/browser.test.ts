@@ -9,7 +9,6 @@ import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { KeystoneClient } from '../../src/keystone/index.js';
-import { hashPin } from '../../src/setpass/pin.js';
 import type { Setpass } from '../../src/setpass/service.js';
 import { adminClient, afterRevocationTick, newMember } from '../keystone/fixtures.js';
 import { keystoneEnv, startTestBot, type TestBot, testEnv } from '../support/bot.js';
@@ -85,7 +84,7 @@ describe('the password page in a browser', () => {
     const member = await newMember(keystone);
     const link = await setpass.issue(
       { userId: member.user.id, username: member.user.name },
-      await hashPin(PIN),
+      setpass.hashPin(PIN),
     );
     const temporary = (await setpass.tokens.current(member.user.id))!.temporaryPassword;
     return { member, url: `${running.url}/?token=${tokenOf(link.url)}`, temporary };

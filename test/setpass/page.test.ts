@@ -9,7 +9,6 @@ import { keys } from '../../src/keys.js';
 import type { KeystoneClient } from '../../src/keystone/index.js';
 import { createLogger } from '../../src/log.js';
 import { SetpassCrypto } from '../../src/setpass/crypto.js';
-import { hashPin } from '../../src/setpass/pin.js';
 import type { Setpass } from '../../src/setpass/service.js';
 import { adminClient, afterRevocationTick, newMember } from '../keystone/fixtures.js';
 import { keystoneEnv, startTestBot, TEST_ADMIN_CHANNEL, type TestBot, testEnv } from '../support/bot.js';
@@ -45,7 +44,7 @@ describe('the password page', () => {
     const member = await newMember(keystone);
     const link = await setpass.issue(
       { userId: member.user.id, username: member.user.name },
-      await hashPin(PIN),
+      setpass.hashPin(PIN),
     );
     return { ...member, link, token: tokenOf(link.url) };
   }
@@ -365,7 +364,7 @@ describe('the password page', () => {
     // The default budget is three links' worth: 9 wrong PINs a day for SETPASS_MAX_PIN_ATTEMPTS=3.
     const member = await newMember(keystone);
     const user = { userId: member.user.id, username: member.user.name };
-    let link = await setpass.issue(user, await hashPin(PIN));
+    let link = await setpass.issue(user, setpass.hashPin(PIN));
     let wrong = 0;
     for (let renewal = 0; renewal < 4; renewal++) {
       for (let i = 0; i < 2; i++) {

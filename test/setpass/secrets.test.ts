@@ -5,7 +5,6 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { hashPin } from '../../src/setpass/pin.js';
 import { adminClient, newMember } from '../keystone/fixtures.js';
 import { keystoneEnv, startTestBot, type TestBot, testEnv } from '../support/bot.js';
 import { captureLogs } from '../support/log-capture.js';
@@ -49,7 +48,7 @@ describe('secrets at rest and in logs', () => {
     const one = await newMember(admin);
     const link = await setpass!.issue(
       { userId: one.user.id, username: one.user.name },
-      await hashPin(pins[0]!),
+      setpass!.hashPin(pins[0]!),
     );
     tokens.push(tokenOf(link.url));
     passwords.push((await setpass!.tokens.current(one.user.id))!.temporaryPassword, one.password);
@@ -92,7 +91,7 @@ describe('secrets at rest and in logs', () => {
     const four = await newMember(admin);
     const live = await setpass!.issue(
       { userId: four.user.id, username: four.user.name },
-      await hashPin(pins[3]!),
+      setpass!.hashPin(pins[3]!),
     );
     tokens.push(tokenOf(live.url));
     passwords.push((await setpass!.tokens.current(four.user.id))!.temporaryPassword, four.password);
