@@ -173,10 +173,110 @@ describe('SlackFake with the real WebClient', () => {
     );
   });
 
-  it('answers unknown methods with ok and records them', async () => {
-    const result = await client.apiCall('reactions.add', { channel: 'C1', timestamp: '1.2', name: 'tada' });
-    expect(result.ok).toBe(true);
-    expect(slack.calls('reactions.add')[0]?.args).toMatchObject({ name: 'tada' });
+  it('answers a method it does not implement with unknown_method, as Slack does, and records it', async () => {
+    const failure = await failureOf(
+      client.apiCall('reactions.add', { channel: 'C1', timestamp: '1.2', name: 'tada' }),
+    );
+    expect(failure.data?.error).toBe('unknown_method');
+    expect(slack.calls('reactions.add')[0]).toMatchObject({
+      args: { name: 'tada' },
+      error: 'unknown_method',
+    });
+    expect(slack.refusedCalls().map((call) => call.method)).toEqual(['reactions.add']);
+  });
+
+  it('refuses an ephemeral message to a user who is not in the channel', async () => {
+    slack.setChannelMembers('C0ADMINS', ['U0ADMIN']);
+    await client.chat.postEphemeral({ channel: 'C0ADMINS', user: 'U0ADMIN', text: 'only you' });
+    const outsider = await failureOf(
+      client.chat.postEphemeral({ channel: 'C0ADMINS', user: 'U0OUTSIDER', text: 'only you' }),
+    );
+    expect(outsider.data?.error).toBe('user_not_in_channel');
+    expect(slack.ephemerals('U0OUTSIDER')).toEqual([]);
+  });
+
+  it('lets a trigger id open a view for its lifetime only', async () => {
+    const view = { type: 'modal' as const, title: { type: 'plain_text' as const, text: 'Late' }, blocks: [] };
+    const old = `${Date.now() - 3_500}.1234.abcdef`;
+    expect((await failureOf(client.views.open({ trigger_id: old, view }))).data?.error).toBe(
+      'expired_trigger_id',
+    );
+    slack.setTriggerIdLifetime(10_000);
+    const opened = await client.views.open({ trigger_id: `${Date.now() - 3_500}.1234.fedcba`, view });
+    expect(opened.ok).toBe(true);
+  });
+
+  it('updates a view by external_id, and refuses an unknown one or a call with neither id', async () => {
+    const view = {
+      type: 'modal' as const,
+      external_id: 'quota:app-1',
+      title: { type: 'plain_text' as const, text: 'Quota' },
+      blocks: [],
+    };
+    await client.views.open({ trigger_id: `${Date.now()}.1.first`, view });
+    await client.views.open({
+      trigger_id: `${Date.now()}.2.second`,
+      view: { ...view, external_id: 'quota:app-2' },
+    });
+    const updated = await client.views.update({
+      external_id: 'quota:app-2',
+      view: { ...view, external_id: 'quota:app-2', private_metadata: 'second' },
+    });
+    expect(updated.view?.private_metadata).toBe('second');
+    expect((await failureOf(client.views.update({ external_id: 'quota:nope', view }))).data?.error).toBe(
+      'not_found',
+    );
+    expect((await failureOf(client.apiCall('views.update', { view }))).data?.error).toBe('invalid_arguments');
+    expect(slack.view()?.view.private_metadata).toBe('second');
+  });
+
+  it('refuses blocks over Block Kit limits with invalid_blocks and the JSON pointer of each problem', async () => {
+    const blocks = [
+      { type: 'header', text: { type: 'plain_text', text: 'h'.repeat(151) } },
+      { type: 'section', text: { type: 'mrkdwn', text: 's'.repeat(3001) } },
+    ];
+    const refused = await failureOf(client.chat.postMessage({ channel: 'C0ADMINS', text: 'x', blocks }));
+    const data = refused.data as {
+      error?: string;
+      errors?: string[];
+      response_metadata?: { messages?: string[] };
+    };
+    expect(data.error).toBe('invalid_blocks');
+    expect(data.errors).toEqual([
+      'must be less than 151 characters [json-pointer:/blocks/0/text/text]',
+      'must be less than 3001 characters [json-pointer:/blocks/1/text/text]',
+    ]);
+    expect(data.response_metadata?.messages?.[0]).toBe(
+      '[ERROR] must be less than 151 characters [json-pointer:/blocks/0/text/text]',
+    );
+    expect(slack.lastMessage('C0ADMINS')).toBeUndefined();
+
+    const long = await failureOf(client.chat.postMessage({ channel: 'C0ADMINS', text: 't'.repeat(40_001) }));
+    expect(long.data?.error).toBe('msg_too_long');
+  });
+
+  it('refuses a view over the modal limits with invalid_arguments and the pointer', async () => {
+    const view = {
+      type: 'modal' as const,
+      title: { type: 'plain_text' as const, text: 'A title that is far too long' },
+      private_metadata: 'm'.repeat(3001),
+      blocks: [],
+    };
+    const refused = await failureOf(client.views.open({ trigger_id: `${Date.now()}.3.third`, view }));
+    expect(refused.data?.error).toBe('invalid_arguments');
+    expect(
+      (refused.data as { response_metadata?: { messages?: string[] } }).response_metadata?.messages,
+    ).toEqual([
+      '[ERROR] must be less than 25 characters [json-pointer:/view/title/text]',
+      '[ERROR] must be less than 3001 characters [json-pointer:/view/private_metadata]',
+    ]);
+    const home = await failureOf(
+      client.views.publish({
+        user_id: 'U0ADMIN',
+        view: { type: 'home', blocks: Array(101).fill({ type: 'divider' }) },
+      }),
+    );
+    expect(home.data?.error).toBe('invalid_arguments');
   });
 
   it('accepts JSON bodies and refuses calls without a token, or with the wrong one', async () => {

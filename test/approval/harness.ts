@@ -90,6 +90,8 @@ export async function startHarness(label: string): Promise<Harness> {
       await Promise.allSettled(bots.map((bot) => bot.stop()));
       await registration.unregister().catch(() => undefined);
       await Promise.allSettled([slack.close(), sheets.close(), smtp.close(), recorder.close()]);
+      // Every card and modal the bots sent must be one Slack accepts.
+      slack.assertNothingRefused();
     },
   };
 }

@@ -5,7 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebClient } from '@slack/web-api';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ApplicationStore } from '../../src/provision/applications.js';
 import { adminClient, newMember } from '../keystone/fixtures.js';
 import {
@@ -51,6 +51,8 @@ describe('/kaizen in Slack', () => {
     member = await newMember(adminClient());
     slack.addUser({ id: 'U0MEMBER', name: 'member', email: member.user.name });
   });
+  // Slack refuses what breaks Block Kit's limits; so does the fake.
+  afterEach(() => slack?.assertNothingRefused());
   afterAll(async () => {
     await running?.stop();
     await slack?.close();

@@ -2,7 +2,7 @@
  * `/kaizen sync` and `kaizen sync` read the sheet now: new applicants get their cards, invalid rows
  * are counted, and a second read finds nothing new.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type CliIo, runCli } from '../../src/cli.js';
 import type { Env } from '../../src/config.js';
 import { HEADER, row } from '../intake/fixtures.js';
@@ -35,6 +35,8 @@ describe('sync', () => {
     });
     running = await startTestBot(env);
   });
+  // Slack refuses what breaks Block Kit's limits; so does the fake.
+  afterEach(() => slack?.assertNothingRefused());
   afterAll(async () => {
     await running?.stop();
     await Promise.allSettled([slack?.close(), sheets?.close()]);

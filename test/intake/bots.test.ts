@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBot, TEST_ADMIN_CHANNEL, type TestBot, testEnv, uniquePrefix } from '../support/bot.js';
 import { type SheetsFake, startSheetsFake } from '../support/sheets-fake.js';
 import { type SlackFake, startSlackFake } from '../support/slack-fake.js';
@@ -38,6 +38,8 @@ beforeAll(async () => {
   slack = await startSlackFake();
   sheets = await startSheetsFake();
 });
+// Slack refuses what breaks Block Kit's limits; so does the fake.
+afterEach(() => slack?.assertNothingRefused());
 afterAll(async () => {
   await Promise.allSettled(bots.map((running) => running.stop()));
   await slack?.close();

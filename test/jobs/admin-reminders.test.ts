@@ -1,6 +1,6 @@
 import { WebClient } from '@slack/web-api';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Audit } from '../../src/audit.js';
 import { InFlight } from '../../src/inflight.js';
 import { type AdminReminderDeps, nextAdminReminderAt, remindAdmins } from '../../src/jobs/admin-reminders.js';
@@ -30,6 +30,8 @@ beforeAll(async () => {
   client = new WebClient(TEST_BOT_TOKEN, { slackApiUrl: `${slack.url}/api/`, retryConfig: { retries: 0 } });
 });
 beforeEach(() => slack.reset());
+// Slack refuses what breaks Block Kit's limits; so does the fake.
+afterEach(() => slack?.assertNothingRefused());
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.quit()));
   await slack?.close();

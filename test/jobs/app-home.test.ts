@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { DoctorLine } from '../../src/doctor.js';
 import type { Decision } from '../../src/overview.js';
 import { ApplicationStore } from '../../src/provision/applications.js';
@@ -180,6 +180,8 @@ describe('app_home_opened', () => {
       }),
     );
   });
+  // Slack refuses what breaks Block Kit's limits; so does the fake.
+  afterEach(() => slack?.assertNothingRefused());
   afterAll(async () => {
     await running?.stop();
     await slack?.close();

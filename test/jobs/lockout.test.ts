@@ -4,7 +4,7 @@
  * admin's reset has issued a new link the reminders take up again from it. The running bot, the
  * real Keystone, the test SMTP server and the Slack fake; the reminder runs use a fake clock.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { readReminderLedger, remindUsers, type UserReminderDeps } from '../../src/jobs/user-reminders.js';
 import { userReminderTexts } from '../../src/schedules.js';
 import type { Setpass } from '../../src/setpass/service.js';
@@ -43,6 +43,8 @@ beforeAll(async () => {
   );
   setpass = running.bot.services.setpass!;
 });
+// Slack refuses what breaks Block Kit's limits; so does the fake.
+afterEach(() => slack?.assertNothingRefused());
 afterAll(async () => {
   await running?.stop();
   await Promise.allSettled([slack?.close(), smtp?.close()]);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { readReminderLedger } from '../../src/jobs/user-reminders.js';
 import { ApplicationStore } from '../../src/provision/applications.js';
 import { adminClient, newMember } from '../keystone/fixtures.js';
@@ -39,6 +39,8 @@ describe('three bots with reminders every second', () => {
     };
     for (let i = 0; i < 3; i++) bots.push(await startTestBot(testEnv(shared)));
   });
+  // Slack refuses what breaks Block Kit's limits; so does the fake.
+  afterEach(() => slack?.assertNothingRefused());
   afterAll(async () => {
     for (const bot of bots) await bot.stop();
     await smtp?.close();

@@ -1,5 +1,5 @@
 import { getTasks } from 'node-cron';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/log.js';
 import { ApplicationStore } from '../../src/provision/applications.js';
@@ -77,6 +77,8 @@ describe('the running bot', () => {
       }),
     );
   });
+  // Slack refuses what breaks Block Kit's limits; so does the fake.
+  afterEach(() => slack?.assertNothingRefused());
   afterAll(async () => {
     await running?.stop();
     await slack?.close();

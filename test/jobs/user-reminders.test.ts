@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { WebClient } from '@slack/web-api';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { Audit } from '../../src/audit.js';
 import { loadConfig } from '../../src/config.js';
 import { Sealer } from '../../src/crypto/sealer.js';
@@ -49,6 +49,8 @@ beforeEach(() => {
   smtp.reset();
   slack.reset();
 });
+// Slack refuses what breaks Block Kit's limits; so does the fake.
+afterEach(() => slack?.assertNothingRefused());
 afterAll(async () => {
   for (const close of closers.reverse()) await close();
   await smtp?.close();

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { webApiRefusal } from './block-kit.js';
 import { closeNow, isRecord, listenLocally, readBody } from './local-http.js';
 
 /** Every Web API call, whether it succeeded or was failed on purpose. */
@@ -17,6 +18,10 @@ export interface SlackCall {
   at: Date;
   /** Set when `failNext` made this call fail. */
   injectedFailure?: SlackFailure;
+  /** The `error` the fake answered with, when it refused the call itself. */
+  error?: string;
+  /** Slack's `response_metadata.messages` for a refused call: each problem with its JSON pointer. */
+  problems?: string[];
 }
 
 /** A POST to one of the fake's response URLs (Bolt's `respond()`). */
@@ -82,12 +87,29 @@ export interface SlackFakeOptions {
   botUserId?: string;
   botId?: string;
   appId?: string;
+  /**
+   * How long a trigger id opens a view, counted from the time written in its first segment (the
+   * senders in slack-sign.ts write `Date.now()` there); Slack's last about 3 s.
+   */
+  triggerIdLifetimeMs?: number;
 }
+
+/** Slack answers `expired_trigger_id` about 3 s after the interaction. */
+export const TRIGGER_ID_LIFETIME_MS = 3_000;
 
 type Predicate<T> = (calls: readonly SlackCall[]) => T | undefined | null | false;
 
 /** Fields the Web API client turns into JSON strings inside a form body. */
 const JSON_FORM_FIELDS = new Set(['blocks', 'attachments', 'view', 'metadata', 'user_auth_blocks']);
+
+/** Answers that mean the request itself was malformed, whatever the workspace holds. */
+const ARGUMENT_ERRORS = new Set([
+  'invalid_blocks',
+  'invalid_blocks_format',
+  'invalid_arguments',
+  'msg_too_long',
+  'unknown_method',
+]);
 
 /** How many posts Slack accepts on one response_url. */
 const RESPONSE_URL_MAX_POSTS = 5;
@@ -121,6 +143,7 @@ export class SlackFake {
   private readonly failures: { method: string; failure: SlackFailure; remaining: number }[] = [];
   private lastTsMicros = 0;
   private idCounter = 0;
+  private triggerIdLifetimeMs: number;
 
   constructor(options: SlackFakeOptions = {}) {
     this.requiredToken = options.token;
@@ -129,6 +152,12 @@ export class SlackFake {
     this.botUserId = options.botUserId ?? 'U0KAIZENBOT';
     this.botId = options.botId ?? 'B0KAIZENBOT';
     this.appId = options.appId ?? 'A0KAIZEN';
+    this.triggerIdLifetimeMs = options.triggerIdLifetimeMs ?? TRIGGER_ID_LIFETIME_MS;
+  }
+
+  /** Changes how long a trigger id stays good; for tests of a modal that opens late. */
+  setTriggerIdLifetime(ms: number): void {
+    this.triggerIdLifetimeMs = ms;
   }
 
   /** Listens on 127.0.0.1 on a free port; resolves to this fake, whose `url` is then set. */
@@ -183,6 +212,24 @@ export class SlackFake {
   /** Recorded calls, oldest first, optionally only those of one method. */
   calls(method?: string): SlackCall[] {
     return method === undefined ? [...this.recorded] : this.recorded.filter((call) => call.method === method);
+  }
+
+  /**
+   * Calls refused because Slack would refuse their arguments (`invalid_blocks`, `invalid_arguments`,
+   * `msg_too_long`, …), not because a test injected a failure; a harness checks it stays empty.
+   */
+  refusedCalls(): SlackCall[] {
+    return this.recorded.filter((call) => call.error !== undefined && ARGUMENT_ERRORS.has(call.error));
+  }
+
+  /** Throws, naming each call and Slack's reasons, when the fake refused any call's arguments. */
+  assertNothingRefused(): void {
+    const refused = this.refusedCalls();
+    if (refused.length === 0) return;
+    const lines = refused.map(
+      (call) => `${call.method}: ${call.error}${call.problems ? `\n  ${call.problems.join('\n  ')}` : ''}`,
+    );
+    throw new Error(`Slack would have refused ${refused.length} call(s):\n${lines.join('\n')}`);
   }
 
   /** The newest message in a channel (a user id reads that user's DM), thread replies included. */
@@ -298,7 +345,15 @@ export class SlackFake {
       sendJson(response, 200, { ok: false, error: 'invalid_auth' });
       return;
     }
-    sendJson(response, 200, this.answer(method, args));
+    // Slack checks the arguments (Block Kit limits included) before it acts on them.
+    const answer: Record<string, unknown> = webApiRefusal(method, args) ?? this.answer(method, args);
+    if (answer.ok === false && typeof answer.error === 'string') {
+      call.error = answer.error;
+      const metadata = answer.response_metadata;
+      if (isRecord(metadata) && Array.isArray(metadata.messages))
+        call.problems = metadata.messages.map(String);
+    }
+    sendJson(response, 200, answer);
   }
 
   private takeFailure(method: string): SlackFailure | undefined {
@@ -370,7 +425,8 @@ export class SlackFake {
           : { ok: true, user: this.userObject(user) };
       }
       default:
-        return { ok: true };
+        // Slack answers a method it does not have this way; the fake has only the ones the app uses.
+        return { ok: false, error: 'unknown_method', req_method: method };
     }
   }
 
@@ -439,6 +495,8 @@ export class SlackFake {
     if (text === undefined && blocks === undefined && args.attachments === undefined) {
       return { ok: false, error: 'no_text' };
     }
+    const members = this.channelMembers.get(channel);
+    if (members !== undefined && !members.includes(user)) return { ok: false, error: 'user_not_in_channel' };
     const messageTs = this.nextTs();
     this.ephemeralMessages.push({ channel: this.resolveChannel(channel), user, text, blocks, messageTs });
     return { ok: true, message_ts: messageTs };
@@ -450,6 +508,10 @@ export class SlackFake {
     if (triggerId === undefined || view === undefined) return { ok: false, error: 'invalid_arguments' };
     // A trigger id opens one view only.
     if (this.usedTriggerIds.has(triggerId)) return { ok: false, error: 'exchanged_trigger_id' };
+    const issuedAt = triggerIdIssuedAt(triggerId);
+    if (issuedAt !== undefined && Date.now() - issuedAt > this.triggerIdLifetimeMs) {
+      return { ok: false, error: 'expired_trigger_id' };
+    }
     this.usedTriggerIds.add(triggerId);
     const stored: SlackStoredView = {
       id: `V${this.nextId()}`,
@@ -467,6 +529,7 @@ export class SlackFake {
     if (view === undefined) return { ok: false, error: 'invalid_arguments' };
     const viewId = stringArg(args.view_id);
     const externalId = stringArg(args.external_id);
+    if (viewId === undefined && externalId === undefined) return { ok: false, error: 'invalid_arguments' };
     const stored =
       viewId !== undefined
         ? this.views.get(viewId)
@@ -690,6 +753,12 @@ function parseJsonOrKeep(value: string): unknown {
   } catch {
     return value;
   }
+}
+
+/** The time in a trigger id's first segment when it is one (milliseconds since the epoch). */
+function triggerIdIssuedAt(triggerId: string): number | undefined {
+  const first = Number(triggerId.split('.')[0]);
+  return Number.isSafeInteger(first) && first > 1e12 ? first : undefined;
 }
 
 function bearerToken(header: string | undefined): string | undefined {

@@ -4,11 +4,19 @@ import type { ApplicationRecord } from '../../src/provision/applications.js';
 import { BUILT_IN_PRESETS } from '../../src/quotas/presets.js';
 import {
   APPLICANT_ACTIONS,
-  applicantCard,
+  applicantCard as buildApplicantCard,
   type CardQuota,
   progressLine,
 } from '../../views/applicant-card.js';
 import { escapeAndClip, escapeMrkdwn } from '../../views/mrkdwn.js';
+import { expectValidBlockKit } from '../support/block-kit.js';
+
+/** Every card built here is also one Slack accepts. */
+function applicantCard(input: Parameters<typeof buildApplicantCard>[0]) {
+  const card = buildApplicantCard(input);
+  expectValidBlockKit(card);
+  return card;
+}
 
 const SMALL: CardQuota = { label: 'small', values: BUILT_IN_PRESETS.small ?? {} };
 

@@ -6,9 +6,21 @@ import {
   readResetPinModal,
   resetPinModal,
 } from '../../views/commands/reset-pin-modal.js';
-import { RESET_CANCEL_ACTION, RESET_CONFIRM_ACTION, slackReply } from '../../views/commands/slack.js';
+import {
+  slackReply as buildSlackReply,
+  RESET_CANCEL_ACTION,
+  RESET_CONFIRM_ACTION,
+} from '../../views/commands/slack.js';
 import { textReply } from '../../views/commands/text.js';
 import { passwordLinkEmail } from '../../views/emails/password-link.js';
+import { expectValidBlockKit } from '../support/block-kit.js';
+
+/** Every reply built here is also one Slack accepts. */
+function slackReply(...args: Parameters<typeof buildSlackReply>) {
+  const reply = buildSlackReply(...args);
+  expectValidBlockKit({ blocks: reply.blocks ?? [] });
+  return reply;
+}
 
 const ann: KeystoneUserSummary = {
   id: 'u1',

@@ -1,8 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import { BUILT_IN_PRESETS } from '../../src/quotas/presets.js';
-import { invalidRowNotice } from '../../views/invalid-row-notice.js';
-import { QUOTA_MODAL_CALLBACK, quotaModal, readQuotaModal } from '../../views/quota-modal.js';
-import { REJECT_MODAL_CALLBACK, readRejectModal, rejectModal } from '../../views/reject-modal.js';
+import { invalidRowNotice as buildInvalidRowNotice } from '../../views/invalid-row-notice.js';
+import {
+  quotaModal as buildQuotaModal,
+  QUOTA_MODAL_CALLBACK,
+  readQuotaModal,
+} from '../../views/quota-modal.js';
+import {
+  rejectModal as buildRejectModal,
+  REJECT_MODAL_CALLBACK,
+  readRejectModal,
+} from '../../views/reject-modal.js';
+import { expectValidBlockKit } from '../support/block-kit.js';
+
+/** Every view and notice built here is also one Slack accepts. */
+function valid<T extends { blocks?: unknown }>(payload: T): T {
+  expectValidBlockKit({ blocks: payload.blocks, ...payload });
+  return payload;
+}
+const quotaModal = (...args: Parameters<typeof buildQuotaModal>) => valid(buildQuotaModal(...args));
+const rejectModal = (...args: Parameters<typeof buildRejectModal>) => valid(buildRejectModal(...args));
+const invalidRowNotice = (...args: Parameters<typeof buildInvalidRowNotice>) =>
+  valid(buildInvalidRowNotice(...args));
 
 const ann = { id: 'k1', firstName: 'Ann', lastName: '<!channel>', email: 'ann@example.org' };
 
