@@ -3,6 +3,7 @@ import { startKaizen } from './app.js';
 import { ConfigError, capabilities, loadConfig } from './config.js';
 import { loadDotenv } from './dotenv.js';
 import { createLogger } from './log.js';
+import { routeConsoleToLog } from './log-console.js';
 
 async function main(): Promise<number> {
   loadDotenv();
@@ -30,6 +31,7 @@ async function main(): Promise<number> {
     return 1;
   }
   const log = createLogger({ level: config.logLevel, production: config.production });
+  if (config.production) routeConsoleToLog(log);
   const running = await startKaizen(config, { log });
   await new Promise<void>((resolve) => {
     const shutdown = (signal: string) => {

@@ -3,8 +3,10 @@
  * rows a notice there. `poll()` is what the schedule and `/kaizen sync` run.
  */
 import type { WebClient } from '@slack/web-api';
+import { recordSheetRead } from '../intake/last-read.js';
 import { pollApplications, type SheetIntake } from '../intake/poll.js';
 import type { ApplicationsSheet } from '../intake/sheets.js';
+import type { Metrics } from '../metrics.js';
 import type { ApplicationStore } from '../provision/applications.js';
 import type { QuotaPresets } from '../quotas/presets.js';
 import type { Services } from '../services.js';
@@ -19,10 +21,10 @@ export interface SheetIntakeParts {
 }
 
 export function slackSheetIntake(
-  services: Pick<Services, 'config' | 'redis' | 'log'>,
+  services: Pick<Services, 'config' | 'redis' | 'log'> & { metrics?: Metrics },
   parts: SheetIntakeParts,
 ): SheetIntake {
-  const { config, redis } = services;
+  const { config, redis, metrics } = services;
   const log = services.log.child({ component: 'intake' });
   const cards = {
     client: parts.client,
@@ -31,19 +33,37 @@ export function slackSheetIntake(
     defaultPreset: config.quotas.defaultPreset,
     log,
   };
+  const pollOnce = () =>
+    pollApplications({
+      sheet: parts.sheet,
+      store: parts.store,
+      redis,
+      log,
+      names: parts.sheet.options.names,
+      applicationsTab: config.google.applicationsTab,
+      clearPin: config.google.clearPin,
+      defaultQuota: { kind: 'preset', preset: config.quotas.defaultPreset },
+      announce: (record) => postApplicantCard(cards, parts.adminChannel, record),
+      notify: async (notice) => {
+        await postIntakeNotice(parts.client, parts.adminChannel, notice);
+        if (notice.kind === 'rows') metrics?.invalidRowsNoticed(notice.rows.length);
+      },
+    });
   return {
-    poll: () =>
-      pollApplications({
-        sheet: parts.sheet,
-        store: parts.store,
-        redis,
-        log,
-        names: parts.sheet.options.names,
-        applicationsTab: config.google.applicationsTab,
-        clearPin: config.google.clearPin,
-        defaultQuota: { kind: 'preset', preset: config.quotas.defaultPreset },
-        announce: (record) => postApplicantCard(cards, parts.adminChannel, record),
-        notify: (notice) => postIntakeNotice(parts.client, parts.adminChannel, notice),
-      }),
+    async poll() {
+      const started = performance.now();
+      const seconds = () => (performance.now() - started) / 1000;
+      try {
+        const counts = await pollOnce();
+        metrics?.sheetPoll('ok', seconds());
+        await recordSheetRead(redis).catch((error: unknown) =>
+          log.warn({ err: error }, 'intake: could not record the time of the sheet read'),
+        );
+        return counts;
+      } catch (error) {
+        metrics?.sheetPoll('failed', seconds());
+        throw error;
+      }
+    },
   };
 }
