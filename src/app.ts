@@ -2,15 +2,19 @@
  * The composition root: settings → clients → HTTP routes + Slack app + schedules. `startKaizen`
  * is what `npm start` runs and what component tests start on port 0.
  */
+
+import type { RequestListener } from 'node:http';
 import { type Config, capabilities } from './config.js';
-import { type HealthCheck, healthRoutes } from './http/health.js';
+import { type HealthCheck, healthRoutes, metricsRoutes } from './http/health.js';
 import type { Route } from './http/router.js';
 import { createHttpServer, type HttpServer } from './http/server.js';
 import type { JobScheduler } from './jobs/scheduler.js';
 import { protectionPolicy } from './keystone/index.js';
 import type { Logger } from './log.js';
+import { sharedStateSources } from './metric-sources.js';
 import { ApprovalResumer } from './provision/resumer.js';
 import { pingRedis } from './redis.js';
+import { inRequest, newRequestId, withRequestId } from './request-context.js';
 import { startSchedules } from './schedules.js';
 import { createServices, type Services } from './services.js';
 import { auditSetpassEvent, SetpassEventConsumer } from './setpass/events.js';
@@ -19,10 +23,12 @@ import { AdminDirectory } from './slack/admins.js';
 import { createSlackApp, type SlackApp, type SlackAppOptions } from './slack/app.js';
 import { cardDepsFrom, cardRedrawer } from './slack/applicant-cards.js';
 import { slackJobNotices } from './slack/job-notices.js';
+import { countRefusals, observedFetch } from './slack/observe.js';
 import { registerListeners } from './slack/register.js';
 import { SeenRequests } from './slack/replay.js';
 import { setpassNoticePoster } from './slack/setpass-notices.js';
 import { slackSheetIntake } from './slack/sheet-intake.js';
+import { VERSION } from './version.js';
 
 export interface StartOptions {
   log: Logger;
@@ -33,6 +39,8 @@ export interface StartOptions {
 
 export interface RunningKaizen {
   port: number;
+  /** The /metrics-only listener's port, when METRICS_PORT is set. */
+  metricsPort: number | undefined;
   url: string;
   services: Services;
   slack: SlackApp | undefined;
@@ -55,7 +63,20 @@ export async function startKaizen(config: Config, options: StartOptions): Promis
   const checks: HealthCheck[] = [{ name: 'redis', check: () => pingRedis(redis) }];
   const { keystone } = services;
   if (keystone) checks.push({ name: 'keystone', check: () => keystone.ping() });
-  const routes: Route[] = [...healthRoutes(checks, metrics)];
+  const routes: Route[] = [...healthRoutes(checks, VERSION)];
+  // The setpass role faces the internet: its /metrics is only on METRICS_PORT (see below).
+  if (config.role !== 'setpass') routes.push(...metricsRoutes(metrics));
+  const botSide = config.role !== 'setpass';
+  metrics.readFrom(
+    sharedStateSources({
+      redis,
+      // The setpass role's Redis user may read only the setpass keys.
+      applications: botSide ? services.applications : undefined,
+      mail: botSide && services.mail !== undefined,
+      sheets: botSide && services.sheets !== undefined,
+      checks,
+    }),
+  );
   // The password page faces the internet: the bot role leaves it to a separate setpass host.
   if (config.role !== 'bot' && services.setpass) {
     routes.push(
@@ -75,7 +96,14 @@ export async function startKaizen(config: Config, options: StartOptions): Promis
   /** Redraws an applicant card from its record; undefined without Slack. */
   let redrawCard: ReturnType<typeof cardRedrawer> | undefined;
   if (config.role !== 'setpass' && enabled.get('slack')?.enabled) {
-    slack = await createSlackApp(config, log, new SeenRequests(redis, log), options.slack);
+    slack = await createSlackApp(config, log, new SeenRequests(redis, log), {
+      ...options.slack,
+      fetch: observedFetch((method, outcome, seconds) => metrics.slackCall(method, outcome, seconds)),
+    });
+    // Each Slack payload (HTTP or Socket Mode) is a request: its log lines and the work it starts share an id.
+    slack.app.use(async ({ next }) => {
+      await inRequest(next);
+    });
     const admins = new AdminDirectory(slack.app.client, config.slack.admins, config.slack.adminChannel);
     const { sheets, applications, quotaPresets } = services;
     if (sheets && applications && quotaPresets && config.slack.adminChannel) {
@@ -97,18 +125,23 @@ export async function startKaizen(config: Config, options: StartOptions): Promis
     });
   }
 
+  const slackListener =
+    slack?.httpListener &&
+    countRefusals(inNewRequest(slack.httpListener), (reason) => metrics.refused(reason));
   const http = createHttpServer({
-    routes,
+    routes: routes.map(eachInNewRequest),
     log,
     metrics,
     trustedProxies: config.http.trustedProxies,
     tls: config.http.tls,
-    slackListener: slack?.httpListener,
+    slackListener,
   });
   const port = await http.listen(config.http.port, config.http.host);
+  const metricsHttp = config.http.metrics && createHttpServer({ routes: metricsRoutes(metrics), log });
+  const metricsPort =
+    config.http.metrics && (await metricsHttp?.listen(config.http.metrics.port, config.http.metrics.host));
   await slack?.start();
   // Mail queued before a restart goes out now; approvals whose run died are picked up again.
-  const botSide = config.role !== 'setpass';
   if (botSide) services.mail?.start();
   const resumer =
     botSide && services.provision
@@ -146,13 +179,16 @@ export async function startKaizen(config: Config, options: StartOptions): Promis
           pollSheet: services.intake?.poll,
         });
   const scheme = config.http.tls ? 'https' : 'http';
-  log.info({ port, role: config.role, slack: slack?.mode ?? 'off' }, 'kaizen is listening');
+  log.info(
+    { port, metricsPort, role: config.role, version: VERSION, slack: slack?.mode ?? 'off' },
+    'kaizen is listening',
+  );
 
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
       log.info('shutting down: no new work; finishing what is in flight');
-      const closing = http.close();
+      const closing = Promise.all([http.close(), metricsHttp?.close()]);
       resumer?.stop();
       await setpassEvents?.stop();
       // No new ticks; a run already going is in-flight work and is waited for below.
@@ -167,5 +203,14 @@ export async function startKaizen(config: Config, options: StartOptions): Promis
     return stopping;
   };
 
-  return { port, url: `${scheme}://127.0.0.1:${port}`, services, slack, http, stop };
+  return { port, metricsPort, url: `${scheme}://127.0.0.1:${port}`, services, slack, http, stop };
+}
+
+/** A listener whose every request (and the work it starts) runs under a request id of its own. */
+function inNewRequest(listener: RequestListener): RequestListener {
+  return (req, res) => withRequestId(newRequestId(), () => listener(req, res));
+}
+
+function eachInNewRequest(route: Route): Route {
+  return { ...route, handler: (ctx) => withRequestId(newRequestId(), () => route.handler(ctx)) };
 }

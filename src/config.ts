@@ -126,6 +126,21 @@ export const settings = {
   host: setting('HOST', 'HTTP', 'address to listen on', text, 'an address such as 0.0.0.0', {
     fallback: '0.0.0.0',
   }),
+  metricsPort: setting(
+    'METRICS_PORT',
+    'HTTP',
+    'a second listener serving only /metrics; the setpass role serves /metrics nowhere else (unset: off)',
+    wholeNumber.min(0).max(65535),
+    'a port number from 0 to 65535',
+  ),
+  metricsHost: setting(
+    'METRICS_HOST',
+    'HTTP',
+    'address of the METRICS_PORT listener',
+    text,
+    'an address such as 127.0.0.1',
+    { fallback: '127.0.0.1' },
+  ),
   publicUrl: setting(
     'PUBLIC_URL',
     'HTTP',
@@ -642,6 +657,8 @@ export interface Config {
     publicUrl: string | undefined;
     tls: { certFile: string; keyFile: string } | undefined;
     trustedProxies: string[];
+    /** The /metrics-only listener; undefined when METRICS_PORT is not set. */
+    metrics: { port: number; host: string } | undefined;
   };
   slack: {
     botToken: string | undefined;
@@ -822,6 +839,7 @@ function build(v: Required<Values>): Config {
       publicUrl: v.publicUrl?.replace(/\/+$/, ''),
       tls: v.tlsCertFile && v.tlsKeyFile ? { certFile: v.tlsCertFile, keyFile: v.tlsKeyFile } : undefined,
       trustedProxies: v.trustedProxies!,
+      metrics: v.metricsPort === undefined ? undefined : { port: v.metricsPort, host: v.metricsHost! },
     },
     slack: {
       botToken: v.slackBotToken,

@@ -38,6 +38,8 @@ export const keys = {
   applicationLock: (applicantId: string) => `lock:app:${applicantId}`,
   applicationIndex: () => 'app:index:{app}',
   sheetSeen: (rowKey: string) => `sheet:seen:{sheet}:${rowKey}`,
+  /** When any replica last read the applications sheet successfully (ms since the epoch). */
+  sheetLastRead: () => 'sheet:last-read:{sheet}',
   /** A notice about the sheet (a bad row as it reads now, missing headers) already posted; with a TTL. */
   sheetNotice: (fingerprint: string) => `sheet:notice:${fingerprint}`,
   /** Held while one replica posts an applicant's card, so a retried post never makes a second card. */

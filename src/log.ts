@@ -4,7 +4,8 @@
  * Slack token, a Bearer header), because error messages and URLs can carry them by accident.
  */
 import { createRequire } from 'node:module';
-import { type Logger, pino } from 'pino';
+import { type Logger, pino, stdSerializers } from 'pino';
+import { currentRequestId } from './request-context.js';
 
 export type { Logger } from 'pino';
 
@@ -62,18 +63,32 @@ export function maskCredentials(text: string): string {
 function scrubDeep(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return scrubSecrets(value);
   if (depth > 4 || value === null || typeof value !== 'object') return value;
-  if (value instanceof Error) {
-    return {
-      type: value.name,
-      message: scrubSecrets(value.message),
-      kind: (value as { kind?: string }).kind,
-    };
-  }
+  if (value instanceof Error) return serializeError(value);
   if (Array.isArray(value)) return value.map((item) => scrubDeep(item, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) out[key] = scrubDeep(item, depth + 1);
   return out;
 }
+
+/**
+ * An error as a log field: pino's serializer (type, message, stack, cause chain and own fields such
+ * as `kind`, `service`, `status`), with secrets scrubbed from every string in it.
+ */
+export function serializeError(error: Error): Record<string, unknown> {
+  return scrubDeep({ ...stdSerializers.err(error) }, 0) as Record<string, unknown>;
+}
+
+/**
+ * The `err` serializer. The log formatter above runs first and has turned errors into plain objects
+ * already; pino's own serializer would then call them `Object` with an empty stack.
+ */
+const errField = (value: unknown): unknown => (value instanceof Error ? serializeError(value) : value);
+
+/** Adds the current request's id to every line logged while its work runs. */
+const requestMixin = (): Record<string, unknown> => {
+  const requestId = currentRequestId();
+  return requestId === undefined ? {} : { requestId };
+};
 
 export interface LogOptions {
   level?: string;
@@ -98,6 +113,8 @@ export function createLogger(options: LogOptions = {}): Logger {
   const base = {
     level: options.level ?? 'info',
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    serializers: { err: errField },
+    mixin: requestMixin,
     formatters: {
       log: (object: Record<string, unknown>) => scrubDeep(object) as Record<string, unknown>,
     },

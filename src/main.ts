@@ -9,6 +9,7 @@ import { startKaizen } from './app.js';
 import { ConfigError, capabilities, loadConfig } from './config.js';
 import { loadDotenv } from './dotenv.js';
 import { createLogger, type Logger, scrubSecrets } from './log.js';
+import { routeConsoleToLog } from './log-console.js';
 
 /** Exit codes: 1 a failed start or stop, 2 wrong settings, 70 (EX_SOFTWARE) an error nothing caught. */
 const EXIT = { ok: 0, failed: 1, config: 2, uncaught: 70 } as const;
@@ -56,6 +57,7 @@ async function main(): Promise<number> {
     return EXIT.failed;
   }
   const log = createLogger({ level: config.logLevel, production: config.production });
+  if (config.production) routeConsoleToLog(log);
   let running: Awaited<ReturnType<typeof startKaizen>>;
   try {
     running = await startKaizen(config, { log });

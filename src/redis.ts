@@ -1,6 +1,7 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Config } from './config.js';
 import { KaizenError } from './errors.js';
+import type { Logger } from './log.js';
 
 export type { Redis } from 'ioredis';
 
@@ -26,6 +27,17 @@ export function createRedis(config: Config['redis'], extra: RedisOptions = {}): 
     return new Redis({ ...sentinelAuth(config.url), ...common, sentinels, name: config.sentinelName });
   }
   return new Redis(config.url, common);
+}
+
+/**
+ * ioredis has no logger of its own to hand (it writes to stderr only when nothing listens for
+ * `error`): its connection events go to our log instead, as JSON like every other line.
+ */
+export function logRedisEvents(redis: Redis, log: Logger): void {
+  const redisLog = log.child({ component: 'redis' });
+  redis.on('error', (error: Error) => redisLog.warn({ err: error }, 'redis connection problem'));
+  redis.on('reconnecting', (delayMs: number) => redisLog.info({ delayMs }, 'reconnecting to redis'));
+  redis.on('ready', () => redisLog.debug('redis connection ready'));
 }
 
 function sentinelAuth(url: string): Pick<RedisOptions, 'username' | 'password' | 'db'> {

@@ -12,6 +12,7 @@ import type { AdminNotices, ReminderLinks, ReminderOutbox } from './jobs/ports.j
 import { type Job, JobScheduler } from './jobs/scheduler.js';
 import { type ReminderEmailInput, remindUsers, type UserReminderTexts } from './jobs/user-reminders.js';
 import { AccountGuard, protectionPolicy } from './keystone/index.js';
+import type { Metrics } from './metrics.js';
 import { ApplicationStore } from './provision/applications.js';
 import type { Services } from './services.js';
 
@@ -50,7 +51,7 @@ export function userReminderTexts(config: Config): UserReminderTexts {
 }
 
 export function scheduledJobs(services: Services, parts: ScheduleParts, owner?: string): Job[] {
-  const { config, redis, log, audit } = services;
+  const { config, redis, log, audit, metrics } = services;
   const { schedules } = config;
   const store = new ApplicationStore(redis);
   const jobs: Job[] = [
@@ -71,11 +72,11 @@ export function scheduledJobs(services: Services, parts: ScheduleParts, owner?: 
     jobs.push({
       name: 'user-reminders',
       schedule: schedules.reminder,
-      run: () =>
-        remindUsers({
+      run: async () => {
+        const run = await remindUsers({
           redis,
           store,
-          links,
+          links: countingExpiredLinks(links, metrics),
           outbox,
           notices,
           accounts: services.keystone && new AccountGuard(services.keystone, protectionPolicy(config)),
@@ -88,7 +89,10 @@ export function scheduledJobs(services: Services, parts: ScheduleParts, owner?: 
             max: schedules.reminderMax,
           },
           owner,
-        }),
+        });
+        metrics.remindersSent('user', run.sent);
+        return run;
+      },
     });
   } else {
     log.info(
@@ -101,8 +105,8 @@ export function scheduledJobs(services: Services, parts: ScheduleParts, owner?: 
     jobs.push({
       name: 'admin-reminders',
       schedule: schedules.adminReminder,
-      run: () =>
-        remindAdmins({
+      run: async () => {
+        const run = await remindAdmins({
           redis,
           store,
           notices,
@@ -110,12 +114,32 @@ export function scheduledJobs(services: Services, parts: ScheduleParts, owner?: 
           audit,
           log,
           afterMs: schedules.adminReminderAfterMs,
-        }),
+        });
+        metrics.remindersSent('admin', run.reminded.length);
+        return run;
+      },
     });
   } else {
     log.info('admin reminders: not scheduled (Slack is off)');
   }
   return jobs;
+}
+
+/**
+ * The reminders ask for a fresh link only when the user's link expired unused: that is when the
+ * metrics count an expired link.
+ */
+function countingExpiredLinks(links: ReminderLinks, metrics: Pick<Metrics, 'link'>): ReminderLinks {
+  return {
+    status: (userId) => links.status(userId),
+    current: (userId) => links.current(userId),
+    issue: async (user, pinHash) => {
+      metrics.link('expired');
+      return links.issue(user, pinHash);
+    },
+    pinOnFile: (userId) => links.pinOnFile(userId),
+    passwordSetAt: (userId) => links.passwordSetAt(userId),
+  };
 }
 
 /** Schedules every job this bot can run; `stop()` on the answer ends the schedules. */

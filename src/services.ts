@@ -11,7 +11,7 @@ import { sheetsFromConfig } from './intake/from-config.js';
 import type { SheetIntake } from './intake/poll.js';
 import type { ApplicationsSheet } from './intake/sheets.js';
 import { keystoneFromConfig } from './keystone/from-config.js';
-import type { KeystoneClient } from './keystone/index.js';
+import type { KeystoneClient, KeystoneObserver } from './keystone/index.js';
 import type { Logger } from './log.js';
 import { outboxFromConfig } from './mail/from-config.js';
 import type { MailOutbox } from './mail/outbox.js';
@@ -23,10 +23,11 @@ import { RecordChanges } from './provision/record-changes.js';
 import { DELIVERY_HOOK } from './provision/steps.js';
 import { markWelcomeDelivered, markWelcomeUndelivered } from './provision/workflow.js';
 import { presetsFromConfig, type QuotaPresets } from './quotas/presets.js';
-import { createRedis, type Redis } from './redis.js';
+import { createRedis, logRedisEvents, type Redis } from './redis.js';
 import { setpassFromConfig } from './setpass/from-config.js';
 import type { Setpass } from './setpass/service.js';
 import { Slots } from './slots.js';
+import { VERSION } from './version.js';
 
 export interface Services {
   config: Config;
@@ -74,7 +75,8 @@ export interface Services {
  */
 export function createServices(config: Config, log: Logger): Services {
   const redis = createRedis(config.redis);
-  redis.on('error', (error: Error) => log.warn({ err: error }, 'redis connection problem'));
+  logRedisEvents(redis, log);
+  const metrics = new Metrics({ role: config.role, version: VERSION });
   const applications = new ApplicationStore(redis);
   const sheets = sheetsFromConfig(config, log);
   const services: Services = {
@@ -82,13 +84,13 @@ export function createServices(config: Config, log: Logger): Services {
     log,
     redis,
     audit: new Audit(redis, config.audit.maxLength),
-    metrics: new Metrics(),
+    metrics,
     inflight: new InFlight(log),
     provisionSlots: new Slots(config.provision.concurrency),
     recordChanges: new RecordChanges(log),
-    keystone: keystoneFromConfig(config),
+    keystone: keystoneFromConfig(config, { observe: keystoneObserver(metrics, log) }),
     applications,
-    mail: config.role === 'setpass' ? undefined : outboxFromConfig(config, redis, log),
+    mail: config.role === 'setpass' ? undefined : outboxFromConfig(config, redis, log, {}, metrics),
     quotaPresets: presetsFromConfig(config.quotas),
     sheets,
     sheetWriter: sheets,
@@ -106,6 +108,18 @@ export function createServices(config: Config, log: Logger): Services {
     if (changed) await recordChanges.publish(changed);
   });
   return services;
+}
+
+/** Each Keystone request in the metrics and, at debug level, in the log (with the request id). */
+function keystoneObserver(metrics: Metrics, log: Logger): KeystoneObserver {
+  const keystoneLog = log.child({ component: 'keystone' });
+  return (call) => {
+    metrics.keystoneCall(call.operation, call.outcome, call.seconds);
+    keystoneLog.debug(
+      { operation: call.operation, status: call.status, ms: Math.round(call.seconds * 1000) },
+      'keystone call',
+    );
+  };
 }
 
 /** Waits for background work (bounded), then closes the connections. */

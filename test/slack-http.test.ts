@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VERSION } from '../src/version.js';
 import { startTestBot, TEST_SIGNING_SECRET, type TestBot, testEnv } from './support/bot.js';
+import { metricValue } from './support/metrics.js';
 import { type SlackFake, startSlackFake } from './support/slack-fake.js';
 import { sendSlashCommand } from './support/slack-sign.js';
 
@@ -15,6 +17,8 @@ describe('the Slack endpoint in HTTP mode', () => {
     await running?.stop();
     await slack?.close();
   });
+  const refused = (reason: string) =>
+    metricValue(running.bot.services.metrics, 'kaizen_refused_requests_total', { reason });
 
   it('answers a signed /kaizen help with the help text, ephemeral', async () => {
     const reply = await sendSlashCommand(running.eventsUrl, TEST_SIGNING_SECRET, {
@@ -35,12 +39,14 @@ describe('the Slack endpoint in HTTP mode', () => {
     expect((reply.json as { text: string }).text).toMatch(/don't know `FROBNICATE`[\s\S]*\/kaizen pending/);
   });
 
-  it('refuses a request with a bad signature with 401', async () => {
+  it('refuses a request with a bad signature with 401, counted as bad_signature', async () => {
+    const before = await refused('bad_signature');
     const reply = await sendSlashCommand(running.eventsUrl, 'not-the-secret', {
       text: 'help',
       user_id: 'U0ANYONE',
     });
     expect(reply.status).toBe(401);
+    expect(await refused('bad_signature')).toBe(before + 1);
   });
 
   it('refuses a stale timestamp with 401', async () => {
@@ -51,11 +57,12 @@ describe('the Slack endpoint in HTTP mode', () => {
       { timestamp: Math.floor(Date.now() / 1000) - 600 },
     );
     expect(reply.status).toBe(401);
+    expect(await refused('replay')).toBe(1);
   });
 
   it('serves /healthz with the Redis check', async () => {
     const response = await fetch(`${running.url}/healthz`);
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ status: 'ok', checks: { redis: 'ok' } });
+    expect(await response.json()).toEqual({ status: 'ok', checks: { redis: 'ok' }, version: VERSION });
   });
 });

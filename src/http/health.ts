@@ -1,6 +1,6 @@
 import { describeError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
-import { type Route, sendJson, sendText } from './router.js';
+import { type Route, send, sendJson } from './router.js';
 
 export interface HealthCheck {
   name: string;
@@ -38,21 +38,33 @@ export async function checkHealth(checks: HealthCheck[], timeoutMs = 2_000): Pro
   return { status, checks: Object.fromEntries(results) };
 }
 
-export function healthRoutes(checks: HealthCheck[], metrics: Metrics): Route[] {
+/** GET /healthz: the fixed {status, checks} answer, with the running version alongside. */
+export function healthRoutes(checks: HealthCheck[], version: string): Route[] {
   return [
     {
       method: 'GET',
       path: '/healthz',
       handler: async ({ res }) => {
         const report = await checkHealth(checks);
-        sendJson(res, report.status === 'ok' ? 200 : 503, report, { 'cache-control': 'no-store' });
+        sendJson(
+          res,
+          report.status === 'ok' ? 200 : 503,
+          { ...report, version },
+          { 'cache-control': 'no-store' },
+        );
       },
     },
+  ];
+}
+
+/** GET /metrics: the Prometheus text exposition. */
+export function metricsRoutes(metrics: Metrics): Route[] {
+  return [
     {
       method: 'GET',
       path: '/metrics',
-      handler: ({ res }) =>
-        sendText(res, 200, metrics.render(), { 'content-type': 'text/plain; version=0.0.4' }),
+      handler: async ({ res }) =>
+        send(res, 200, await metrics.render(), metrics.contentType, { 'cache-control': 'no-store' }),
     },
   ];
 }

@@ -10,6 +10,7 @@ import type { InFlight } from '../inflight.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Redis } from '../redis.js';
+import { newRequestId, withRequestId } from '../request-context.js';
 import { claimTick, holdRunningLease, newOwnerId, RUNNING_LEASE_MS } from './leader.js';
 
 export interface Job {
@@ -90,20 +91,22 @@ export class JobScheduler {
         { job: job.name, tick: at.toISOString() },
         'job skipped a tick: its previous run is still going',
       );
-      metrics?.inc('kaizen_job_runs_total', { job: job.name, outcome: 'busy' });
+      metrics?.jobRun(job.name, 'busy');
       return 'busy';
     }
     const started = Date.now();
+    metrics?.jobLeader(job.name, true);
     try {
       await job.run(at);
       this.log.debug({ job: job.name, ms: Date.now() - started }, 'job ran');
-      metrics?.inc('kaizen_job_runs_total', { job: job.name, outcome: 'ok' });
+      metrics?.jobRun(job.name, 'ok');
       return 'ran';
     } catch (error) {
       this.log.error({ err: error, job: job.name }, 'job failed; the next tick tries again');
-      metrics?.inc('kaizen_job_runs_total', { job: job.name, outcome: 'failed' });
+      metrics?.jobRun(job.name, 'failed');
       return 'failed';
     } finally {
+      metrics?.jobLeader(job.name, false);
       await lease.release().catch((error: unknown) => {
         this.log.warn(
           { err: error, job: job.name },
@@ -117,7 +120,11 @@ export class JobScheduler {
     if (!this.deps.inflight.accepting) return;
     const next = task.getNextRun();
     const tickMs = next ? next.getTime() - at.getTime() : FALLBACK_TICK_MS;
-    await this.deps.inflight.run(`job ${job.name}`, () => this.runTick(job, at, tickMs));
+    this.deps.metrics?.jobTick(job.name, tickMs / 1000);
+    // Each tick is a request of its own in the log: its lines (and the work it starts) share one id.
+    await withRequestId(newRequestId(), () =>
+      this.deps.inflight.run(`job ${job.name}`, () => this.runTick(job, at, tickMs)),
+    );
   }
 }
 

@@ -13,6 +13,7 @@ import { missingAdminCredentials } from './errors.js';
 import {
   type FetchLike,
   KeystoneHttp,
+  type KeystoneObserver,
   type KeystoneRequest,
   type KeystoneResponse,
   type KeystoneStats,
@@ -46,6 +47,8 @@ export interface KeystoneClientOptions {
   fetch?: FetchLike;
   /** Where the `admin` role makes a cloud admin; default project `admin` in domain `default`. */
   adminProject?: Partial<AdminProject>;
+  /** Told about every request once it ended (metrics, the debug log). */
+  observe?: KeystoneObserver;
 }
 
 export interface NewProject {
@@ -92,7 +95,12 @@ export class KeystoneClient {
   private readonly roles = new Map<string, { role: Role; until: number }>();
 
   constructor(options: KeystoneClientOptions) {
-    this.http = new KeystoneHttp(options.authUrl, options.timeoutMs ?? 10_000, options.fetch ?? fetch);
+    this.http = new KeystoneHttp(
+      options.authUrl,
+      options.timeoutMs ?? 10_000,
+      options.fetch ?? fetch,
+      options.observe,
+    );
     this.stats = this.http.stats;
     this.session = options.auth === undefined ? undefined : new AdminSession(this.http, options.auth);
     this.endpointQuery = { interface: options.interface ?? 'public', region: options.region };

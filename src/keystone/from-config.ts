@@ -1,5 +1,6 @@
 import type { Config } from '../config.js';
 import { KeystoneClient } from './client.js';
+import type { KeystoneObserver } from './http.js';
 
 /**
  * The Keystone client for these settings: with admin credentials on the bot side, without any in
@@ -8,7 +9,7 @@ import { KeystoneClient } from './client.js';
  */
 export function keystoneFromConfig(
   config: Config,
-  options: { timeoutMs?: number } = {},
+  options: { timeoutMs?: number; observe?: KeystoneObserver } = {},
 ): KeystoneClient | undefined {
   const { keystone } = config;
   if (!keystone.authUrl) return undefined;
@@ -18,6 +19,7 @@ export function keystoneFromConfig(
     region: keystone.region,
     interface: keystone.interface,
     timeoutMs: options.timeoutMs,
+    observe: options.observe,
     adminProject: {
       name: keystone.adminProjectName,
       domainId: keystone.adminProjectDomainId,

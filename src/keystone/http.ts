@@ -28,6 +28,60 @@ export interface KeystoneStats {
   tokenRequests: number;
 }
 
+/** One request to Keystone as it ended, for metrics and the debug log. */
+export interface KeystoneCall {
+  /** Method and path with every id collapsed, e.g. `PUT /projects/:id/users/:id/roles/:id`. */
+  operation: string;
+  /** The HTTP status, or undefined when no answer came. */
+  status: number | undefined;
+  outcome: 'ok' | 'client_error' | 'server_error' | 'unreachable';
+  seconds: number;
+}
+
+export type KeystoneObserver = (call: KeystoneCall) => void;
+
+/** Path segments that are Keystone's own words; anything else in a path is an id or a name. */
+const PATH_WORDS = new Set([
+  'auth',
+  'tokens',
+  'catalog',
+  'projects',
+  'users',
+  'roles',
+  'role_assignments',
+  'domains',
+  'groups',
+  'password',
+  'credentials',
+  'application_credentials',
+  'system',
+  'regions',
+  'services',
+  'endpoints',
+  'OS-FEDERATION',
+  'identity_providers',
+  'protocols',
+  'mappings',
+  'OS-INHERIT',
+  'inherited_to_projects',
+]);
+
+/** A bounded label for a request: ids and names in the path become `:id`, the query is dropped. */
+export function keystoneOperation(method: string, path: string): string {
+  const segments = path
+    .split('?')[0]!
+    .split('/')
+    .filter(Boolean)
+    .map((segment) => (PATH_WORDS.has(segment) ? segment : ':id'));
+  return `${method} /${segments.join('/')}`;
+}
+
+function outcomeOf(status: number | undefined): KeystoneCall['outcome'] {
+  if (status === undefined) return 'unreachable';
+  if (status < 400) return 'ok';
+  return status < 500 ? 'client_error' : 'server_error';
+}
+
 /** `http://host:5000`, `http://host:5000/` and `http://host:5000/v3/` all name the same v3 API. */
 export function v3Base(authUrl: string): string {
   const trimmed = authUrl.trim().replace(/\/+$/, '');
@@ -42,6 +96,7 @@ export class KeystoneHttp {
     readonly authUrl: string,
     private readonly timeoutMs: number,
     private readonly fetchImpl: FetchLike,
+    private readonly observe?: KeystoneObserver,
   ) {
     try {
       new URL(authUrl);
@@ -61,6 +116,8 @@ export class KeystoneHttp {
     if (request.body !== undefined) headers['content-type'] = 'application/json';
     for (let attempt = 1; ; attempt++) {
       this.stats.requests += 1;
+      const started = performance.now();
+      let status: number | undefined;
       try {
         const response = await this.fetchImpl(this.url(request), {
           method: request.method,
@@ -69,12 +126,20 @@ export class KeystoneHttp {
           signal: AbortSignal.timeout(this.timeoutMs),
         });
         const text = await response.text();
+        status = response.status;
         return { status: response.status, headers: response.headers, body: parseJson(text) };
       } catch (error) {
         // A pooled keep-alive connection the server already closed fails before the request is
         // read; one fresh attempt is safe, and creates are get-or-create above this layer anyway.
         if (attempt === 1 && isStaleConnection(error)) continue;
         throw errorFromFailure(error, context, this.timeoutMs);
+      } finally {
+        this.observe?.({
+          operation: keystoneOperation(request.method, request.path),
+          status,
+          outcome: outcomeOf(status),
+          seconds: (performance.now() - started) / 1000,
+        });
       }
     }
   }

@@ -15,7 +15,7 @@ export {
 } from './client.js';
 export { type Ensured, getOrCreate } from './ensure.js';
 export { displayUrl } from './errors.js';
-export type { FetchLike, KeystoneStats } from './http.js';
+export type { FetchLike, KeystoneCall, KeystoneObserver, KeystoneStats } from './http.js';
 export type { LoginScope, LoginUser, PasswordLoginInput } from './login.js';
 export {
   AccountGuard,

@@ -1,9 +1,10 @@
 import type { Config } from '../config.js';
 import { Sealer } from '../crypto/sealer.js';
 import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
 import type { Redis } from '../redis.js';
 import { MailOutbox, type OutboxOptions } from './outbox.js';
-import { transportFromConfig } from './transport.js';
+import { MailDeliveryError, type MailTransport, transportFromConfig } from './transport.js';
 
 export const OUTBOX_SEAL_PURPOSE = 'kaizen mail outbox';
 
@@ -17,9 +18,11 @@ export function outboxFromConfig(
   redis: Redis,
   log: Logger,
   options: OutboxOptions = {},
+  metrics?: Pick<Metrics, 'smtpSend'>,
 ): MailOutbox | undefined {
-  const transport = transportFromConfig(config.mail);
-  if (transport === undefined) return undefined;
+  const relay = transportFromConfig(config.mail);
+  if (relay === undefined) return undefined;
+  const transport = metrics ? timedTransport(relay, metrics) : relay;
   const secret = config.setpass.secret;
   if (secret === undefined) {
     log.info(
@@ -29,4 +32,23 @@ export function outboxFromConfig(
   const sealer =
     secret === undefined ? Sealer.ephemeral(OUTBOX_SEAL_PURPOSE) : new Sealer(secret, OUTBOX_SEAL_PURPOSE);
   return new MailOutbox(redis, transport, sealer, log, options);
+}
+
+/** The relay with each send timed and counted by outcome: ok, temporary (retried) or permanent. */
+export function timedTransport(relay: MailTransport, metrics: Pick<Metrics, 'smtpSend'>): MailTransport {
+  return {
+    async send(message) {
+      const started = performance.now();
+      try {
+        await relay.send(message);
+        metrics.smtpSend('ok', (performance.now() - started) / 1000);
+      } catch (error) {
+        const permanent = error instanceof MailDeliveryError && error.permanent;
+        metrics.smtpSend(permanent ? 'permanent' : 'temporary', (performance.now() - started) / 1000);
+        throw error;
+      }
+    },
+    verify: () => relay.verify(),
+    close: () => relay.close(),
+  };
 }

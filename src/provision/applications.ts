@@ -193,6 +193,20 @@ export class ApplicationStore {
     return records;
   }
 
+  /** How many records are in each state (every state listed, zeros included), for the metrics. */
+  async countByState(): Promise<Record<ApplicationState, number>> {
+    const counts: Record<ApplicationState, number> = {
+      pending: 0,
+      approving: 0,
+      provisioned: 0,
+      notified: 0,
+      rejected: 0,
+      failed: 0,
+    };
+    for (const record of await this.list()) counts[record.state] += 1;
+    return counts;
+  }
+
   /** Records of one applicant email, newest first. */
   async findByEmail(email: string): Promise<ApplicationRecord[]> {
     const wanted = email.trim().toLowerCase();

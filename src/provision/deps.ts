@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import type { KeystoneClient } from '../keystone/index.js';
 import type { Logger } from '../log.js';
 import type { MailOutbox } from '../mail/outbox.js';
+import type { Metrics } from '../metrics.js';
 import type { QuotaPresets } from '../quotas/presets.js';
 import { type QuotaOutcome, setQuotas } from '../quotas/setter.js';
 import type { QuotaValues } from '../quotas/types.js';
@@ -42,12 +43,14 @@ export interface ProvisionDeps {
   hooks?: ProvisionHooks;
   /** Bounds how many approvals provision at once in this process. */
   slots?: Slots;
+  /** Counts approvals, rejections and failed steps; absent in tests that do not look. */
+  metrics?: Pick<Metrics, 'approval' | 'rejection' | 'stepFailed'>;
 }
 
 /** What deciding without provisioning needs: rejecting, choosing a quota. */
 export type DecisionDeps = Pick<
   ProvisionDeps,
-  'config' | 'log' | 'audit' | 'applications' | 'quotaPresets' | 'mail' | 'emails' | 'sheet'
+  'config' | 'log' | 'audit' | 'applications' | 'quotaPresets' | 'mail' | 'emails' | 'sheet' | 'metrics'
 >;
 
 /** The quota setter that goes through `keystone`'s catalog and admin token. */
@@ -77,5 +80,6 @@ export function provisionDepsFrom(services: Services, emails: ApprovalEmails): P
     sheet: services.sheetWriter,
     setpass: services.setpassIssuer,
     slots: services.provisionSlots,
+    metrics: services.metrics,
   };
 }

@@ -4,7 +4,7 @@
  * record, so of two admins clicking at once exactly one wins and the other learns who; the steps are
  * checkpointed, so a failure or a crash resumes where it stopped and creates nothing twice.
  */
-import { describeError, KaizenError } from '../errors.js';
+import { describeError, isKaizenError, KaizenError } from '../errors.js';
 import { fullName } from '../intake/applicant.js';
 import { resolveQuota } from '../quotas/resolve.js';
 import type { QuotaChoice, QuotaValues } from '../quotas/types.js';
@@ -20,7 +20,8 @@ const STALLED_AFTER_MS = 60_000;
 const MAX_REASON = 2_000;
 
 export type ApprovalStart =
-  | { kind: 'started'; record: ApplicationRecord }
+  /** `retry` when the approval was `failed` before (the card's Retry). */
+  | { kind: 'started'; record: ApplicationRecord; retry: boolean }
   /** Another admin's approval is running; `by` is their Slack user id. */
   | { kind: 'busy'; by: string | undefined; record: ApplicationRecord }
   | { kind: 'done'; record: ApplicationRecord }
@@ -33,6 +34,11 @@ export interface ProgressEvent {
   outcome: 'done' | 'skipped' | 'failed';
   /** For `failed`: the readable reason, as on the record. */
   detail?: string;
+}
+
+export interface RunOptions {
+  /** The run follows a Retry on a failed approval (counted apart in the metrics). */
+  retry?: boolean;
 }
 
 /** Called after each step with the record as it now is; the Slack side redraws the card with it. */
@@ -48,7 +54,9 @@ export async function startApproval(
   actor: string,
 ): Promise<ApprovalStart> {
   const decided = { decidedBy: actor, decidedAt: new Date().toISOString(), failure: undefined };
-  const result = await deps.applications.transition(applicantId, ['pending', 'failed'], 'approving', decided);
+  let result = await deps.applications.transition(applicantId, ['pending'], 'approving', decided);
+  const retry = !result.ok && result.record?.state === 'failed';
+  if (retry) result = await deps.applications.transition(applicantId, ['failed'], 'approving', decided);
   if (result.ok) {
     await deps.audit.record({
       actor,
@@ -57,7 +65,7 @@ export async function startApproval(
       outcome: 'info',
       detail: 'started',
     });
-    return { kind: 'started', record: result.record };
+    return { kind: 'started', record: result.record, retry };
   }
   const { record } = result;
   if (record === undefined) return { kind: 'not_found' };
@@ -75,13 +83,19 @@ export async function runProvisioning(
   deps: ProvisionDeps,
   applicantId: string,
   progress?: ProgressReporter,
+  options: RunOptions = {},
 ): Promise<ApplicationRecord> {
   const release = await deps.slots?.acquire();
   try {
     const lock = await RunLock.acquire(deps.redis, applicantId, RUN_LEASE_MS);
     if (lock === undefined) return requireRecord(deps, applicantId);
     try {
-      return await runSteps(deps, applicantId, lock, progress);
+      const record = await runSteps(deps, applicantId, lock, progress);
+      if (record.state === 'failed') deps.metrics?.approval('failed', options.retry === true);
+      if (record.state === 'provisioned' || record.state === 'notified') {
+        deps.metrics?.approval('provisioned', options.retry === true);
+      }
+      return record;
     } finally {
       await lock.release();
     }
@@ -170,6 +184,7 @@ async function fail(
 ): Promise<ApplicationRecord> {
   const message = describeError(error);
   deps.log.error({ err: error, applicant: applicantId, step }, 'provisioning step failed');
+  deps.metrics?.stepFailed(step, isKaizenError(error) ? error.kind : 'internal');
   const failed = await deps.applications.transition(applicantId, ['approving'], 'failed', {
     failure: { step, message },
   });
@@ -286,6 +301,17 @@ export interface RejectOptions {
  * and the status in the sheet. Those two are told on the card as notes when they fail: the decision stands.
  */
 export async function rejectApplicant(
+  deps: DecisionDeps,
+  applicantId: string,
+  actor: string,
+  options: RejectOptions,
+): Promise<RejectOutcome> {
+  const outcome = await decideRejection(deps, applicantId, actor, options);
+  deps.metrics?.rejection(outcome.kind);
+  return outcome;
+}
+
+async function decideRejection(
   deps: DecisionDeps,
   applicantId: string,
   actor: string,

@@ -1,6 +1,7 @@
 import { type Config, isEnabled } from '../config.js';
 import type { KeystoneClient } from '../keystone/index.js';
 import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
 import type { Redis } from '../redis.js';
 import { Setpass } from './service.js';
 
@@ -11,7 +12,7 @@ import { Setpass } from './service.js';
  */
 export function setpassFromConfig(
   config: Config,
-  deps: { redis: Redis; keystone: KeystoneClient | undefined; log: Logger },
+  deps: { redis: Redis; keystone: KeystoneClient | undefined; log: Logger; metrics?: Metrics },
 ): Setpass | undefined {
   const { secret } = config.setpass;
   const publicUrl = config.http.publicUrl;
@@ -26,5 +27,6 @@ export function setpassFromConfig(
     maxPinAttempts: config.setpass.maxPinAttempts,
     passwordMinLength: config.setpass.passwordMinLength,
     passwordMinScore: config.setpass.passwordMinScore,
+    metrics: deps.metrics,
   });
 }

@@ -228,7 +228,7 @@ class PasswordPage {
   }
 
   private count(outcome: string): void {
-    this.deps.metrics?.inc('kaizen_setpass_submissions_total', { outcome });
+    this.deps.metrics?.setpassSubmission(outcome);
   }
 
   /** A page answers with a page, whatever went wrong; the details go to the log only. */

@@ -8,6 +8,7 @@ import { isKaizenError } from '../errors.js';
 import { keys } from '../keys.js';
 import type { KeystoneClient } from '../keystone/index.js';
 import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
 import type { Redis } from '../redis.js';
 import { UserClaims } from './claim.js';
 import { isWellFormedToken, SetpassCrypto } from './crypto.js';
@@ -36,6 +37,8 @@ export interface SetpassOptions {
   passwordMinLength: number;
   passwordMinScore: number;
   budgets?: FailureBudgets;
+  /** Counts links issued and redeemed, wrong PINs and lockouts. */
+  metrics?: Pick<Metrics, 'link' | 'wrongPin' | 'lockout'>;
 }
 
 export interface SetpassLink {
@@ -102,8 +105,10 @@ export class Setpass {
   private readonly redis: Redis;
   private readonly log: Logger;
   private readonly publicUrl: string;
+  private readonly metrics: SetpassOptions['metrics'];
 
   constructor(options: SetpassOptions) {
+    this.metrics = options.metrics;
     this.crypto = new SetpassCrypto(options.secret);
     this.tokens = new TokenStore(options.redis, this.crypto, options.tokenTtlMs);
     this.limits = new FailureLimits(
@@ -156,7 +161,9 @@ export class Setpass {
 
   /** Stores a token; the caller has already put `temporaryPassword` into Keystone. */
   async issueToken(input: NewToken): Promise<IssuedToken> {
-    return this.tokens.issue(input);
+    const issued = await this.tokens.issue(input);
+    this.metrics?.link('issued');
+    return issued;
   }
 
   /** The user's live link, to send again (`/kaizen resend`); undefined when there is none. */
@@ -337,6 +344,7 @@ export class Setpass {
     }
     const at = new Date();
     await this.tokens.finish(claimed.record, at);
+    this.metrics?.link('redeemed');
     this.log.info({ userId: record.userId, username: record.username }, 'password set through a link');
     await this.publish({
       type: 'password_changed',
@@ -354,6 +362,7 @@ export class Setpass {
       this.limits.wrongPin(record.userId, clientIp),
     ]);
     if (outcome.kind === 'gone') return { kind: 'dead' };
+    this.metrics?.wrongPin();
     if (outcome.kind === 'counted') {
       return {
         kind: 'wrong_pin',
@@ -362,6 +371,7 @@ export class Setpass {
         attemptsLeft: outcome.attemptsLeft,
       };
     }
+    this.metrics?.lockout();
     this.log.warn(
       { userId: record.userId, username: record.username, attempts: outcome.attempts },
       'password link disabled after too many wrong PINs',

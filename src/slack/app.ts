@@ -26,6 +26,8 @@ export interface SlackAppOptions {
   /** Web API retries; production keeps a few with a timeout, tests turn them off. */
   retries?: number;
   timeoutMs?: number;
+  /** The fetch every Web API client uses; the composition root passes one that feeds the metrics. */
+  fetch?: typeof fetch;
 }
 
 /**
@@ -44,8 +46,9 @@ export async function createSlackApp(
     slackApiUrl: apiUrl,
     timeout: options.timeoutMs ?? 10_000,
     retryConfig: { retries: options.retries ?? 3, factor: 2, minTimeout: 500, maxTimeout: 5_000 },
+    ...(options.fetch ? { fetch: options.fetch } : {}),
   };
-  const identity = await botIdentity(botToken, apiUrl, log);
+  const identity = await botIdentity(botToken, apiUrl, log, { logger, fetch: options.fetch });
   const appOptions = {
     token: botToken,
     logger,
@@ -120,9 +123,12 @@ async function botIdentity(
   token: string | undefined,
   apiUrl: string,
   log: Logger,
+  client: { logger: BoltLogger; fetch?: typeof fetch },
 ): Promise<{ botId: string; botUserId: string } | undefined> {
   try {
     const auth = await new WebClient(token, {
+      logger: client.logger,
+      ...(client.fetch ? { fetch: client.fetch } : {}),
       slackApiUrl: apiUrl,
       retryConfig: { retries: 0 },
       timeout: 5_000,

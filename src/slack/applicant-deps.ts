@@ -52,6 +52,7 @@ export function applicantSlackDeps(
     mail: services.mail,
     emails: approvalEmails,
     sheet: services.sheetWriter,
+    metrics: services.metrics,
   };
   return {
     admins,

@@ -1,3 +1,4 @@
+import type { Metrics } from '../metrics.js';
 import type { Services } from '../services.js';
 import type { AdminDirectory } from './admins.js';
 import type { App } from './app.js';
@@ -11,15 +12,31 @@ import { register as registerRejectModal } from './listeners/reject-modal.js';
 
 export interface SlackDeps {
   services: Services;
-  admins: AdminDirectory;
+  admins: Pick<AdminDirectory, 'isAdmin'>;
+}
+
+/** The admin check of the surfaces that refuse non-admins: each "no" is a refused request in the metrics. */
+function countingRefusals(
+  admins: SlackDeps['admins'],
+  metrics: Pick<Metrics, 'refused'>,
+): SlackDeps['admins'] {
+  return {
+    async isAdmin(userId) {
+      const admin = await admins.isAdmin(userId);
+      if (!admin) metrics.refused('non_admin');
+      return admin;
+    },
+  };
 }
 
 /** Every Slack surface registers its listeners here, one module each. */
 export function registerListeners(app: App, deps: SlackDeps): void {
-  registerKaizenCommand(app, deps);
+  // App Home shows non-admins a smaller page: that is no refusal.
   registerAppHome(app, deps);
-  registerKaizenReset(app, deps);
-  const applicant = applicantSlackDeps(app.client, deps.services, deps.admins);
+  const gated = { ...deps, admins: countingRefusals(deps.admins, deps.services.metrics) };
+  registerKaizenCommand(app, gated);
+  registerKaizenReset(app, gated);
+  const applicant = applicantSlackDeps(app.client, deps.services, gated.admins);
   if (applicant) {
     registerApplicantActions(app, applicant);
     registerQuotaModal(app, applicant);

@@ -3,8 +3,10 @@
  * rows a notice there. `poll()` is what the schedule and `/kaizen sync` run.
  */
 import type { WebClient } from '@slack/web-api';
+import { recordSheetRead } from '../intake/last-read.js';
 import { pollApplications, type SheetIntake } from '../intake/poll.js';
 import type { ApplicationsSheet } from '../intake/sheets.js';
+import type { Metrics } from '../metrics.js';
 import type { ApplicationStore } from '../provision/applications.js';
 import type { QuotaPresets } from '../quotas/presets.js';
 import type { Services } from '../services.js';
@@ -20,10 +22,10 @@ export interface SheetIntakeParts {
 }
 
 export function slackSheetIntake(
-  services: Pick<Services, 'config' | 'redis' | 'log'>,
+  services: Pick<Services, 'config' | 'redis' | 'log'> & { metrics?: Metrics },
   parts: SheetIntakeParts,
 ): SheetIntake {
-  const { config, redis } = services;
+  const { config, redis, metrics } = services;
   const log = services.log.child({ component: 'intake' });
   const cards = {
     client: parts.client,
@@ -36,20 +38,38 @@ export function slackSheetIntake(
   if (pins === undefined) {
     log.warn('intake: SETPASS_SECRET is not set, so PINs are not kept (the sheet keeps its PIN cells)');
   }
+  const pollOnce = () =>
+    pollApplications({
+      sheet: parts.sheet,
+      store: parts.store,
+      redis,
+      log,
+      names: parts.sheet.options.names,
+      applicationsTab: config.google.applicationsTab,
+      clearPin: config.google.clearPin,
+      pins,
+      defaultQuota: { kind: 'preset', preset: config.quotas.defaultPreset },
+      announce: (record) => postApplicantCard(cards, parts.adminChannel, record),
+      notify: async (notice) => {
+        await postIntakeNotice(parts.client, parts.adminChannel, notice);
+        if (notice.kind === 'rows') metrics?.invalidRowsNoticed(notice.rows.length);
+      },
+    });
   return {
-    poll: () =>
-      pollApplications({
-        sheet: parts.sheet,
-        store: parts.store,
-        redis,
-        log,
-        names: parts.sheet.options.names,
-        applicationsTab: config.google.applicationsTab,
-        clearPin: config.google.clearPin,
-        pins,
-        defaultQuota: { kind: 'preset', preset: config.quotas.defaultPreset },
-        announce: (record) => postApplicantCard(cards, parts.adminChannel, record),
-        notify: (notice) => postIntakeNotice(parts.client, parts.adminChannel, notice),
-      }),
+    async poll() {
+      const started = performance.now();
+      const seconds = () => (performance.now() - started) / 1000;
+      try {
+        const counts = await pollOnce();
+        metrics?.sheetPoll('ok', seconds());
+        await recordSheetRead(redis).catch((error: unknown) =>
+          log.warn({ err: error }, 'intake: could not record the time of the sheet read'),
+        );
+        return counts;
+      } catch (error) {
+        metrics?.sheetPoll('failed', seconds());
+        throw error;
+      }
+    },
   };
 }

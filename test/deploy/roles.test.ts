@@ -15,6 +15,7 @@ import { type Env, loadConfig } from '../../src/config.js';
 import { keys } from '../../src/keys.js';
 import type { KeystoneClient } from '../../src/keystone/index.js';
 import { createLogger } from '../../src/log.js';
+import { VERSION } from '../../src/version.js';
 import { adminClient, afterRevocationTick, newMember } from '../keystone/fixtures.js';
 import { openLink, passwordWorks, strongPassword, submit, tokenOf } from '../setpass/helpers.js';
 import {
@@ -119,8 +120,38 @@ describe('routes per role', () => {
     expect((await fetch(`${page.url}/slack/events`, { method: 'POST', body: '{}' })).status).toBe(404);
     const health = await fetch(`${page.url}/healthz`);
     expect(health.status).toBe(200);
-    expect(await health.json()).toEqual({ status: 'ok', checks: { redis: 'ok', keystone: 'ok' } });
-    expect((await fetch(`${page.url}/metrics`)).status).toBe(200);
+    expect(await health.json()).toEqual({
+      status: 'ok',
+      checks: { redis: 'ok', keystone: 'ok' },
+      version: VERSION,
+    });
+    // The public listener of the setpass role never serves /metrics; without METRICS_PORT nothing does.
+    expect((await fetch(`${page.url}/metrics`)).status).toBe(404);
+    expect(page.metricsPort).toBeUndefined();
+  });
+
+  it('setpass with METRICS_PORT: /metrics on that loopback listener only, never on the public one', async () => {
+    const withMetrics = await startKaizen(loadConfig(setpassEnv({ METRICS_PORT: '0' })), { log: silent });
+    try {
+      expect(withMetrics.metricsPort).toBeGreaterThan(0);
+      const scraped = await fetch(`http://127.0.0.1:${withMetrics.metricsPort}/metrics`);
+      expect(scraped.status).toBe(200);
+      const text = await scraped.text();
+      expect(text).toContain('# TYPE kaizen_build_info gauge');
+      expect(text).toMatch(/kaizen_build_info\{version="[^"]+",node="v[\d.]+",role="setpass"\} 1/);
+      expect(text).toContain('kaizen_dependency_up{dependency="redis"} 1');
+      expect((await fetch(`${withMetrics.url}/metrics`)).status).toBe(404);
+      // Only /metrics is served there: the page and the API stay on the public listener.
+      expect((await fetch(`http://127.0.0.1:${withMetrics.metricsPort}/`)).status).toBe(404);
+    } finally {
+      await withMetrics.stop();
+    }
+  });
+
+  it('bot: /metrics on the main listener', async () => {
+    const scraped = await fetch(`${bot.url}/metrics`);
+    expect(scraped.status).toBe(200);
+    expect(await scraped.text()).toContain('kaizen_build_info{');
   });
 
   it('bot: no password page, no assets and no PUT /token (the setpass role has them)', async () => {

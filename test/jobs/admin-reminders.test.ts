@@ -11,6 +11,7 @@ import { ApplicationStore } from '../../src/provision/applications.js';
 import { slackJobNotices } from '../../src/slack/job-notices.js';
 import { adminDigest, stillWaitingReply } from '../../views/reminders.js';
 import { TEST_ADMIN_CHANNEL, TEST_BOT_TOKEN, uniquePrefix } from '../support/bot.js';
+import { metricValue } from '../support/metrics.js';
 import { type SlackFake, startSlackFake } from '../support/slack-fake.js';
 import { DAY, HOUR, pendingApplication, waitUntil } from './fixtures.js';
 
@@ -186,18 +187,22 @@ describe('admin reminders on three replicas', () => {
       scheduler.start([{ name: 'admin-reminders', schedule: '* * * * * *', run: () => remindAdmins(deps) }]);
       return { scheduler, inflight, metrics };
     });
-    const ticksRun = () =>
-      replicas.reduce((sum, r) => sum + Number(/outcome="ok"\} (\d+)/.exec(r.metrics.render())?.[1] ?? 0), 0);
+    const ticksRun = async () => {
+      const counts = await Promise.all(
+        replicas.map((r) => metricValue(r.metrics, 'kaizen_job_runs_total', { outcome: 'ok' })),
+      );
+      return counts.reduce((sum, count) => sum + count, 0);
+    };
     try {
       await waitUntil(() => digests().length === 1, 'the first digest');
-      const after = ticksRun();
-      await waitUntil(() => ticksRun() >= after + 3, 'three more ticks');
+      const after = await ticksRun();
+      await waitUntil(async () => (await ticksRun()) >= after + 3, 'three more ticks');
       expect(digests()).toHaveLength(1);
 
       clock.now = new Date(clock.now.getTime() + 48 * HOUR);
       await waitUntil(() => digests().length === 2, 'the second digest');
-      const later = ticksRun();
-      await waitUntil(() => ticksRun() >= later + 3, 'three more ticks');
+      const later = await ticksRun();
+      await waitUntil(async () => (await ticksRun()) >= later + 3, 'three more ticks');
       expect(digests()).toHaveLength(2);
       expect(slack.messages(TEST_ADMIN_CHANNEL).filter((m) => m.threadTs === ann.card!.ts)).toHaveLength(2);
     } finally {

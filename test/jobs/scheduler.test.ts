@@ -8,6 +8,7 @@ import { keys } from '../../src/keys.js';
 import { silentLogger } from '../../src/log.js';
 import { Metrics } from '../../src/metrics.js';
 import { uniquePrefix } from '../support/bot.js';
+import { metricValue } from '../support/metrics.js';
 import { waitUntil } from './fixtures.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -35,15 +36,19 @@ function replica(prefix: string) {
   return { scheduler, inflight, metrics };
 }
 
-/** Counts of one job's outcomes in a replica's metrics text. */
-function outcomes(metrics: Metrics, job: string): Record<string, number> {
+/** Counts of one job's outcomes in a replica's metrics. */
+async function outcomes(metrics: Metrics, job: string): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
-  for (const match of metrics
-    .render()
-    .matchAll(/kaizen_job_runs_total\{job="([^"]+)",outcome="([^"]+)"\} (\d+)/g)) {
-    if (match[1] === job) counts[match[2]!] = Number(match[3]);
+  for (const outcome of ['ok', 'failed', 'busy']) {
+    counts[outcome] = await metricValue(metrics, 'kaizen_job_runs_total', { job, outcome });
   }
   return counts;
+}
+
+/** One job outcome summed over replicas. */
+async function summed(replicas: { metrics: Metrics }[], job: string, outcome: string): Promise<number> {
+  const counts = await Promise.all(replicas.map(async (r) => (await outcomes(r.metrics, job))[outcome] ?? 0));
+  return counts.reduce((sum, count) => sum + count, 0);
 }
 
 afterEach(async () => {
@@ -158,7 +163,7 @@ describe('three replicas on a seconds schedule', () => {
       await inflight.drain(5_000);
     }
     expect([...runsByTick.values()].every((count) => count === 1)).toBe(true);
-    const taken = replicas.reduce((sum, r) => sum + (outcomes(r.metrics, 'every-second').ok ?? 0), 0);
+    const taken = await summed(replicas, 'every-second', 'ok');
     expect(taken).toBe(runsByTick.size);
   });
 
@@ -184,10 +189,10 @@ describe('three replicas on a seconds schedule', () => {
       },
     };
     for (const { scheduler } of replicas) scheduler.start([job]);
-    const busy = () => replicas.reduce((sum, r) => sum + (outcomes(r.metrics, 'long').busy ?? 0), 0);
+    const busy = () => summed(replicas, 'long', 'busy');
     // While the first run is held, later ticks find the running lease taken (on another replica)
     // or are blocked by noOverlap (on the same one).
-    await waitUntil(() => busy() >= 2, 'two ticks skipped as busy');
+    await waitUntil(async () => (await busy()) >= 2, 'two ticks skipped as busy');
     expect(started).toBe(1);
     release();
     await waitUntil(() => started >= 3, 'runs to resume after the long one');

@@ -79,7 +79,7 @@ export async function handleApprove(args: ButtonArgs, deps: ApplicantSlackDeps):
       // in the background, so a burst of clicks does not wait on Slack's chat.update round trips.
       void deps.inflight.run(`provision ${click.applicantId}`, async () => {
         await progress(started.record);
-        return runProvisioning(provision, click.applicantId, progress);
+        return runProvisioning(provision, click.applicantId, progress, { retry: started.retry });
       });
       return;
     }
