@@ -5,7 +5,7 @@
  * the handler that needs it answers with the setting to turn on.
  */
 import type { Audit } from '../src/audit.js';
-import type { Config } from '../src/config.js';
+import { type Config, isEnabled } from '../src/config.js';
 import { lastReminder } from '../src/jobs/user-reminders.js';
 import { AccountGuard, type KeystoneClient, protectionPolicy } from '../src/keystone/index.js';
 import type { Logger } from '../src/log.js';
@@ -145,7 +145,8 @@ export function commandDeps(
     redis,
     audit: services.audit,
     applications: services.applications ?? new ApplicationStore(redis),
-    keystone: services.keystone,
+    // OS_AUTH_URL alone gives a client without credentials: no use to a command.
+    keystone: isEnabled(config, 'keystone') ? services.keystone : undefined,
     domainId: config.keystone.domain,
     accounts:
       services.keystone === undefined

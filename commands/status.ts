@@ -9,7 +9,14 @@ import type { ApplicationRecord } from '../src/provision/applications.js';
 import type { UserQuery } from './args.js';
 import type { CommandDeps } from './deps.js';
 import type { ApplicationSummary, AuditLine, CommandResult, LinkSummary } from './results.js';
-import { closeMatches, findKeystoneUser, membershipsOf, nameOf, summarizeUser } from './users.js';
+import {
+  closeMatches,
+  findKeystoneUser,
+  membershipsOf,
+  nameOf,
+  requireKeystone,
+  summarizeUser,
+} from './users.js';
 
 const AUDIT_LINES = 8;
 const APPLICATIONS_SHOWN = 5;
@@ -20,7 +27,9 @@ export async function status(deps: CommandDeps, query: UserQuery): Promise<Comma
   const email = (user?.email ?? (name.includes('@') ? name : user?.name) ?? '').toLowerCase();
   const records = email.includes('@') ? await deps.applications.findByEmail(email) : [];
   if (user === undefined && records.length === 0) {
-    const suggestions = deps.keystone === undefined ? [] : await closeMatches(deps, name);
+    // "No user x in Keystone" would be false when Keystone is not configured here at all.
+    requireKeystone(deps);
+    const suggestions = await closeMatches(deps, name);
     return { kind: 'no_user', query: name, suggestions };
   }
 

@@ -62,7 +62,9 @@ export async function startKaizen(config: Config, options: StartOptions): Promis
 
   const checks: HealthCheck[] = [{ name: 'redis', check: () => pingRedis(redis) }];
   const { keystone } = services;
-  if (keystone) checks.push({ name: 'keystone', check: () => keystone.ping() });
+  // Keystone is probed only when a part that uses it is on, as the start-up lines above say.
+  const usesKeystone = enabled.get('keystone')?.enabled || enabled.get('setpass')?.enabled;
+  if (keystone && usesKeystone) checks.push({ name: 'keystone', check: () => keystone.ping() });
   const routes: Route[] = [...healthRoutes(checks, VERSION)];
   // The setpass role faces the internet: its /metrics is only on METRICS_PORT (see below).
   if (config.role !== 'setpass') routes.push(...metricsRoutes(metrics));

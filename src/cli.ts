@@ -2,6 +2,7 @@
  * `kaizen <command>`: the operator's shell. Exit codes: 0 done, 1 the input was wrong (the message
  * says how), 2 a service or setting failed.
  */
+import { readFileSync } from 'node:fs';
 import type { CommandName } from '../commands/types.js';
 import {
   OPERATOR_COMMANDS,
@@ -11,6 +12,8 @@ import {
 } from './cli-commands.js';
 import { ConfigError, loadConfig, settingsTable } from './config.js';
 import { formatDoctor, runDoctor } from './doctor.js';
+import { effectiveSettings, formatEffective } from './effective-config.js';
+import { envExample } from './env-example.js';
 
 export const EXIT = { ok: 0, userError: 1, failure: 2 } as const;
 
@@ -28,7 +31,9 @@ const USAGE = [
   '  audit [--user <email|username>] [--since 7d] [--limit 50]',
   '                              the audit trail, newest first',
   '  doctor                      check each part (Slack, Keystone, Redis, mail, Sheets, password page)',
-  '  config                      list every setting with its default',
+  '  config                      the settings in effect here (secrets hidden) and whether they load;',
+  '                              --defaults: every setting with its default; --env-example: .env.example',
+  '  --version                   the version of this kaizen',
   '  help                        this text',
   '',
   '  --json            print the result as JSON, for scripts',
@@ -49,10 +54,11 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo):
     io.out(USAGE);
     return EXIT.ok;
   }
-  if (command === 'config') {
-    io.out(settingsTable());
+  if (command === '--version' || command === 'version') {
+    io.out(`kaizen ${packageVersion()}`);
     return EXIT.ok;
   }
+  if (command === 'config') return showConfig(rest, json, env, io);
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig(env);
@@ -81,6 +87,57 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo):
   }
   io.err(`kaizen: unknown command "${command}"\n\n${USAGE}`);
   return EXIT.userError;
+}
+
+/**
+ * `config`: the settings in effect here, secrets masked, and whether they load; `--defaults` the
+ * table of every setting (the README's), `--env-example` the .env.example file.
+ */
+function showConfig(rest: string[], json: boolean, env: NodeJS.ProcessEnv, io: CliIo): number {
+  if (rest.includes('--defaults')) {
+    io.out(settingsTable());
+    return EXIT.ok;
+  }
+  if (rest.includes('--env-example')) {
+    io.out(envExample().trimEnd());
+    return EXIT.ok;
+  }
+  const unknown = rest.filter((word) => word.startsWith('-'));
+  if (unknown.length > 0) {
+    io.err(`kaizen config: unknown option ${unknown[0]} (try --json, --defaults or --env-example)`);
+    return EXIT.userError;
+  }
+  const rows = effectiveSettings(env);
+  let problems: string[] = [];
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems = error.problems;
+  }
+  io.out(
+    json
+      ? JSON.stringify({ valid: problems.length === 0, problems, settings: rows }, null, 2)
+      : formatEffective(rows),
+  );
+  if (problems.length > 0 && !json) io.err(`\n${new ConfigError(problems).message}`);
+  return problems.length > 0 ? EXIT.failure : EXIT.ok;
+}
+
+/** The version in package.json, found from this file whether it runs from src/ or dist/src/. */
+function packageVersion(): string {
+  for (const path of ['../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === 'kaizen-registration' && pkg.version) return pkg.version;
+    } catch {
+      // not at this level
+    }
+  }
+  return 'unknown';
 }
 
 /** `--json` and `--as <name>` work with every command; the rest is the command's. */

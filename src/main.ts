@@ -41,12 +41,15 @@ async function main(): Promise<number> {
     process.stderr.write(`${error.message}\n\nSee the Configuration section of README.md.\n`);
     return EXIT.config;
   }
-  const usable = capabilities(config).filter((c) => c.enabled && c.name !== 'redis');
+  // Only the admin bot and the password page serve anyone; mail, Sheets or Keystone alone do nothing.
+  const usable = capabilities(config).filter(
+    (c) => c.enabled && (c.name === 'slack' || c.name === 'setpass'),
+  );
   if (usable.length === 0) {
     process.stderr.write(
       [
-        'Nothing to run: no Slack, Keystone or password-page settings are configured.',
-        'Copy .env.example to .env and fill in at least:',
+        'Nothing to run: neither the Slack bot nor the password page is configured.',
+        'Run `npx kaizen init` to write a .env, or copy .env.example to .env and fill in at least:',
         '  SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_ADMIN_CHANNEL   (the admin bot)',
         '  OS_AUTH_URL, OS_USERNAME, OS_PASSWORD                        (Keystone)',
         '  SETPASS_SECRET, PUBLIC_URL                                   (the password page)',

@@ -1,14 +1,21 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { testEnv } from './support/bot.js';
 
 const TSX = 'node_modules/.bin/tsx';
 
-function run(env: Record<string, string | undefined>): { child: ChildProcess; output: () => string } {
+function run(
+  env: Record<string, string | undefined>,
+  cwd = process.cwd(),
+): { child: ChildProcess; output: () => string } {
   const chunks: string[] = [];
   // Only the given settings: the test machine's own environment must not leak into the bot.
-  const child = spawn(TSX, ['src/main.ts'], {
+  const child = spawn(resolve(TSX), [resolve('src/main.ts')], {
+    cwd,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -30,6 +37,31 @@ describe('npm start (src/main.ts)', () => {
     expect(output()).toContain('Nothing to run');
     expect(output()).toContain('SLACK_BOT_TOKEN');
     expect(output()).toContain('README.md');
+  });
+
+  it('starts from a copied .env.example with the clear message, not a bot that serves nothing', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kaizen-env-example-'));
+    try {
+      await copyFile('.env.example', join(dir, '.env'));
+      const { child, output } = run({}, dir);
+      expect(await exitCode(child)).toBe(1);
+      expect(output()).toContain('Nothing to run');
+      expect(output()).toContain('kaizen init');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('counts mail, Sheets or Keystone alone as nothing to run: they serve no one by themselves', async () => {
+    const { child, output } = run({
+      SMTP_URL: 'smtp://127.0.0.1:2525',
+      MAIL_FROM: 'Kaizen <noreply@kaizen.test>',
+      OS_AUTH_URL: 'http://127.0.0.1:9/v3',
+      OS_USERNAME: 'admin',
+      OS_PASSWORD: 'not-used',
+    });
+    expect(await exitCode(child)).toBe(1);
+    expect(output()).toContain('Nothing to run');
   });
 
   it('names each wrong setting and exits 2', async () => {

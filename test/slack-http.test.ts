@@ -66,3 +66,41 @@ describe('the Slack endpoint in HTTP mode', () => {
     expect(await response.json()).toEqual({ status: 'ok', checks: { redis: 'ok' }, version: VERSION });
   });
 });
+
+describe('a bot whose Keystone settings are incomplete', () => {
+  let slack: SlackFake;
+  let running: TestBot;
+
+  beforeAll(async () => {
+    slack = await startSlackFake();
+    // OS_AUTH_URL alone (a dead port, no credentials): the start-up log calls Keystone off.
+    running = await startTestBot(
+      testEnv({
+        SLACK_API_URL: `${slack.url}/api/`,
+        SLACK_ADMINS: 'U0ADMIN',
+        OS_AUTH_URL: 'http://127.0.0.1:9/v3',
+      }),
+    );
+  });
+  afterAll(async () => {
+    await running?.stop();
+    await slack?.close();
+  });
+
+  it('checks on /healthz only what is on: no Keystone probe', async () => {
+    const response = await fetch(`${running.url}/healthz`);
+    expect(await response.json()).toEqual({ status: 'ok', checks: { redis: 'ok' } });
+    expect(response.status).toBe(200);
+  });
+
+  it('answers /kaizen status that Keystone is not configured, not that the user does not exist', async () => {
+    const reply = await sendSlashCommand(running.eventsUrl, TEST_SIGNING_SECRET, {
+      text: 'status nobody@example.org',
+      user_id: 'U0ADMIN',
+    });
+    expect(reply.status).toBe(200);
+    const text = (reply.json as { text: string }).text;
+    expect(text).toContain('Keystone is not configured');
+    expect(text).not.toMatch(/No user/i);
+  });
+});
