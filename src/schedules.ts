@@ -133,9 +133,10 @@ function countingExpiredLinks(links: ReminderLinks, metrics: Pick<Metrics, 'link
   return {
     status: (userId) => links.status(userId),
     current: (userId) => links.current(userId),
-    issue: async (user, pinHash) => {
-      metrics.link('expired');
-      return links.issue(user, pinHash);
+    resend: async (user, options, deliver) => {
+      const resent = await links.resend(user, options, deliver);
+      if (resent.kind === 'sent' && resent.fresh) metrics.link('expired');
+      return resent;
     },
     pinOnFile: (userId) => links.pinOnFile(userId),
     passwordSetAt: (userId) => links.passwordSetAt(userId),

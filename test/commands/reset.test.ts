@@ -346,7 +346,7 @@ describe('reset and resend', () => {
     });
     await keystone.assignProjectRole(service.id, serviceAccount.user.id, serviceAccount.role.id);
     for (const member of [operator, serviceAccount])
-      await tokens.storePinHash(member.user.id, await hashPin('1234'));
+      await tokens.storePinHash(member.user.id, running.bot.services.setpass!.hashPin('1234'));
     const mailsBefore = smtp.messages.length;
 
     const cases = [
@@ -379,7 +379,7 @@ describe('reset and resend', () => {
 
   it('refuses a confirmed reset when the user became an operator after it was asked for', async () => {
     const member = await newMember(keystone);
-    await tokens.storePinHash(member.user.id, await hashPin('1234'));
+    await tokens.storePinHash(member.user.id, running.bot.services.setpass!.hashPin('1234'));
     const confirm = await kaizen(running, slack, `reset ${member.user.name}`);
     const button = confirm.buttons.find((b) => b.text === 'Reset')!;
     const adminRole = await keystone.findRole('admin');

@@ -9,7 +9,6 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Env } from '../../src/config.js';
 import { keys } from '../../src/keys.js';
-import { hashPin } from '../../src/setpass/pin.js';
 import { ADMIN, kaizen } from '../commands/helpers.js';
 import { adminClient, newMember } from '../keystone/fixtures.js';
 import { keystoneEnv, startTestBot, TEST_SIGNING_SECRET, type TestBot, testEnv } from '../support/bot.js';
@@ -65,7 +64,7 @@ async function memberWithLink() {
   const member = await newMember(adminClient());
   await running.bot.services.setpass!.issue(
     { userId: member.user.id, username: member.user.name },
-    await hashPin('1357'),
+    running.bot.services.setpass!.hashPin('1357'),
   );
   return member;
 }
