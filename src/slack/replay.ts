@@ -41,10 +41,12 @@ export class SeenRequests {
 
   /**
    * True the first time a signature is seen, false for a repeat. The mark lasts until the
-   * request's timestamp leaves the window, when Bolt refuses the request by itself. Without Redis
-   * the request is let through: whatever it asks for needs Redis too, and says so.
+   * request's timestamp leaves the window, when Bolt refuses the request by itself. While Redis is
+   * not connected the request is let through at once, without waiting for ioredis's retries:
+   * whatever it asks for needs Redis too, and says so within Slack's three seconds.
    */
   async firstTime(request: SignedRequest): Promise<boolean> {
+    if (this.redis.status !== 'ready') return true;
     const hash = createHash('sha256').update(request.slackSignature).digest('base64url');
     const now = Math.floor(Date.now() / 1000);
     const sentAt = Number.isFinite(request.slackTimestamp) ? request.slackTimestamp : now;
