@@ -2,7 +2,9 @@
  * The composition root: settings → clients → HTTP routes + Slack app + schedules. `startKaizen`
  * is what `npm start` runs and what component tests start on port 0.
  */
+import { adminChannelProblemText } from '../views/protection.js';
 import { type Config, capabilities } from './config.js';
+import { KaizenError } from './errors.js';
 import { type HealthCheck, healthRoutes } from './http/health.js';
 import type { Route } from './http/router.js';
 import { createHttpServer, type HttpServer } from './http/server.js';
@@ -12,7 +14,7 @@ import type { Logger } from './log.js';
 import { ApprovalResumer } from './provision/resumer.js';
 import { pingRedis } from './redis.js';
 import { startSchedules } from './schedules.js';
-import { createServices, type Services } from './services.js';
+import { closeServices, createServices, type Services } from './services.js';
 import { auditSetpassEvent, SetpassEventConsumer } from './setpass/events.js';
 import { setpassRoutes, setpassSite } from './setpass/routes.js';
 import { AdminDirectory } from './slack/admins.js';
@@ -76,6 +78,7 @@ export async function startKaizen(config: Config, options: StartOptions): Promis
   if (config.role !== 'setpass' && enabled.get('slack')?.enabled) {
     slack = await createSlackApp(config, log, options.slack);
     const admins = new AdminDirectory(slack.app.client, config.slack.admins, config.slack.adminChannel);
+    await refuseUnsafeAdminChannel(admins, config, log, services);
     const { sheets, applications, quotaPresets } = services;
     if (sheets && applications && quotaPresets && config.slack.adminChannel) {
       services.intake = slackSheetIntake(services, {
@@ -167,4 +170,26 @@ export async function startKaizen(config: Config, options: StartOptions): Promis
   };
 
   return { port, url: `${scheme}://127.0.0.1:${port}`, services, slack, http, stop };
+}
+
+/**
+ * Without SLACK_ADMINS the admin channel's members are the admins, so a public or shared channel
+ * would make anyone who joins it an admin: the bot refuses to start. A channel Slack does not
+ * describe right now only gets a warning; every admin check asks again and refuses until it does.
+ */
+async function refuseUnsafeAdminChannel(
+  admins: AdminDirectory,
+  config: Config,
+  log: Logger,
+  services: Services,
+): Promise<void> {
+  const verdict = await admins.checkChannel();
+  if (verdict.ok) return;
+  const text = adminChannelProblemText(config.slack.adminChannel ?? '', verdict.problem, verdict.error);
+  if (verdict.problem === 'unreadable') {
+    log.warn(`${text} Until then nobody is an admin.`);
+    return;
+  }
+  await closeServices(services, 0);
+  throw new KaizenError('config', text, { service: 'slack' });
 }

@@ -1,4 +1,5 @@
 import type { Services } from '../services.js';
+import { adminGate } from './admin-gate.js';
 import type { AdminDirectory } from './admins.js';
 import type { App } from './app.js';
 import { applicantSlackDeps } from './applicant-deps.js';
@@ -16,6 +17,14 @@ export interface SlackDeps {
 
 /** Every Slack surface registers its listeners here, one module each. */
 export function registerListeners(app: App, deps: SlackDeps): void {
+  // First: every button, modal and command passes the admin check before any listener runs.
+  app.use(
+    adminGate({
+      admins: deps.admins,
+      adminChannel: deps.services.config.slack.adminChannel,
+      log: deps.services.log,
+    }),
+  );
   registerKaizenCommand(app, deps);
   registerAppHome(app, deps);
   registerKaizenReset(app, deps);
