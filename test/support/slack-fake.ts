@@ -384,7 +384,8 @@ export class SlackFake {
         return this.conversationInfo(args);
       case 'users.info': {
         const id = stringArg(args.user) ?? '';
-        const user = this.users.get(id) ?? (/^[UW][A-Z0-9]+$/.test(id) ? { id, name: id.toLowerCase() } : undefined);
+        const user =
+          this.users.get(id) ?? (/^[UW][A-Z0-9]+$/.test(id) ? { id, name: id.toLowerCase() } : undefined);
         return user === undefined
           ? { ok: false, error: 'user_not_found' }
           : { ok: true, user: this.userObject(user) };
