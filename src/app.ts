@@ -4,7 +4,9 @@
  */
 
 import type { RequestListener } from 'node:http';
+import { adminChannelProblemText } from '../views/protection.js';
 import { type Config, capabilities } from './config.js';
+import { KaizenError } from './errors.js';
 import { type HealthCheck, healthRoutes, metricsRoutes } from './http/health.js';
 import type { Route } from './http/router.js';
 import { createHttpServer, type HttpServer } from './http/server.js';
@@ -16,7 +18,7 @@ import { ApprovalResumer } from './provision/resumer.js';
 import { pingRedis } from './redis.js';
 import { inRequest, newRequestId, withRequestId } from './request-context.js';
 import { startSchedules } from './schedules.js';
-import { createServices, type Services } from './services.js';
+import { closeServices, createServices, type Services } from './services.js';
 import { auditSetpassEvent, SetpassEventConsumer } from './setpass/events.js';
 import { setpassRoutes, setpassSite } from './setpass/routes.js';
 import { AdminDirectory } from './slack/admins.js';
@@ -107,6 +109,7 @@ export async function startKaizen(config: Config, options: StartOptions): Promis
       await inRequest(next);
     });
     const admins = new AdminDirectory(slack.app.client, config.slack.admins, config.slack.adminChannel);
+    await refuseUnsafeAdminChannel(admins, config, log, services);
     const { sheets, applications, quotaPresets } = services;
     if (sheets && applications && quotaPresets && config.slack.adminChannel) {
       services.intake = slackSheetIntake(services, {
@@ -215,4 +218,26 @@ function inNewRequest(listener: RequestListener): RequestListener {
 
 function eachInNewRequest(route: Route): Route {
   return { ...route, handler: (ctx) => withRequestId(newRequestId(), () => route.handler(ctx)) };
+}
+
+/**
+ * Without SLACK_ADMINS the admin channel's members are the admins, so a public or shared channel
+ * would make anyone who joins it an admin: the bot refuses to start. A channel Slack does not
+ * describe right now only gets a warning; every admin check asks again and refuses until it does.
+ */
+async function refuseUnsafeAdminChannel(
+  admins: AdminDirectory,
+  config: Config,
+  log: Logger,
+  services: Services,
+): Promise<void> {
+  const verdict = await admins.checkChannel();
+  if (verdict.ok) return;
+  const text = adminChannelProblemText(config.slack.adminChannel ?? '', verdict.problem, verdict.error);
+  if (verdict.problem === 'unreadable') {
+    log.warn(`${text} Until then nobody is an admin.`);
+    return;
+  }
+  await closeServices(services, 0);
+  throw new KaizenError('config', text, { service: 'slack' });
 }

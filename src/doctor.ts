@@ -3,6 +3,7 @@
  * failing (why). Each check really talks to its service, with a deadline.
  */
 import { WebClient } from '@slack/web-api';
+import { adminChannelProblemText } from '../views/protection.js';
 import { type CapabilityName, type Config, capabilities } from './config.js';
 import { KaizenError } from './errors.js';
 import { mapColumns, missingHeadersNotice, quoteTab } from './intake/columns.js';
@@ -11,6 +12,7 @@ import { keystoneFromConfig } from './keystone/from-config.js';
 import { scrubSecrets, silentLogger } from './log.js';
 import { transportFromConfig } from './mail/transport.js';
 import { createRedis, pingRedis } from './redis.js';
+import { AdminDirectory } from './slack/admins.js';
 
 export interface DoctorLine {
   name: CapabilityName;
@@ -47,7 +49,18 @@ export const liveChecks: Partial<Record<CapabilityName, LiveCheck>> = {
     });
     const auth = await client.auth.test();
     const mode = config.slack.appToken ? 'Socket Mode' : 'HTTP mode';
-    return `signed in as ${auth.user ?? 'the bot'} on ${auth.team ?? 'the workspace'} (${mode})`;
+    const { admins, adminChannel } = config.slack;
+    const channel = await new AdminDirectory(client, admins, adminChannel).checkChannel();
+    if (!channel.ok) {
+      throw new KaizenError(
+        'config',
+        adminChannelProblemText(adminChannel ?? '', channel.problem, channel.error),
+      );
+    }
+    const who = admins
+      ? `${admins.length} admins named in SLACK_ADMINS`
+      : `admins: the members of the private channel ${adminChannel}`;
+    return `signed in as ${auth.user ?? 'the bot'} on ${auth.team ?? 'the workspace'} (${mode}); ${who}`;
   },
   keystone: async (config) => {
     const keystone = keystoneFromConfig(config, { timeoutMs: TIMEOUT_MS })!;

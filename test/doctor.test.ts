@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type CliIo, runCli } from '../src/cli.js';
-import { keystoneEnv, testEnv } from './support/bot.js';
+import { keystoneEnv, TEST_ADMIN_CHANNEL, testEnv } from './support/bot.js';
 import { type SheetsFake, startSheetsFake } from './support/sheets-fake.js';
 import { type SlackFake, startSlackFake } from './support/slack-fake.js';
 
@@ -13,6 +13,7 @@ describe('kaizen doctor', () => {
   let slack: SlackFake;
   beforeAll(async () => {
     slack = await startSlackFake();
+    slack.setChannelInfo(TEST_ADMIN_CHANNEL, { isPrivate: true });
   });
   afterAll(() => slack?.close());
 
@@ -56,6 +57,30 @@ describe('kaizen doctor', () => {
     } finally {
       await sheets.close();
     }
+  });
+
+  it('fails the Slack check when, without SLACK_ADMINS, the admin channel is public or shared', async () => {
+    const channel = 'C0DOCTORPUBLIC';
+    const env = testEnv({ SLACK_API_URL: `${slack.url}/api/`, SLACK_ADMIN_CHANNEL: channel });
+    const cases = [
+      [{ isPrivate: false }, `SLACK_ADMIN_CHANNEL ${channel} is a public channel`],
+      [{ isPrivate: true, isExtShared: true }, 'is shared with another organisation'],
+      [{ isPrivate: true, isPendingExtShared: true }, 'is shared with another organisation'],
+    ] as const;
+    for (const [info, message] of cases) {
+      slack.setChannelInfo(channel, info);
+      const io = capture();
+      expect(await runCli(['doctor'], env, io)).toBe(2);
+      expect(io.text()).toMatch(/slack\s+failing/);
+      expect(io.text()).toContain(message);
+    }
+    slack.setChannelInfo(channel, { isPrivate: true });
+    const io = capture();
+    await runCli(['doctor'], env, io);
+    expect(io.text()).toMatch(/slack\s+ok\s+.*admins: the members of the private channel C0DOCTORPUBLIC/);
+    const named = capture();
+    await runCli(['doctor'], { ...env, SLACK_ADMINS: 'U0ONE,U0TWO' }, named);
+    expect(named.text()).toMatch(/slack\s+ok\s+.*2 admins named in SLACK_ADMINS/);
   });
 
   it('says why a part is failing and exits 2', async () => {

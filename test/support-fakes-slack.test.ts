@@ -167,7 +167,13 @@ describe('SlackFake with the real WebClient', () => {
     expect(info.user).toMatchObject({ id: 'U0ADA', name: 'ada', profile: { email: 'Ada@example.org' } });
     const found = await client.users.lookupByEmail({ email: 'ada@example.org' });
     expect(found.user?.id).toBe('U0ADA');
-    expect((await failureOf(client.users.info({ user: 'U0NOBODY' }))).data?.error).toBe('user_not_found');
+    // Slack knows every member of its workspace: an id never added is an ordinary member.
+    expect((await client.users.info({ user: 'U0NOBODY' })).user).toMatchObject({
+      id: 'U0NOBODY',
+      deleted: false,
+      is_restricted: false,
+    });
+    expect((await failureOf(client.users.info({ user: 'not-an-id' }))).data?.error).toBe('user_not_found');
     expect((await failureOf(client.users.lookupByEmail({ email: 'x@example.org' }))).data?.error).toBe(
       'users_not_found',
     );

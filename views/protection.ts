@@ -36,3 +36,20 @@ export function protectedAccountText(what: string, username: string, reason: Acc
 export function protectedProjectText(name: string, reason: ProjectProtection): string {
   return `The project ${name} can never be joined through an application: ${PROJECT_REASONS[reason]}.`;
 }
+
+/** Why the admin channel cannot decide who the admins are, and what to do about it. */
+export function adminChannelProblemText(
+  channel: string,
+  problem: 'public' | 'shared' | 'unreadable',
+  error?: string,
+): string {
+  const fix = 'make it private and unshared, or name the admins in SLACK_ADMINS';
+  switch (problem) {
+    case 'public':
+      return `SLACK_ADMIN_CHANNEL ${channel} is a public channel: anyone could join it and become an admin; ${fix}.`;
+    case 'shared':
+      return `SLACK_ADMIN_CHANNEL ${channel} is shared with another organisation (Slack Connect), so people outside the workspace would be admins; ${fix}.`;
+    case 'unreadable':
+      return `SLACK_ADMIN_CHANNEL ${channel} could not be read (${error ?? 'no answer'}): invite the bot and give it the channels:read and groups:read scopes, or name the admins in SLACK_ADMINS.`;
+  }
+}

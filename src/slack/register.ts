@@ -1,5 +1,6 @@
 import type { Metrics } from '../metrics.js';
 import type { Services } from '../services.js';
+import { adminGate } from './admin-gate.js';
 import type { AdminDirectory } from './admins.js';
 import type { App } from './app.js';
 import { applicantSlackDeps } from './applicant-deps.js';
@@ -31,12 +32,19 @@ function countingRefusals(
 
 /** Every Slack surface registers its listeners here, one module each. */
 export function registerListeners(app: App, deps: SlackDeps): void {
-  // App Home shows non-admins a smaller page: that is no refusal.
+  // First: every button, modal and command passes the admin check before any listener runs; each
+  // "no" is a refused request in the metrics.
+  app.use(
+    adminGate({
+      admins: countingRefusals(deps.admins, deps.services.metrics),
+      adminChannel: deps.services.config.slack.adminChannel,
+      log: deps.services.log,
+    }),
+  );
+  registerKaizenCommand(app, deps);
   registerAppHome(app, deps);
-  const gated = { ...deps, admins: countingRefusals(deps.admins, deps.services.metrics) };
-  registerKaizenCommand(app, gated);
-  registerKaizenReset(app, gated);
-  const applicant = applicantSlackDeps(app.client, deps.services, gated.admins);
+  registerKaizenReset(app, deps);
+  const applicant = applicantSlackDeps(app.client, deps.services, deps.admins);
   if (applicant) {
     registerApplicantActions(app, applicant);
     registerQuotaModal(app, applicant);

@@ -230,6 +230,20 @@ describe('reset and resend', () => {
     expect(await passwordWorks(member.user.id, member.password)).toBe(true);
   });
 
+  it('lets only admins press Cancel: anyone else is refused and the confirmation still works', async () => {
+    const member = await newMember(keystone);
+    await tokens.storePinHash(member.user.id, running.bot.services.setpass!.hashPin('2468'));
+    const confirm = await kaizen(running, slack, `reset ${member.user.name}`);
+    const cancel = confirm.buttons.find((b) => b.text === 'Cancel')!;
+    const refused = await press(running, slack, cancel, OUTSIDER);
+    await responseMatching(slack, refused.responseId, /not allowed/);
+
+    const reset = confirm.buttons.find((b) => b.text === 'Reset')!;
+    const pressed = await press(running, slack, reset);
+    await responseMatching(slack, pressed.responseId, /Password reset for/);
+    expect(await passwordWorks(member.user.id, member.password)).toBe(false);
+  });
+
   it('answers an unknown user with close matches and changes nothing', async () => {
     const member = await newMember(keystone);
     const local = member.user.name.split('@')[0]!;

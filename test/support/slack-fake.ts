@@ -70,7 +70,19 @@ export interface SlackUser {
   isBot?: boolean;
   isAdmin?: boolean;
   deleted?: boolean;
+  /** A multi-channel guest. */
+  isRestricted?: boolean;
+  /** A single-channel guest. */
+  isUltraRestricted?: boolean;
   tz?: string;
+}
+
+/** What `conversations.info` tells of a channel; unset fields answer a private, unshared channel. */
+export interface SlackChannelInfo {
+  isPrivate?: boolean;
+  isShared?: boolean;
+  isExtShared?: boolean;
+  isPendingExtShared?: boolean;
 }
 
 /**
@@ -133,6 +145,7 @@ export class SlackFake {
   private readonly homeViews = new Map<string, SlackStoredView>();
   private readonly usedTriggerIds = new Set<string>();
   private readonly channelMembers = new Map<string, string[]>();
+  private readonly channelInfo = new Map<string, SlackChannelInfo>();
   private readonly users = new Map<string, SlackUser>();
   /** The DM channel id Slack opens when a message is posted to a user id. */
   private readonly dmChannels = new Map<string, string>();
@@ -190,7 +203,18 @@ export class SlackFake {
     this.channelMembers.set(channel, [...members]);
   }
 
-  /** Users known to `users.info` and `users.lookupByEmail`. */
+  /**
+   * What `conversations.info` answers for the channel. A channel with members set and no info is
+   * private and unshared; a channel with neither answers `channel_not_found`.
+   */
+  setChannelInfo(channel: string, info: SlackChannelInfo): void {
+    this.channelInfo.set(channel, { ...info });
+  }
+
+  /**
+   * Users known to `users.info` and `users.lookupByEmail`. Slack answers `users.info` for every
+   * member of the workspace, so a user id never added answers an ordinary member without an email.
+   */
   addUser(user: SlackUser): void {
     this.users.set(user.id, user);
   }
@@ -411,8 +435,12 @@ export class SlackFake {
         return this.publishView(args);
       case 'conversations.members':
         return this.listMembers(args);
+      case 'conversations.info':
+        return this.conversationInfo(args);
       case 'users.info': {
-        const user = this.users.get(stringArg(args.user) ?? '');
+        const id = stringArg(args.user) ?? '';
+        const user =
+          this.users.get(id) ?? (/^[UW][A-Z0-9]+$/.test(id) ? { id, name: id.toLowerCase() } : undefined);
         return user === undefined
           ? { ok: false, error: 'user_not_found' }
           : { ok: true, user: this.userObject(user) };
@@ -563,6 +591,26 @@ export class SlackFake {
     return { ok: true, view: this.viewObject(stored) };
   }
 
+  private conversationInfo(args: Record<string, unknown>): Record<string, unknown> {
+    const id = stringArg(args.channel) ?? '';
+    const info = this.channelInfo.get(id) ?? (this.channelMembers.has(id) ? {} : undefined);
+    if (info === undefined) return { ok: false, error: 'channel_not_found' };
+    const isPrivate = info.isPrivate ?? true;
+    return {
+      ok: true,
+      channel: {
+        id,
+        is_channel: !isPrivate,
+        is_group: isPrivate,
+        is_private: isPrivate,
+        is_shared: info.isShared ?? false,
+        is_ext_shared: info.isExtShared ?? false,
+        is_pending_ext_shared: info.isPendingExtShared ?? false,
+        is_org_shared: false,
+      },
+    };
+  }
+
   private listMembers(args: Record<string, unknown>): Record<string, unknown> {
     const members = this.channelMembers.get(stringArg(args.channel) ?? '');
     if (members === undefined) return { ok: false, error: 'channel_not_found' };
@@ -692,6 +740,8 @@ export class SlackFake {
       team_id: this.teamId,
       name: user.name,
       deleted: user.deleted ?? false,
+      is_restricted: user.isRestricted ?? false,
+      is_ultra_restricted: user.isUltraRestricted ?? false,
       real_name: realName,
       tz: user.tz ?? 'America/New_York',
       is_admin: user.isAdmin ?? false,

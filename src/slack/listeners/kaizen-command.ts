@@ -21,7 +21,7 @@ type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
 export const ANSWER_BUDGET_MS = 1_500;
 
 export async function handleKaizenCommand(args: CommandArgs, deps: SlackDeps): Promise<void> {
-  const { command, ack, respond, client } = args;
+  const { command, ack, respond, client, context } = args;
   const { log, inflight } = deps.services;
   const started = Date.now();
   const parsed = parseCommand(command.text);
@@ -29,21 +29,17 @@ export async function handleKaizenCommand(args: CommandArgs, deps: SlackDeps): P
     await ack(ephemeral(slackReply({ kind: 'help', unknown: parsed.unknown })));
     return;
   }
-  let caller: Caller;
-  try {
-    caller = { via: 'slack', userId: command.user_id, isAdmin: await deps.admins.isAdmin(command.user_id) };
-  } catch (error) {
-    log.error(
-      { err: error, user: command.user_id },
-      '/kaizen: could not check whether the caller is an admin',
-    );
+  // The admin gate (src/slack/admin-gate.ts) asked already.
+  const isAdmin = context.isAdmin as boolean | undefined;
+  if (isAdmin === undefined) {
     await ack(
       ephemeral({
-        text: `:x: Could not check whether you are an admin: ${describeError(error)} Try again in a moment.`,
+        text: `:x: Could not check whether you are an admin: ${String(context.adminCheckFailure ?? 'Slack did not answer.')} Try again in a moment.`,
       }),
     );
     return;
   }
+  const caller: Caller = { via: 'slack', userId: command.user_id, isAdmin };
   const work = runCommand(slackCommandDeps(deps, client), caller, {
     name: parsed.name,
     words: parsed.args,
