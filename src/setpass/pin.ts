@@ -4,13 +4,16 @@
  */
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
+import { kdfSlots } from './limits.js';
 
-const scryptAsync = promisify(scrypt) as (
+const rawScrypt = promisify(scrypt) as (
   password: string,
   salt: Buffer,
   keylen: number,
   options: object,
 ) => Promise<Buffer>;
+/** Every scrypt call waits for one of the few KDF slots, so a flood of posts cannot take the thread pool. */
+const scryptAsync: typeof rawScrypt = (...args) => kdfSlots.run(() => rawScrypt(...args));
 // N=2^14 costs ~15 ms here: slow enough that 10^4 PINs are not a moment's work offline, fast enough per request.
 const PARAMS = { N: 16384, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
 const KEY_LENGTH = 32;

@@ -11,7 +11,7 @@ import type { Redis } from '../redis.js';
 import { isWellFormedToken, SetpassCrypto } from './crypto.js';
 import { publishSetpassEvent, type SetpassEvent } from './events.js';
 import { issueSetpassLink, type LinkUser } from './issue.js';
-import { DEFAULT_BUDGETS, type FailureBudgets, FailureLimits } from './limits.js';
+import { DEFAULT_BUDGETS, type FailureBudgets, type FailureCharge, FailureLimits } from './limits.js';
 import { hashPin, isValidPin, verifyPin } from './pin.js';
 import { PasswordPolicy } from './policy.js';
 import { type IssuedToken, type LinkStatus, type NewToken, type TokenRecord, TokenStore } from './store.js';
@@ -73,6 +73,9 @@ export type PasswordChangeOutcome =
   | { kind: 'account_changed' }
   /** Keystone could not be asked; the link was put back and still works. */
   | { kind: 'unavailable' };
+
+/** Outcomes that keep the points a submission took from the failure budgets. */
+const FAILURES: ReadonlySet<PasswordChangeOutcome['kind']> = new Set(['dead', 'wrong_pin', 'locked_out']);
 
 /** A PIN hash nobody has, verified on dead links so that they cost what a live link costs. */
 let decoyPinHash: Promise<string> | undefined;
@@ -166,15 +169,12 @@ export class Setpass {
     return this.tokens.revoke(userId);
   }
 
-  /** GET /?token=: whether the link works, without counting anything but dead links. */
+  /** GET /?token=: whether the link works; it charges nothing (see limits.ts). */
   async openLink(token: string, clientIp: string): Promise<LinkView> {
     const ip = await this.limits.checkIp(clientIp);
     if (ip.kind === 'blocked') return { kind: 'rate_limited', retryAfterMs: ip.retryAfterMs };
     const record = await this.liveRecord(token);
-    if (record === undefined) {
-      await this.limits.deadLink(clientIp);
-      return { kind: 'dead' };
-    }
+    if (record === undefined) return { kind: 'dead' };
     return {
       kind: 'live',
       username: record.username,
@@ -189,17 +189,32 @@ export class Setpass {
    * Keystone is called, so two submissions at once change the password once.
    */
   async changePassword(submission: PasswordSubmission): Promise<PasswordChangeOutcome> {
-    const { clientIp } = submission;
-    const ip = await this.limits.checkIp(clientIp);
-    if (ip.kind === 'blocked') return { kind: 'rate_limited', retryAfterMs: ip.retryAfterMs };
+    const reservation = await this.limits.reserve(submission.clientIp);
+    if (reservation.kind === 'blocked') {
+      return { kind: 'rate_limited', retryAfterMs: reservation.retryAfterMs };
+    }
+    let outcome: PasswordChangeOutcome | undefined;
+    try {
+      outcome = await this.tryChange(submission, reservation.charge);
+      return outcome;
+    } finally {
+      // The points taken up front stay spent only for a failure; anything else gives them back.
+      const failed = outcome !== undefined && FAILURES.has(outcome.kind);
+      await reservation.charge.settle(failed);
+    }
+  }
 
+  private async tryChange(
+    submission: PasswordSubmission,
+    charge: FailureCharge,
+  ): Promise<PasswordChangeOutcome> {
+    const { clientIp } = submission;
     const record = await this.liveRecord(submission.token);
     if (record === undefined) {
       await verifyPin(submission.pin || '0000', await decoy());
-      await this.limits.deadLink(clientIp);
       return { kind: 'dead' };
     }
-    const user = await this.limits.checkUser(record.userId);
+    const user = await charge.reserveUser(record.userId);
     if (user.kind === 'blocked') return { kind: 'rate_limited', retryAfterMs: user.retryAfterMs };
 
     const attemptsLeft = record.attempts > 0 ? this.maxPinAttempts - record.attempts : undefined;
@@ -270,10 +285,7 @@ export class Setpass {
   }
 
   private async wrongPin(record: TokenRecord, clientIp: string): Promise<PasswordChangeOutcome> {
-    const [outcome] = await Promise.all([
-      this.tokens.recordWrongPin(record, this.maxPinAttempts),
-      this.limits.wrongPin(record.userId, clientIp),
-    ]);
+    const outcome = await this.tokens.recordWrongPin(record, this.maxPinAttempts);
     if (outcome.kind === 'gone') return { kind: 'dead' };
     if (outcome.kind === 'counted') {
       return {

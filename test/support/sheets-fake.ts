@@ -216,7 +216,8 @@ export class SheetsFake {
       range: route?.range,
       query: Object.fromEntries(url.searchParams),
       body,
-      valueInputOption: url.searchParams.get('valueInputOption') ?? (typeof inBody === 'string' ? inBody : undefined),
+      valueInputOption:
+        url.searchParams.get('valueInputOption') ?? (typeof inBody === 'string' ? inBody : undefined),
       at: new Date(),
     };
     this.calls.push(call);
