@@ -199,8 +199,11 @@ export class Setpass {
       return outcome;
     } finally {
       // The points taken up front stay spent only for a failure; anything else gives them back.
+      // A refund that fails must not turn a password already changed into an error page.
       const failed = outcome !== undefined && FAILURES.has(outcome.kind);
-      await reservation.charge.settle(failed);
+      await reservation.charge.settle(failed).catch((error: unknown) => {
+        this.log.warn({ err: error }, 'could not give back the failure-budget points of a submission');
+      });
     }
   }
 
