@@ -8,6 +8,7 @@ import { validate as validateCron } from 'node-cron';
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { KaizenError } from './errors.js';
+import { isAddressOrRange } from './http/client-ip.js';
 import { maskCredentials } from './log.js';
 
 export type Area =
@@ -159,9 +160,9 @@ export const settings = {
   trustedProxies: setting(
     'TRUSTED_PROXIES',
     'HTTP',
-    'comma list of proxy addresses whose X-Forwarded-For/-Proto are honoured',
-    list,
-    'a comma-separated list of IP addresses',
+    'comma list of proxy addresses and CIDR ranges (IPv4 or IPv6) whose X-Forwarded-For/-Proto are honoured',
+    list.refine((entries) => entries.every(isAddressOrRange)),
+    'a comma-separated list of IP addresses and CIDR ranges such as 127.0.0.1, 10.0.0.0/8, fd00::/8',
     { fallback: '' },
   ),
   allowInsecurePublicUrl: setting(

@@ -9,7 +9,7 @@ import { KaizenError } from './errors.js';
 import { mapColumns, missingHeadersNotice, quoteTab } from './intake/columns.js';
 import { sheetsFromConfig } from './intake/from-config.js';
 import { keystoneFromConfig } from './keystone/from-config.js';
-import { scrubSecrets, silentLogger } from './log.js';
+import { maskCredentials, scrubSecrets, silentLogger } from './log.js';
 import { transportFromConfig } from './mail/transport.js';
 import { createRedis, pingRedis } from './redis.js';
 import { AdminDirectory } from './slack/admins.js';
@@ -111,10 +111,15 @@ export async function runDoctor(config: Config, checks = liveChecks): Promise<Do
       }
       const check = checks[capability.name];
       if (!check) return { name: capability.name, status: 'ok', detail: 'configured' };
+      // A detail may quote a setting (PUBLIC_URL), and a URL setting may carry a password.
       try {
-        return { name: capability.name, status: 'ok', detail: await withDeadline(check(config)) };
+        return {
+          name: capability.name,
+          status: 'ok',
+          detail: maskCredentials(await withDeadline(check(config))),
+        };
       } catch (error) {
-        return { name: capability.name, status: 'failing', detail: reason(error) };
+        return { name: capability.name, status: 'failing', detail: maskCredentials(reason(error)) };
       }
     }),
   );

@@ -116,6 +116,19 @@ describe('kaizen doctor', () => {
     for (const io of [doctor, listing]) expect(io.text()).not.toMatch(/doctor-(redis|smtp)-pw/);
   });
 
+  it('masks a password in a URL setting it quotes in a detail', async () => {
+    const io = capture();
+    const env = {
+      KAIZEN_ROLE: 'setpass',
+      SETPASS_SECRET: Buffer.alloc(32, 3).toString('base64'),
+      PUBLIC_URL: 'https://pages:doctor-public-pw@register.example.org',
+      OS_AUTH_URL: inject('keystone').authUrl,
+    };
+    expect(await runCli(['doctor'], env, io)).toBe(0);
+    expect(io.text()).toContain('links point at https://pages:[redacted]@register.example.org/');
+    expect(io.text()).not.toContain('doctor-public-pw');
+  });
+
   it('answers an unknown command with the usage and exit 1', async () => {
     const io = capture();
     expect(await runCli(['frobnicate'], {}, io)).toBe(1);

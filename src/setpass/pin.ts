@@ -11,6 +11,7 @@
 import { createHmac, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import { deriveKey } from './crypto.js';
+import { kdfSlots } from './limits.js';
 
 export const PIN_PATTERN = /^\d{4}$/;
 
@@ -76,12 +77,14 @@ const LEGACY_SCHEME = 'scrypt';
 // The parameters the old hashes were made with.
 const LEGACY_PARAMS = { N: 16384, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
 const LEGACY_KEY_LENGTH = 32;
-const scryptAsync = promisify(scrypt) as (
+const rawScrypt = promisify(scrypt) as (
   password: string,
   salt: Buffer,
   keylen: number,
   options: object,
 ) => Promise<Buffer>;
+/** Every scrypt call waits for one of the few KDF slots, so a flood of posts cannot take the thread pool. */
+const scryptAsync: typeof rawScrypt = (...args) => kdfSlots.run(() => rawScrypt(...args));
 
 async function verifyLegacyScrypt(pin: string, salt: string, expected: string): Promise<boolean> {
   const actual = await scryptAsync(pin, Buffer.from(salt, 'base64url'), LEGACY_KEY_LENGTH, LEGACY_PARAMS);

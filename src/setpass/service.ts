@@ -20,7 +20,7 @@ import {
   type ResentLink,
   resendSetpassLink,
 } from './issue.js';
-import { DEFAULT_BUDGETS, type FailureBudgets, FailureLimits } from './limits.js';
+import { DEFAULT_BUDGETS, type FailureBudgets, type FailureCharge, FailureLimits } from './limits.js';
 import { isValidPin, type PinCheck, PinHasher } from './pin.js';
 import { PasswordPolicy } from './policy.js';
 import { type IssuedToken, type LinkStatus, type NewToken, type TokenRecord, TokenStore } from './store.js';
@@ -92,6 +92,8 @@ export type PasswordChangeOutcome =
 const REDEEM_WAIT_MS = 5_000;
 /** Every attempt the link has left is being checked right now: come back when they are decided. */
 const ATTEMPTS_BUSY_RETRY_MS = 1_000;
+/** Outcomes that keep the points a submission took from the failure budgets. */
+const FAILURES: ReadonlySet<PasswordChangeOutcome['kind']> = new Set(['dead', 'wrong_pin', 'locked_out']);
 
 export class Setpass {
   readonly tokens: TokenStore;
@@ -203,15 +205,12 @@ export class Setpass {
     return this.tokens.revoke(userId);
   }
 
-  /** GET /?token=: whether the link works, without counting anything but dead links. */
+  /** GET /?token=: whether the link works; it charges nothing (see limits.ts). */
   async openLink(token: string, clientIp: string): Promise<LinkView> {
     const ip = await this.limits.checkIp(clientIp);
     if (ip.kind === 'blocked') return { kind: 'rate_limited', retryAfterMs: ip.retryAfterMs };
     const record = await this.liveRecord(token);
-    if (record === undefined) {
-      await this.limits.deadLink(clientIp);
-      return { kind: 'dead' };
-    }
+    if (record === undefined) return { kind: 'dead' };
     return {
       kind: 'live',
       username: record.username,
@@ -226,17 +225,35 @@ export class Setpass {
    * Keystone is called, so two submissions at once change the password once.
    */
   async changePassword(submission: PasswordSubmission): Promise<PasswordChangeOutcome> {
-    const { clientIp } = submission;
-    const ip = await this.limits.checkIp(clientIp);
-    if (ip.kind === 'blocked') return { kind: 'rate_limited', retryAfterMs: ip.retryAfterMs };
+    const reservation = await this.limits.reserve(submission.clientIp);
+    if (reservation.kind === 'blocked') {
+      return { kind: 'rate_limited', retryAfterMs: reservation.retryAfterMs };
+    }
+    let outcome: PasswordChangeOutcome | undefined;
+    try {
+      outcome = await this.tryChange(submission, reservation.charge);
+      return outcome;
+    } finally {
+      // The points taken up front stay spent only for a failure; anything else gives them back.
+      // A refund that fails must not turn a password already changed into an error page.
+      const failed = outcome !== undefined && FAILURES.has(outcome.kind);
+      await reservation.charge.settle(failed).catch((error: unknown) => {
+        this.log.warn({ err: error }, 'could not give back the failure-budget points of a submission');
+      });
+    }
+  }
 
+  private async tryChange(
+    submission: PasswordSubmission,
+    charge: FailureCharge,
+  ): Promise<PasswordChangeOutcome> {
+    const { clientIp } = submission;
     const record = await this.liveRecord(submission.token);
     if (record === undefined) {
       this.pins.decoy(submission.pin || '0000');
-      await this.limits.deadLink(clientIp);
       return { kind: 'dead' };
     }
-    const user = await this.limits.checkUser(record.userId);
+    const user = await charge.reserveUser(record.userId);
     if (user.kind === 'blocked') return { kind: 'rate_limited', retryAfterMs: user.retryAfterMs };
 
     const attemptsLeft = record.attempts > 0 ? this.maxPinAttempts - record.attempts : undefined;
@@ -357,10 +374,7 @@ export class Setpass {
   }
 
   private async wrongPin(record: TokenRecord, clientIp: string): Promise<PasswordChangeOutcome> {
-    const [outcome] = await Promise.all([
-      this.tokens.recordWrongPin(record, this.maxPinAttempts),
-      this.limits.wrongPin(record.userId, clientIp),
-    ]);
+    const outcome = await this.tokens.recordWrongPin(record, this.maxPinAttempts);
     if (outcome.kind === 'gone') return { kind: 'dead' };
     this.metrics?.wrongPin();
     if (outcome.kind === 'counted') {

@@ -3,9 +3,12 @@
  * must expose only the page's paths, the env examples must name only real settings, and the
  * public role's example must hold no admin secret.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { get as httpsGet } from 'node:https';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +16,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_ONLY_ENV, type Env, loadConfig, settings } from '../../src/config.js';
 import { selfSigned } from '../support/certificates.js';
+import { closeNow, freePort, listenLocally } from '../support/local-http.js';
 
 const run = promisify(execFile);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -189,11 +193,11 @@ function routing(server: Directive[]): Record<string, string> {
 describe('nginx examples', () => {
   it('expose only the page paths on the page host, with TLS, HSTS, proxy headers and a body limit', async () => {
     const server = tlsServer(parseNginx(await read('deploy/nginx/setpass.conf')));
+    // /healthz stays on the host: its JSON names internal URLs when a check fails.
     expect(routing(server)).toEqual({
       '= /': 'proxy',
       '/assets/': 'proxy',
       '/token/': 'proxy',
-      '= /healthz': 'proxy',
       '/': 'return 404',
     });
     expect(value(server, 'ssl_certificate')).toBeTruthy();
@@ -223,6 +227,20 @@ describe('nginx examples', () => {
     expect(JSON.stringify(tree)).not.toContain('proxy_pass');
   });
 
+  it('log the page host without query strings (the links carry tokens there)', async () => {
+    const tree = parseNginx(await read('deploy/nginx/setpass.conf'));
+    const [format] = directives(tree, 'log_format');
+    expect(format?.args[0]).toBe('kaizen_setpass');
+    const fields = format?.args.slice(1).join(' ') ?? '';
+    expect(fields).toContain('$uri');
+    expect(fields).not.toMatch(/\$(request|request_uri|args|query_string|arg_\w+|http_referer)\b/);
+    for (const server of directives(tree, 'server')) {
+      const body = server.block ?? [];
+      expect(value(body, 'access_log')).toMatch(/ kaizen_setpass$/);
+      expect(value(body, 'error_log')).toMatch(/ crit$/);
+    }
+  });
+
   it('send only /slack/events to the bot', async () => {
     const server = tlsServer(parseNginx(await read('deploy/nginx/bot.conf')));
     expect(routing(server)).toEqual({ '= /slack/events': 'proxy', '/': 'return 404' });
@@ -243,27 +261,10 @@ describe('nginx examples', () => {
       const { cert, key } = await selfSigned(dir, 'kaizen');
       const includes: string[] = [];
       for (const name of ['setpass.conf', 'bot.conf']) {
-        const text = (await read(`deploy/nginx/${name}`))
-          .replace(/ssl_certificate_key \S+;/g, `ssl_certificate_key ${key};`)
-          .replace(/ssl_certificate \S+;/g, `ssl_certificate ${cert};`);
-        await writeFile(join(dir, name), text);
-        includes.push(`  include ${join(dir, name)};`);
+        await writeFile(join(dir, name), await throwawayCopy(name, { cert, key }, dir));
+        includes.push(join(dir, name));
       }
-      const main = join(dir, 'nginx.conf');
-      await writeFile(
-        main,
-        [
-          `pid ${join(dir, 'nginx.pid')};`,
-          `error_log ${join(dir, 'error.log')};`,
-          'events {}',
-          'http {',
-          `  client_body_temp_path ${dir};`,
-          `  proxy_temp_path ${dir};`,
-          ...includes,
-          '}',
-          '',
-        ].join('\n'),
-      );
+      const main = await mainConf(dir, 'nginx', includes);
       const checked = await run('nginx', ['-t', '-p', dir, '-c', main]);
       expect(checked.stderr).toContain('test is successful');
       expect(checked.stderr).not.toMatch(/\[warn\]|\[emerg\]/);
@@ -289,8 +290,106 @@ describe('nginx examples', () => {
       expect(checked.stderr).toContain('test is successful');
       expect(checked.stderr).not.toMatch(/\[warn\]|\[emerg\]/);
     });
+
+    it('run: the access log has the page path without its token, and /healthz is not served', async (context) => {
+      if (!(await available('nginx', ['-v']))) context.skip();
+      const app = createServer((_req, res) => res.end('the page\n'));
+      const appUrl = await listenLocally(app);
+      const [plainPort, tlsPort] = [await freePort(), await freePort()];
+      const live = join(dir, 'live');
+      await mkdir(live, { recursive: true });
+      const { cert, key } = await selfSigned(live, 'kaizen');
+      const text = (await throwawayCopy('setpass.conf', { cert, key }, live))
+        .replace('server 127.0.0.1:3000;', `server ${new URL(appUrl).host};`)
+        .replace(/listen \[::\]:\d+[^;]*;/g, '')
+        .replace('listen 80;', `listen 127.0.0.1:${plainPort};`)
+        .replace('listen 443 ssl http2;', `listen 127.0.0.1:${tlsPort} ssl http2;`);
+      await writeFile(join(live, 'setpass.conf'), text);
+      const main = await mainConf(live, 'live', [join(live, 'setpass.conf')]);
+      const nginx = spawn('nginx', ['-p', live, '-c', main, '-g', 'daemon off;'], { stdio: 'ignore' });
+      try {
+        await waitForPort(tlsPort, 10_000);
+        const token = 'TokenInTheQuery0123456789abcdefghijklmnopq';
+        expect(await tlsGet(tlsPort, `/?token=${token}`)).toBe(200);
+        expect(await tlsGet(tlsPort, '/healthz')).toBe(404);
+        expect(
+          (await fetch(`http://127.0.0.1:${plainPort}/?token=${token}`, { redirect: 'manual' })).status,
+        ).toBe(301);
+        const log = await readFile(join(live, 'kaizen-setpass.access.log'), 'utf8');
+        expect(log).toMatch(/"GET \/ HTTP\/1\.1" 200 /);
+        expect(log).toMatch(/"GET \/healthz HTTP\/1\.1" 404 /);
+        expect(log.split('\n').filter(Boolean)).toHaveLength(3);
+        expect(log).not.toContain(token);
+        expect(log).not.toContain('?');
+      } finally {
+        nginx.kill('SIGTERM');
+        await closeNow(app);
+      }
+    });
   });
 });
+
+/** An nginx example with its certificate and log paths pointed into `dir`. */
+async function throwawayCopy(
+  name: string,
+  pair: { cert: string; key: string },
+  dir: string,
+): Promise<string> {
+  return (await read(`deploy/nginx/${name}`))
+    .replace(/ssl_certificate_key \S+;/g, `ssl_certificate_key ${pair.key};`)
+    .replace(/ssl_certificate \S+;/g, `ssl_certificate ${pair.cert};`)
+    .replaceAll('/var/log/nginx/', `${dir}/`);
+}
+
+/** A main nginx.conf in `dir` that includes `files` in its http block; answers its path. */
+async function mainConf(dir: string, name: string, files: string[]): Promise<string> {
+  const main = join(dir, `${name}.conf`);
+  await writeFile(
+    main,
+    [
+      `pid ${join(dir, `${name}.pid`)};`,
+      `error_log ${join(dir, `${name}-error.log`)};`,
+      'events {}',
+      'http {',
+      `  client_body_temp_path ${dir};`,
+      `  proxy_temp_path ${dir};`,
+      ...files.map((file) => `  include ${file};`),
+      '}',
+      '',
+    ].join('\n'),
+  );
+  return main;
+}
+
+async function waitForPort(port: number, withinMs: number): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.end();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    if (Date.now() > deadline) throw new Error(`nothing listened on ${port} within ${withinMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** The status of a GET over TLS to the throwaway server (self-signed, so not verified). */
+function tlsGet(port: number, path: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = httpsGet(
+      { host: '127.0.0.1', port, path, servername: 'register.example.org', rejectUnauthorized: false },
+      (response) => {
+        response.resume();
+        response.once('end', () => resolve(response.statusCode ?? 0));
+      },
+    );
+    request.once('error', reject);
+  });
+}
 
 describe('env examples', () => {
   it('name only settings the bot knows', async () => {
@@ -354,6 +453,7 @@ describe('the deployment guide', () => {
       'nginx/bot.conf',
       'nginx/bootstrap-http.conf',
       'quota-presets.example.json',
+      'redis/users.acl',
     ]) {
       expect(local).toContain(file);
     }

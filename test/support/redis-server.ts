@@ -41,11 +41,13 @@ export class PrivateRedis {
   private constructor(
     readonly port: number,
     private readonly dir: string,
+    private readonly extraArgs: string[],
   ) {}
 
-  static async start(): Promise<PrivateRedis> {
+  /** `extraArgs` go to redis-server as they are, e.g. `['--aclfile', path]`. */
+  static async start(extraArgs: string[] = []): Promise<PrivateRedis> {
     const dir = await mkdtemp(join(tmpdir(), 'kaizen-private-redis-'));
-    const redis = new PrivateRedis(await freePort(), dir);
+    const redis = new PrivateRedis(await freePort(), dir, extraArgs);
     await redis.up();
     return redis;
   }
@@ -61,7 +63,17 @@ export class PrivateRedis {
   /** Starts the server again on its port, loading what the last SHUTDOWN SAVE wrote. */
   async up(): Promise<void> {
     if (this.child !== undefined) return;
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--dir', this.dir];
+    const args = [
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--dir',
+      this.dir,
+      ...this.extraArgs,
+    ];
     const child = await startRedis(args, /Ready to accept connections/);
     // The test process may end without afterAll (a crash): the server must not outlive it.
     const reap = () => child.kill('SIGKILL');
