@@ -23,13 +23,13 @@ import { SetpassCrypto } from '../../src/setpass/crypto.js';
 import { setpassFromConfig } from '../../src/setpass/from-config.js';
 import type { Setpass } from '../../src/setpass/service.js';
 import { slackJobNotices } from '../../src/slack/job-notices.js';
-import { adminClient, afterRevocationTick, newMember } from '../keystone/fixtures.js';
+import { adminClient, afterRevocationTick } from '../keystone/fixtures.js';
 import { passwordWorks } from '../setpass/helpers.js';
 import { keystoneEnv, TEST_ADMIN_CHANNEL, TEST_BOT_TOKEN, testEnv, uniquePrefix } from '../support/bot.js';
 import { FaultProxy } from '../support/fault-proxy.js';
 import { type SlackFake, startSlackFake } from '../support/slack-fake.js';
 import { type SmtpTestServer, startSmtpServer } from '../support/smtp.js';
-import { applicant, HOUR } from './fixtures.js';
+import { approvedApplicant, HOUR } from './fixtures.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PIN = '4821';
@@ -112,25 +112,8 @@ function runner(where: ReturnType<typeof deployment>, clock: { now: Date }, thro
   return { deps, setpass, store, outbox, redis, setpassCrypto };
 }
 
-/** An approved applicant: a real Keystone user, the record in `notified`, a live link with PIN. */
-async function approvedUser(r: ReturnType<typeof runner>) {
-  const { user } = await newMember(keystone);
-  const email = user.name;
-  const input = applicant({ email, firstName: 'Ann', lastName: 'Lee' });
-  const pinHash = r.setpass.hashPin(PIN);
-  await r.store.create({ applicant: input, pinHash, quota: { kind: 'preset', preset: 'small' } });
-  await r.store.transition(input.id, ['pending'], 'approving', {
-    decidedBy: 'U0ADMIN',
-    decidedAt: new Date().toISOString(),
-  });
-  await r.setpass.storePinHash(user.id, pinHash);
-  const link = await r.setpass.issue({ userId: user.id, username: email }, pinHash);
-  await r.store.checkpoint(input.id, 'user', user.id);
-  await r.store.checkpoint(input.id, 'setpass', 'issued');
-  await r.store.transition(input.id, ['approving'], 'notified');
-  const issuedAt = (await r.setpass.linkStatus(user.id)).createdAt!;
-  return { email, userId: user.id, link, issuedAt, applicantId: input.id };
-}
+/** An approved applicant of this runner: a real Keystone user, the record in `notified`, a live link. */
+const approvedUser = (r: ReturnType<typeof runner>) => approvedApplicant(r, keystone, PIN);
 
 const tokenOf = (url: string) => new URL(url).searchParams.get('token') ?? '';
 const strongPassword = () => `Blue-Otter-${randomBytes(6).toString('hex')}-Harbor!`;
