@@ -110,7 +110,7 @@ describe('polling the applications sheet', () => {
     fake.setTab(TAB, [HEADER, row({ pin: '4821' })]);
     await pollApplications(p.deps);
     const record = p.announced[0];
-    expect(record?.pinHash).toMatch(/^scrypt\$/);
+    expect(record?.pinHash).toMatch(/^hmac\$/);
     expect(await pins.verify('4821', record?.pinHash ?? '')).toEqual({ matches: true });
     const raw = await redisWith(prefix).get(keys.application(record?.id ?? ''));
     expect(raw).not.toContain('4821');

@@ -1,6 +1,9 @@
 /** Records and clients the job tests share. */
 import type { Applicant } from '../../src/intake/applicant.js';
+import type { KeystoneClient } from '../../src/keystone/index.js';
 import type { ApplicationRecord, ApplicationStore } from '../../src/provision/applications.js';
+import type { Setpass } from '../../src/setpass/service.js';
+import { newMember } from '../keystone/fixtures.js';
 
 import { sampleApplicant } from '../support/applicants.js';
 
@@ -18,6 +21,34 @@ export async function pendingApplication(
   const record = await store.get(input.id);
   if (!record) throw new Error('the application was not stored');
   return record;
+}
+
+/**
+ * An approved applicant as the workflow leaves one: a real Keystone user, the record in
+ * `notified` with its checkpoints, and a live link (temporary password set) with `pin` on file.
+ */
+export async function approvedApplicant(
+  bot: { store: ApplicationStore; setpass: Setpass },
+  keystone: KeystoneClient,
+  pin: string,
+) {
+  const { store, setpass } = bot;
+  const { user, password } = await newMember(keystone);
+  const email = user.name;
+  const input = applicant({ email, firstName: 'Ann', lastName: 'Lee' });
+  const pinHash = setpass.hashPin(pin);
+  await store.create({ applicant: input, pinHash, quota: { kind: 'preset', preset: 'small' } });
+  await store.transition(input.id, ['pending'], 'approving', {
+    decidedBy: 'U0ADMIN',
+    decidedAt: new Date().toISOString(),
+  });
+  await setpass.storePinHash(user.id, pinHash);
+  const link = await setpass.issue({ userId: user.id, username: email }, pinHash);
+  await store.checkpoint(input.id, 'user', user.id);
+  await store.checkpoint(input.id, 'setpass', 'issued');
+  await store.transition(input.id, ['approving'], 'notified');
+  const issuedAt = (await setpass.linkStatus(user.id)).createdAt!;
+  return { email, userId: user.id, link, issuedAt, applicantId: input.id, firstPassword: password };
 }
 
 /** Resolves once `predicate` holds, checking every 20 ms: for work the schedules do in the background. */

@@ -20,14 +20,17 @@ import { MailOutbox } from '../../src/mail/outbox.js';
 import { type SmtpTransport, transportFromConfig } from '../../src/mail/transport.js';
 import { ApplicationStore } from '../../src/provision/applications.js';
 import { userReminderTexts } from '../../src/schedules.js';
+import { SetpassCrypto } from '../../src/setpass/crypto.js';
 import { setpassFromConfig } from '../../src/setpass/from-config.js';
 import type { Setpass } from '../../src/setpass/service.js';
 import { slackJobNotices } from '../../src/slack/job-notices.js';
-import { adminClient, afterRevocationTick, newMember } from '../keystone/fixtures.js';
+import { adminClient, afterRevocationTick } from '../keystone/fixtures.js';
+import { passwordWorks } from '../setpass/helpers.js';
 import { keystoneEnv, TEST_ADMIN_CHANNEL, TEST_BOT_TOKEN, testEnv, uniquePrefix } from '../support/bot.js';
+import { FaultProxy } from '../support/fault-proxy.js';
 import { type SlackFake, startSlackFake } from '../support/slack-fake.js';
 import { type SmtpTestServer, startSmtpServer } from '../support/smtp.js';
-import { applicant, HOUR } from './fixtures.js';
+import { approvedApplicant, HOUR } from './fixtures.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PIN = '4821';
@@ -65,8 +68,11 @@ function deployment() {
   };
 }
 
-/** A runner as one bot replica has it: its own connections, outbox and setpass, the shared Redis. */
-function runner(where: ReturnType<typeof deployment>, clock: { now: Date }) {
+/**
+ * A runner as one bot replica has it: its own connections, outbox and setpass, the shared Redis.
+ * `through` is the Keystone client its setpass side talks to (a slowed one for the race tests).
+ */
+function runner(where: ReturnType<typeof deployment>, clock: { now: Date }, through = keystone) {
   const config = loadConfig(
     testEnv({
       ...keystoneEnv(inject('keystone')),
@@ -91,7 +97,7 @@ function runner(where: ReturnType<typeof deployment>, clock: { now: Date }) {
     () => redis.quit(),
     () => transport.close(),
   );
-  const setpass = setpassFromConfig(config, { redis, keystone, log: silentLogger }) as Setpass;
+  const setpass = setpassFromConfig(config, { redis, keystone: through, log: silentLogger }) as Setpass;
   const store = new ApplicationStore(redis);
   const deps: UserReminderDeps = {
     redis,
@@ -106,28 +112,12 @@ function runner(where: ReturnType<typeof deployment>, clock: { now: Date }) {
     policy: { afterMs: 48 * HOUR, intervalMs: 48 * HOUR, max: 3 },
     now: () => clock.now,
   };
-  return { deps, setpass, store, outbox, redis };
+  const setpassCrypto = new SetpassCrypto(config.setpass.secret!);
+  return { deps, setpass, store, outbox, redis, setpassCrypto };
 }
 
-/** An approved applicant: a real Keystone user, the record in `notified`, a live link with PIN. */
-async function approvedUser(r: ReturnType<typeof runner>) {
-  const { user } = await newMember(keystone);
-  const email = user.name;
-  const input = applicant({ email, firstName: 'Ann', lastName: 'Lee' });
-  const pinHash = r.setpass.hashPin(PIN);
-  await r.store.create({ applicant: input, pinHash, quota: { kind: 'preset', preset: 'small' } });
-  await r.store.transition(input.id, ['pending'], 'approving', {
-    decidedBy: 'U0ADMIN',
-    decidedAt: new Date().toISOString(),
-  });
-  await r.setpass.storePinHash(user.id, pinHash);
-  const link = await r.setpass.issue({ userId: user.id, username: email }, pinHash);
-  await r.store.checkpoint(input.id, 'user', user.id);
-  await r.store.checkpoint(input.id, 'setpass', 'issued');
-  await r.store.transition(input.id, ['approving'], 'notified');
-  const issuedAt = (await r.setpass.linkStatus(user.id)).createdAt!;
-  return { email, userId: user.id, link, issuedAt, applicantId: input.id };
-}
+/** An approved applicant of this runner: a real Keystone user, the record in `notified`, a live link. */
+const approvedUser = (r: ReturnType<typeof runner>) => approvedApplicant(r, keystone, PIN);
 
 const tokenOf = (url: string) => new URL(url).searchParams.get('token') ?? '';
 const strongPassword = () => `Blue-Otter-${randomBytes(6).toString('hex')}-Harbor!`;
@@ -362,4 +352,61 @@ describe('user reminders on several runners', () => {
     const audit = await restarted.deps.audit.read({ subject: user.email });
     expect(audit.map((e) => e.action)).toEqual(['reminder_sent']);
   });
+});
+
+describe('user reminders and a password being set at the same moment', () => {
+  it('never change the password the user chooses, wherever the reminder falls in the redemption (Keystone slow)', async () => {
+    const authUrl = inject('keystone').authUrl;
+    const proxy = await FaultProxy.start(authUrl);
+    closers.push(() => proxy.cut());
+    const clock = { now: new Date() };
+    const r = runner(deployment(), clock, adminClient({ authUrl: proxy.urlFor(authUrl) }));
+    // Each Keystone call takes this long more, as an LDAP-backed Keystone may.
+    proxy.slow(100);
+
+    // The reminder starts: with the submission, just after it, once the link has been taken out
+    // for the change, or while Keystone is still answering the change.
+    const starts: ((user: { link: { url: string } }, settled: () => boolean) => Promise<void>)[] = [
+      async () => undefined,
+      () => new Promise((resolve) => setImmediate(resolve)),
+      async (user, settled) => {
+        const hmac = r.setpassCrypto.tokenHmac(tokenOf(user.link.url));
+        while (!settled() && (await r.redis.exists(keys.setpassToken(hmac))) === 1) {
+          await new Promise((go) => setTimeout(go, 2));
+        }
+      },
+      () => new Promise((resolve) => setTimeout(resolve, 120)),
+    ];
+    const chosen: { userId: string; password: string }[] = [];
+    for (let round = 0; round < 20; round++) {
+      const user = await approvedUser(r);
+      clock.now = new Date(user.issuedAt.getTime() + 48 * HOUR);
+      const password = strongPassword();
+      const redeeming = r.setpass.changePassword({
+        token: tokenOf(user.link.url),
+        pin: PIN,
+        password,
+        confirmPassword: password,
+        clientIp: '127.0.0.1',
+      });
+      let settled = false;
+      void redeeming.finally(() => {
+        settled = true;
+      });
+      await starts[round % starts.length]!(user, () => settled);
+      const [outcome] = await Promise.all([redeeming, remindUsers(r.deps)]);
+      expect(outcome, `round ${round}`).toEqual({ kind: 'done', username: user.email });
+      // The next run sees the password set: nothing more for this user, ever.
+      clock.now = new Date(user.issuedAt.getTime() + 96 * HOUR);
+      await remindUsers(r.deps);
+      expect(await readReminderLedger(r.redis, user.userId), `round ${round}`).toMatchObject({
+        pending: undefined,
+      });
+      chosen.push({ userId: user.userId, password });
+    }
+    await afterRevocationTick();
+    for (const [round, { userId, password }] of chosen.entries()) {
+      expect(await passwordWorks(keystone, userId, password), `round ${round}`).toBe(true);
+    }
+  }, 300_000);
 });

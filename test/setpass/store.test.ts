@@ -210,11 +210,56 @@ describe('TokenStore', () => {
     expect((await store.find(issued.token)).kind).toBe('tampered');
   });
 
-  it('keeps the PIN hash on file, without a TTL', async () => {
+  it('keeps the PIN hash on file for two link lifetimes, renewed to one lifetime past each new link', async () => {
     const input = user();
     expect(await store.pinOnFile(input.userId)).toBeUndefined();
-    await store.storePinHash(input.userId, 'scrypt$a$b');
-    expect(await store.pinOnFile(input.userId)).toBe('scrypt$a$b');
-    expect(await redis.pttl(keys.setpassPin(input.userId))).toBe(-1);
+    await store.storePinHash(input.userId, 'hmac$a$b');
+    expect(await store.pinOnFile(input.userId)).toBe('hmac$a$b');
+    const stored = await redis.pttl(keys.setpassPin(input.userId));
+    expect(stored).toBeGreaterThan(2 * HOUR - 60_000);
+    expect(stored).toBeLessThanOrEqual(2 * HOUR);
+
+    await redis.pexpire(keys.setpassPin(input.userId), 1_000);
+    const issued = await store.issue(input);
+    const renewed = await redis.pexpiretime(keys.setpassPin(input.userId));
+    expect(renewed).toBe(issued.expiresAt.getTime() + HOUR);
+    // The temporary password the link carries is kept as long, sealed, for a link sent again.
+    expect(await redis.pexpiretime(keys.setpassTemporary(input.userId))).toBe(renewed);
+    expect(await store.temporaryPassword(input.userId)).toBe(input.temporaryPassword);
+    const sealed = await redis.get(keys.setpassTemporary(input.userId));
+    expect(sealed).not.toContain(input.temporaryPassword);
+  });
+
+  it('forgets the temporary password once the link is redeemed', async () => {
+    const input = user();
+    const issued = await store.issue(input);
+    const found = await store.find(issued.token);
+    if (found.kind !== 'found') throw new Error('the link did not open');
+    await store.finish(found.record, new Date());
+    expect(await store.temporaryPassword(input.userId)).toBeUndefined();
+    expect(await store.passwordSetAt(input.userId)).toBeInstanceOf(Date);
+  });
+
+  it('reserves no more attempts than the link has, however many ask at once', async () => {
+    const input = user();
+    const issued = await store.issue(input);
+    const found = await store.find(issued.token);
+    if (found.kind !== 'found') throw new Error('the link did not open');
+    const record = found.record;
+    const reservations = await Promise.all(
+      Array.from({ length: 20 }, () => store.reserveAttempt(record, 3)),
+    );
+    expect(reservations.filter((r) => r.kind === 'reserved')).toHaveLength(3);
+    expect(reservations.filter((r) => r.kind === 'exhausted')).toHaveLength(17);
+
+    // A right PIN gives its attempt back; a wrong one keeps it, and the third wrong one burns the link.
+    await store.giveBackAttempt(record);
+    expect(await store.reserveAttempt(record, 3)).toEqual({ kind: 'reserved' });
+    expect(await store.recordWrongPin(record, 3)).toMatchObject({ kind: 'counted', attempts: 1 });
+    expect(await store.recordWrongPin(record, 3)).toMatchObject({ kind: 'counted', attempts: 2 });
+    expect(await store.reserveAttempt(record, 3)).toEqual({ kind: 'exhausted' });
+    expect(await store.recordWrongPin(record, 3)).toEqual({ kind: 'burned', attempts: 3 });
+    expect(await store.reserveAttempt(record, 3)).toEqual({ kind: 'gone' });
+    expect(await store.lockout(input.userId)).toMatchObject({ attempts: 3 });
   });
 });

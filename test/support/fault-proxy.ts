@@ -2,8 +2,9 @@
  * A TCP proxy on 127.0.0.1 in front of a real service (the shared Keystone), for outage tests that
  * must not stop the service itself. It forwards bytes untouched; `cut()` drops every open
  * connection and stops listening, so callers see "connection refused" as if the service were down,
- * and `restore()` listens again on the same port. It is a fault injector, not a fake: every answer
- * comes from the real service.
+ * and `restore()` listens again on the same port. `slow(ms)` holds every request byte that long
+ * before passing it on, as a slow service (an LDAP-backed Keystone) answers late. It is a fault
+ * injector, not a fake: every answer comes from the real service.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
@@ -11,6 +12,7 @@ export class FaultProxy {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   private listeningPort = 0;
+  private delayMs = 0;
 
   private constructor(
     private readonly targetHost: string,
@@ -54,6 +56,11 @@ export class FaultProxy {
     this.server = server;
   }
 
+  /** From now on, what callers send reaches the service `ms` later (0: at once again). */
+  slow(ms: number): void {
+    this.delayMs = ms;
+  }
+
   /** The outage: open connections are reset and new ones refused. */
   async cut(): Promise<void> {
     const server = this.server;
@@ -63,6 +70,12 @@ export class FaultProxy {
     for (const socket of this.sockets) socket.destroy();
     this.sockets.clear();
     await closed;
+  }
+
+  /** In order: every chunk waits the same delay, and timers of equal delay fire in order. */
+  private later(work: () => void): void {
+    if (this.delayMs === 0) work();
+    else setTimeout(work, this.delayMs);
   }
 
   private forward(client: Socket): void {
@@ -75,7 +88,8 @@ export class FaultProxy {
         upstream.destroy();
       });
     }
-    client.pipe(upstream);
+    client.on('data', (chunk: Buffer) => this.later(() => upstream.write(chunk)));
+    client.on('end', () => this.later(() => upstream.end()));
     upstream.pipe(client);
   }
 }
