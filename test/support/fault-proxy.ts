@@ -2,8 +2,10 @@
  * A TCP proxy on 127.0.0.1 in front of a real service (the shared Keystone), for outage tests that
  * must not stop the service itself. It forwards bytes untouched; `cut()` drops every open
  * connection and stops listening, so callers see "connection refused" as if the service were down,
- * and `restore()` listens again on the same port. It is a fault injector, not a fake: every answer
- * comes from the real service.
+ * and `restore()` listens again on the same port. `hold(pattern)` stops a request whose first bytes
+ * match (`/^POST \/v3\/users /`) on its way to the service until `release()`, so a test can do
+ * something while the bot is known to be waiting at that step. It is a fault injector, not a fake:
+ * every answer comes from the real service.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
@@ -11,6 +13,9 @@ export class FaultProxy {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   private listeningPort = 0;
+  private holding: { pattern: RegExp; caught: () => void } | undefined;
+  /** Bytes held back, per connection, in the order they came. */
+  private readonly held = new Map<Socket, { upstream: Socket; chunks: Buffer[] }>();
 
   private constructor(
     private readonly targetHost: string,
@@ -54,6 +59,25 @@ export class FaultProxy {
     this.server = server;
   }
 
+  /**
+   * From now on, a request whose bytes (as latin1 text) match `pattern` and all that follows it on
+   * its connection wait here until `release()`. Resolves once the first such request is waiting.
+   */
+  hold(pattern: RegExp): Promise<void> {
+    return new Promise((resolve) => {
+      this.holding = { pattern, caught: resolve };
+    });
+  }
+
+  /** Sends on whatever `hold` kept back, and stops holding. */
+  release(): void {
+    this.holding = undefined;
+    for (const { upstream, chunks } of this.held.values()) {
+      for (const chunk of chunks) upstream.write(chunk);
+    }
+    this.held.clear();
+  }
+
   /** The outage: open connections are reset and new ones refused. */
   async cut(): Promise<void> {
     const server = this.server;
@@ -75,7 +99,24 @@ export class FaultProxy {
         upstream.destroy();
       });
     }
-    client.pipe(upstream);
+    client.on('data', (chunk: Buffer) => {
+      const queue = this.held.get(client);
+      if (queue !== undefined) {
+        queue.chunks.push(chunk);
+        return;
+      }
+      const holding = this.holding;
+      if (holding?.pattern.test(chunk.toString('latin1'))) {
+        this.held.set(client, { upstream, chunks: [chunk] });
+        holding.caught();
+        return;
+      }
+      upstream.write(chunk);
+    });
+    client.on('end', () => {
+      if (!this.held.has(client)) upstream.end();
+    });
+    client.on('close', () => this.held.delete(client));
     upstream.pipe(client);
   }
 }
