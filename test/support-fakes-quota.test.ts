@@ -156,6 +156,7 @@ describe('QuotaRecorder registered in the real Keystone', () => {
       }),
     });
     expect(response.status).toBe(201);
+    const subjectToken = response.headers.get('x-subject-token') ?? '';
     const { token } = catalogSchema.parse(await response.json());
     const urls = (type: string) =>
       Object.fromEntries(
@@ -165,7 +166,7 @@ describe('QuotaRecorder registered in the real Keystone', () => {
           .filter((endpoint) => endpoint.region_id === region)
           .map((endpoint) => [endpoint.interface, endpoint.url]),
       );
-    return { projectId: token.project.id, catalog: token.catalog, urls };
+    return { projectId: token.project.id, catalog: token.catalog, urls, token: subjectToken };
   }
 
   it('puts compute, volumev3 and network in a project-scoped catalog, cinder with the project id substituted', async () => {
@@ -173,21 +174,58 @@ describe('QuotaRecorder registered in the real Keystone', () => {
     cleanups.push(registration.unregister);
     expect(registration.endpoints).toHaveLength(9);
 
-    const { projectId, urls } = await projectCatalog();
+    const { projectId, urls, token } = await projectCatalog();
     const everyInterface = (url: string) => ({ public: url, internal: url, admin: url });
     expect(urls('compute')).toEqual(everyInterface(`${first.url}/compute/v2.1`));
     expect(urls('volumev3')).toEqual(everyInterface(`${first.url}/volume/v3/${projectId}`));
     expect(urls('network')).toEqual(everyInterface(`${first.url}/network`));
 
-    // The catalog URL works as a client would use it.
-    const cinder = await call(`${urls('volumev3').public}/os-quota-sets/target-project`, 'PUT', {
-      quota_set: { volumes: 2 },
-    });
+    // The catalog URL works as a client would use it, with a token Keystone issued.
+    const cinder = await call(
+      `${urls('volumev3').public}/os-quota-sets/${projectId}`,
+      'PUT',
+      { quota_set: { volumes: 2 } },
+      token,
+    );
     expect(cinder.status).toBe(200);
-    expect(first.callsFor('volumev3')[0]).toMatchObject({
-      projectId: 'target-project',
-      urlProjectId: projectId,
+    expect(first.callsFor('volumev3')[0]).toMatchObject({ projectId, urlProjectId: projectId });
+  });
+
+  it('once registered, checks tokens against Keystone and refuses a project id Keystone does not have', async () => {
+    const registration = await first.registerInKeystone(admin);
+    cleanups.push(registration.unregister);
+    const { projectId, token } = await projectCatalog();
+    const nova = (project: string) => `${first.url}/compute/v2.1/os-quota-sets/${project}`;
+    first.reset();
+
+    const made_up = await call(nova(projectId), 'PUT', { quota_set: { cores: 2 } }, 'gAAAAAB-made-up');
+    expect(made_up.status).toBe(401);
+    const missing = await call(
+      nova('0123456789abcdef0123456789abcdef'),
+      'PUT',
+      { quota_set: { cores: 2 } },
+      token,
+    );
+    expect(missing.status).toBe(400);
+    expect(missing.json).toMatchObject({
+      badRequest: { message: expect.stringContaining('not a valid project') },
     });
+    const neutron = await call(
+      `${first.url}/network/v2.0/quotas/0123456789abcdef0123456789abcdef`,
+      'PUT',
+      { quota: { network: 1 } },
+      token,
+    );
+    expect(neutron.status).toBe(404);
+    const real = await call(nova(projectId), 'PUT', { quota_set: { cores: 2 } }, token);
+    expect(real.status).toBe(200);
+    expect(first.quota('compute', projectId)).toMatchObject({ cores: 2 });
+    expect(first.calls.map((one) => one.refused)).toEqual([
+      'invalid_token',
+      'unknown_project',
+      'unknown_project',
+      undefined,
+    ]);
   });
 
   it('registers again idempotently: same services, endpoints moved to the new recorder, no duplicates', async () => {

@@ -4,7 +4,7 @@ import { auth, sheets, type sheets_v4 } from '@googleapis/sheets';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { makeServiceAccountKey } from './support/google-key.js';
-import { type SheetsFake, startSheetsFake } from './support/sheets-fake.js';
+import { type SheetsFake, sheetDateTime, startSheetsFake } from './support/sheets-fake.js';
 
 const SCOPE = 'https://www.googleapis.com/auth/spreadsheets';
 const APPLICATIONS = 'Form Responses 1';
@@ -116,6 +116,74 @@ describe('SheetsFake with the real @googleapis/sheets client', () => {
       range: `'${ADMITTED}'!A5:C`,
     });
     expect(empty.data.values).toBeUndefined();
+  });
+
+  it('renders typed cells as valueRenderOption and dateTimeRenderOption ask, as Google does', async () => {
+    // What Google Forms writes: the Timestamp as a date, `0123` as the number 123, a checkbox.
+    fake.setTab(APPLICATIONS, [
+      ['Timestamp', 'PIN', 'Text PIN', 'Agreed', 'Formula'],
+      [sheetDateTime(2026, 11, 2, 10, 5, 9), 123, '0123', true, '=1+1'],
+    ]);
+    const read = async (options: Record<string, string>) =>
+      (
+        await client.spreadsheets.values.get({
+          spreadsheetId: fake.spreadsheetId,
+          range: 'A2:E2',
+          ...options,
+        })
+      ).data.values?.[0];
+    // Days since 1899-12-30; 10:05:09 is that fraction of a day.
+    const serial = expect.closeTo(46_328 + (10 * 3600 + 5 * 60 + 9) / 86_400, 9);
+    expect(await read({})).toEqual(['11/2/2026 10:05:09', '123', '0123', 'TRUE', '=1+1']);
+    expect(await read({ valueRenderOption: 'UNFORMATTED_VALUE' })).toEqual([
+      serial,
+      123,
+      '0123',
+      true,
+      '=1+1',
+    ]);
+    expect(
+      await read({ valueRenderOption: 'UNFORMATTED_VALUE', dateTimeRenderOption: 'FORMATTED_STRING' }),
+    ).toEqual(['11/2/2026 10:05:09', 123, '0123', true, '=1+1']);
+    expect(await read({ valueRenderOption: 'FORMULA', dateTimeRenderOption: 'SERIAL_NUMBER' })).toEqual([
+      serial,
+      123,
+      '0123',
+      true,
+      '=1+1',
+    ]);
+    expect(
+      await failureStatus(
+        client.spreadsheets.values.get({
+          spreadsheetId: fake.spreadsheetId,
+          range: 'A1',
+          valueRenderOption: 'PRETTY',
+        }),
+      ),
+    ).toBe(400);
+  });
+
+  it('stores RAW strings as text and USER_ENTERED numbers as numbers, as typing them would', async () => {
+    await client.spreadsheets.values.update({
+      spreadsheetId: fake.spreadsheetId,
+      range: `'${ADMITTED}'!A2:B2`,
+      valueInputOption: 'RAW',
+      requestBody: { values: [['0123', 42]] },
+    });
+    await client.spreadsheets.values.update({
+      spreadsheetId: fake.spreadsheetId,
+      range: `'${ADMITTED}'!A3:B3`,
+      valueInputOption: 'USER_ENTERED',
+      requestBody: { values: [['0123', 'ann']] },
+    });
+    expect(fake.cells(ADMITTED)?.slice(1)).toEqual([
+      ['0123', 42],
+      [123, 'ann'],
+    ]);
+    expect(fake.tab(ADMITTED)?.slice(1)).toEqual([
+      ['0123', '42'],
+      ['123', 'ann'],
+    ]);
   });
 
   it('answers spreadsheet metadata with every tab', async () => {

@@ -57,6 +57,27 @@ export function rowKey(timestamp: string, email: string): string {
     .slice(0, 22);
 }
 
+/** A cell as Sheets holds it: text, or a number or boolean it recognised in what was typed. */
+export type SheetCell = string | number | boolean;
+
+/** A cell as the sheet shows it. */
+export function cellText(cell: SheetCell): string {
+  if (typeof cell === 'boolean') return cell ? 'TRUE' : 'FALSE';
+  return String(cell);
+}
+
+/**
+ * The PIN as the applicant typed it. Sheets stores an answer like `0123` as the number 123, so a
+ * whole number below 10000 gets its leading zeros back; text is taken as it is, so a text `123`
+ * stays three digits (and invalid).
+ */
+export function pinFromCell(cell: SheetCell): string {
+  if (typeof cell === 'number' && Number.isInteger(cell) && cell >= 0 && cell < 10_000) {
+    return String(cell).padStart(4, '0');
+  }
+  return cellText(cell);
+}
+
 /** A row with nothing in it: people leave gaps between rows. */
 export function isBlankRow(cells: readonly string[]): boolean {
   return cells.every((cell) => String(cell ?? '').trim() === '');

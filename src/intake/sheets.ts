@@ -17,9 +17,13 @@ import type { Logger } from '../log.js';
 import type { SheetWriter } from '../provision/ports.js';
 import type { Applicant } from './applicant.js';
 import { columnLetter, type HeaderNames, mapColumns, normalizeHeader, quoteTab } from './columns.js';
-import { rowKey } from './parse.js';
+import { cellText, pinFromCell, rowKey, type SheetCell } from './parse.js';
 
 const SCOPES = ['https://www.googleapis.com/auth/spreadsheets'];
+
+function toSheetCell(value: unknown): SheetCell {
+  return typeof value === 'number' || typeof value === 'boolean' ? value : String(value ?? '');
+}
 
 /** Headers the admitted tab adds after the applications tab's own. */
 export const ADMITTED_EXTRA_HEADERS = [
@@ -85,13 +89,32 @@ export class SheetsClient {
   }
 
   async readRange(range: string, tab: string): Promise<string[][]> {
+    return (await this.readValues(range, tab, 'FORMATTED_VALUE')).map((row) => row.map(cellText));
+  }
+
+  /**
+   * A tab's cells as the sheet holds them: numbers and booleans typed, dates as the sheet shows
+   * them. Forms turns an answer like `0123` into the number 123, which only the type tells apart
+   * from the text `123`.
+   */
+  async readTypedTab(tab: string): Promise<SheetCell[][]> {
+    return this.readValues(quoteTab(tab), tab, 'UNFORMATTED_VALUE');
+  }
+
+  private async readValues(
+    range: string,
+    tab: string,
+    valueRenderOption: 'FORMATTED_VALUE' | 'UNFORMATTED_VALUE',
+  ): Promise<SheetCell[][]> {
     try {
       const response = await this.api.spreadsheets.values.get({
         spreadsheetId: this.spreadsheetId,
         range,
-        valueRenderOption: 'FORMATTED_VALUE',
+        valueRenderOption,
+        dateTimeRenderOption: 'FORMATTED_STRING',
       });
-      return (response.data.values ?? []).map((row) => row.map((cell) => String(cell ?? '')));
+      const rows: unknown[][] = response.data.values ?? [];
+      return rows.map((row) => row.map(toSheetCell));
     } catch (error) {
       throw this.explain(error, `read the tab "${tab}"`, tab);
     }
@@ -216,9 +239,15 @@ export class ApplicationsSheet implements SheetWriter {
     readonly options: ApplicationsSheetOptions,
   ) {}
 
-  /** The applications tab, header row first: one request. */
-  readApplications(): Promise<string[][]> {
-    return this.client.readTab(this.options.applicationsTab);
+  /** The applications tab, header row first: one request. A PIN Sheets made a number gets its zeros back. */
+  async readApplications(): Promise<string[][]> {
+    const cells = await this.client.readTypedTab(this.options.applicationsTab);
+    const header = (cells[0] ?? []).map(cellText);
+    const mapped = mapColumns(header, this.options.names);
+    const pin = mapped.ok ? mapped.columns.pin : undefined;
+    return cells.map((row, index) =>
+      row.map((cell, column) => (index > 0 && column === pin ? pinFromCell(cell) : cellText(cell))),
+    );
   }
 
   /**

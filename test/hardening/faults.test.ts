@@ -33,6 +33,8 @@ import { type Place, redisPlace, SecretLedger, slackPlace } from './secret-scan.
 
 let world: Harness;
 const logs = captureLogs('info');
+/** Captures of single tests' bots, read by the secrets scan with the file's own. */
+const logCaptures: ReturnType<typeof captureLogs>[] = [];
 const ledger = new SecretLedger();
 /** Where each bot of this file keeps its data, for the secrets scan at the end. */
 const stores: { url: string; prefix: string }[] = [];
@@ -56,6 +58,15 @@ async function healthBecomes(bot: TestBot, status: number, timeoutMs = 15_000) {
     if (answer.status === status) return answer;
     if (Date.now() > deadline)
       throw new Error(`/healthz still answers ${answer.status}: ${JSON.stringify(answer.body)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Waits until Keystone has a user of this name (a run's user step has gone through). */
+async function waitForKeystoneUser(name: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await world.keystone.findUserByName(name, 'default')) === undefined) {
+    if (Date.now() > deadline) throw new Error(`Keystone has no user ${name} after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -122,17 +133,44 @@ describe('Redis stopped and restarted', () => {
   }, 60_000);
 
   it('an approval running while Redis restarts carries on once it is back, and makes one of everything', async () => {
-    const bob = await applicantWithPinAndCard(bot, 'redis-bob');
-    expect((await click(bot, bob.card, ADMIN_1, 'applicant_approve')).status).toBe(200);
-    // The run is in the background now; Redis goes away under it and comes back.
-    await own().shutdownKeepingData();
-    await own().up();
-    const done = await waitForCard(world.slack, bob.email, isApproved, 30_000);
-    expect(textOf(done)).toContain(`Approved by <@${ADMIN_1}>`);
-    expect(await footprint(world, bob)).toEqual(ONE_OF_EVERYTHING);
-    expect((await health(bot)).status).toBe(200);
-    expect(logs.text()).toContain('redis connection problem');
-    approvedBy.push({ bot, email: bob.email });
+    // A bot of its own whose Keystone goes through a proxy that can hold the run at a step, and
+    // whose log nothing else writes to.
+    const runLogs = captureLogs('info');
+    logCaptures.push(runLogs);
+    const authUrl = world.env('x').OS_AUTH_URL!;
+    const proxy = await FaultProxy.start(authUrl);
+    const prefix = uniquePrefix('faults-redis-run');
+    const held = await world.start(
+      prefix,
+      { REDIS_URL: own().url, OS_AUTH_URL: proxy.urlFor(authUrl) },
+      runLogs.log,
+    );
+    extraBots.push(held);
+    stores.push({ url: own().url, prefix });
+    ledger.addSettings(held.env);
+    try {
+      const bob = await applicantWithPinAndCard(held, 'redis-bob');
+      // The run creates the project, then stops at the user step: it is mid-run for certain.
+      const atUserStep = proxy.hold(/^POST \/v3\/users /);
+      expect((await click(held, bob.card, ADMIN_1, 'applicant_approve')).status).toBe(200);
+      await atUserStep;
+      expect((await recordOf(held, bob.id))?.state).toBe('approving');
+      await own().shutdownKeepingData();
+      await healthBecomes(held, 503);
+      // The user is made while Redis is down: the step's outcome has nowhere to go until it is back.
+      proxy.release();
+      await waitForKeystoneUser(bob.email);
+      await own().up();
+      await healthBecomes(held, 200);
+      const done = await waitForCard(world.slack, bob.email, isApproved, 30_000);
+      expect(textOf(done)).toContain(`Approved by <@${ADMIN_1}>`);
+      expect(await footprint(world, bob)).toEqual(ONE_OF_EVERYTHING);
+      expect(runLogs.text()).toContain('redis connection problem');
+      approvedBy.push({ bot: held, email: bob.email });
+    } finally {
+      proxy.release();
+      await proxy.cut();
+    }
   }, 60_000);
 });
 
@@ -247,7 +285,10 @@ describe('secrets', () => {
       await ledger.addTemporaryPasswords(bot.env, [user?.id ?? '']);
     }
     expect(ledger.size).toBeGreaterThan(12);
-    const places: Place[] = [['the log', logs.text()], slackPlace(world.slack)];
+    const places: Place[] = [
+      ['the log', [logs, ...logCaptures].map((capture) => capture.text()).join('')],
+      slackPlace(world.slack),
+    ];
     for (const store of stores) places.push(await redisPlace(store.url, store.prefix));
     expect(ledger.leaks(places)).toEqual([]);
   });

@@ -10,7 +10,7 @@ import { silentLogger } from '../../src/log.js';
 import { type ApplicationRecord, ApplicationStore } from '../../src/provision/applications.js';
 import { PinHasher } from '../../src/setpass/pin.js';
 import { uniquePrefix } from '../support/bot.js';
-import { type SheetsFake, startSheetsFake } from '../support/sheets-fake.js';
+import { type SheetsCell, type SheetsFake, sheetDateTime, startSheetsFake } from '../support/sheets-fake.js';
 import { HEADER, row } from './fixtures.js';
 
 const TAB = 'Form Responses 1';
@@ -114,6 +114,44 @@ describe('polling the applications sheet', () => {
     expect(await pins.verify('4821', record?.pinHash ?? '')).toEqual({ matches: true });
     const raw = await redisWith(prefix).get(keys.application(record?.id ?? ''));
     expect(raw).not.toContain('4821');
+  });
+
+  it('reads cells as Google Forms stores them: a PIN made a number gets its zeros back, a text PIN must be 4 digits', async () => {
+    const p = poller(uniquePrefix('poll'));
+    const pinColumn = HEADER.indexOf('PIN');
+    const withCells = (cells: string[], changes: Record<number, SheetsCell>): SheetsCell[] =>
+      cells.map((cell, index) => changes[index] ?? cell);
+    // Forms writes the Timestamp as a date and an answer that looks like a number as a number.
+    const submitted = sheetDateTime(2026, 11, 2, 10, 0, 0);
+    fake.setTab(TAB, [
+      HEADER,
+      withCells(row({ email: 'zero@example.org' }), { 0: submitted, [pinColumn]: 123 }),
+      withCells(row({ email: 'zeros@example.org' }), { 0: submitted, [pinColumn]: 7 }),
+      withCells(row({ email: 'number@example.org' }), { 0: submitted, [pinColumn]: 4821 }),
+      withCells(row({ email: 'text@example.org' }), { 0: submitted, [pinColumn]: '123' }),
+      withCells(row({ email: 'long@example.org' }), { 0: submitted, [pinColumn]: 12345 }),
+      withCells(row({ email: 'decimal@example.org' }), { 0: submitted, [pinColumn]: 12.5 }),
+    ]);
+    const counts = await pollApplications(p.deps);
+    expect(counts).toMatchObject({ new: 3, invalid: 3 });
+    const byEmail = new Map(p.announced.map((record) => [record.applicant.email, record]));
+    expect(await verifyPin('0123', byEmail.get('zero@example.org')?.pinHash ?? '')).toBe(true);
+    expect(await verifyPin('0007', byEmail.get('zeros@example.org')?.pinHash ?? '')).toBe(true);
+    expect(await verifyPin('4821', byEmail.get('number@example.org')?.pinHash ?? '')).toBe(true);
+    // The date reads as the sheet shows it, not as a serial number.
+    expect(byEmail.get('zero@example.org')?.applicant.submittedAt).toBe('11/2/2026 10:00:00');
+    expect(p.notices[0]).toMatchObject({ kind: 'rows' });
+    const invalid = p.notices.flatMap((notice) => (notice.kind === 'rows' ? notice.rows : []));
+    expect(invalid.map((one) => [one.email, one.reasons])).toEqual([
+      ['text@example.org', ['PIN must be 4 digits']],
+      ['long@example.org', ['PIN must be 4 digits']],
+      ['decimal@example.org', ['PIN must be 4 digits']],
+    ]);
+    const read = fake.calls.find((call) => call.operation === 'values.get');
+    expect(read?.query).toMatchObject({
+      valueRenderOption: 'UNFORMATTED_VALUE',
+      dateTimeRenderOption: 'FORMATTED_STRING',
+    });
   });
 
   it('posts nothing twice after rows are sorted, inserted above, or deleted by hand', async () => {

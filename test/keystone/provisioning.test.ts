@@ -142,7 +142,7 @@ describe('case-insensitive lookups', () => {
     expect(await client.findUser(`${unique('nobody')}@example.org`, DOMAIN_ID)).toBeUndefined();
   });
 
-  it('prefers the exact name when names differ only by case, and refuses to guess otherwise', async () => {
+  it('prefers the exact name when names differ only by case, and refuses to guess otherwise', async (context) => {
     const project = await client.createProject({
       name: unique('Kaizen Case'),
       description: '',
@@ -150,12 +150,17 @@ describe('case-insensitive lookups', () => {
     });
     const lower = await client.createUser(newUserInput(project.id, unique('ann')));
     const upperName = lower.name.replace('ann', 'Ann');
-    // SQLite keeps `Ann` and `ann` apart; MySQL refuses the second with 409, and then there is nothing to test.
+    // SQLite (the Keystone test/keystone/start.sh runs, in CI too) keeps `Ann` and `ann` apart. A
+    // MySQL-backed Keystone refuses the second with 409; then this case cannot arise there, and the
+    // test says it was skipped rather than passing without checking anything. CI must run it.
     const upper = await client.createUser(newUserInput(project.id, upperName)).catch((error: unknown) => {
-      if (isKaizenError(error, 'conflict')) return undefined;
+      if (isKaizenError(error, 'conflict') && process.env.CI !== 'true') return undefined;
       throw error;
     });
-    if (upper === undefined) return;
+    if (upper === undefined) {
+      context.skip('this Keystone refuses user names that differ only by case');
+      return;
+    }
     expect(await client.findUserByName(lower.name, DOMAIN_ID)).toEqual(lower);
     expect(await client.findUserByName(upperName, DOMAIN_ID)).toEqual(upper);
     await expect(client.findUserByName(lower.name.toUpperCase(), DOMAIN_ID)).rejects.toMatchObject({

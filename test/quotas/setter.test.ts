@@ -26,6 +26,8 @@ let full: KeystoneRegistration;
 let partial: KeystoneRegistration;
 let client: KeystoneClient;
 let withoutVolume: KeystoneClient;
+/** A project Keystone has: the recorder refuses quotas for one it does not. */
+let projectId: string;
 
 beforeAll(async () => {
   recorder = await startQuotaRecorder();
@@ -36,6 +38,9 @@ beforeAll(async () => {
   partial = await registerInKeystone(computeAndNetwork, { ...admin, region: unique('quota-novolume') });
   client = adminClient({ region: full.region });
   withoutVolume = adminClient({ region: partial.region });
+  const adminProject = await client.findProjectByName(provided.projectName, 'default');
+  if (adminProject === undefined) throw new Error('the admin project is missing from Keystone');
+  projectId = adminProject.id;
 });
 
 afterAll(async () => {
@@ -47,7 +52,6 @@ afterAll(async () => {
 describe('setQuotas against the catalog of a real Keystone', () => {
   it('PUTs each service its own keys at the catalog endpoint', async () => {
     recorder.reset();
-    const projectId = unique('project').replace('-', '');
     const outcome = await setQuotas(client, projectId, BUILT_IN_PRESETS.small!);
 
     expect(outcome.notes).toEqual([]);
@@ -59,15 +63,13 @@ describe('setQuotas against the catalog of a real Keystone', () => {
       ['network', projectId, { quota: { floatingip: 2, network: 5, subnet: 10, port: 50, router: 3 } }],
     ]);
     // Cinder's catalog URL carries the admin token's project id; it is used as the base, as given.
-    const adminProject = await client.findProjectByName(provided.projectName, 'default');
-    expect(puts[1]?.urlProjectId).toBe(adminProject?.id);
+    expect(puts[1]?.urlProjectId).toBe(projectId);
     expect(puts.every((call) => typeof call.token === 'string' && call.token.length > 0)).toBe(true);
     expect(recorder.quota('network', projectId).port).toBe(50);
   });
 
   it('skips a service the catalog lacks, with a note, and sets the others', async () => {
     recorder.reset();
-    const projectId = unique('project').replace('-', '');
     const outcome = await setQuotas(withoutVolume, projectId, BUILT_IN_PRESETS.medium!);
 
     expect(outcome.notes).toEqual(['volume quotas skipped: no volume service in the catalog']);
@@ -77,7 +79,7 @@ describe('setQuotas against the catalog of a real Keystone', () => {
 
   it('calls no service that has none of the keys', async () => {
     recorder.reset();
-    const outcome = await setQuotas(client, 'p1', { instances: 3 });
+    const outcome = await setQuotas(client, projectId, { instances: 3 });
     expect(outcome.applied).toEqual([{ service: 'compute', values: { instances: 3 } }]);
     expect(recorder.calls.map((call) => call.service)).toEqual(['compute']);
   });
@@ -85,11 +87,23 @@ describe('setQuotas against the catalog of a real Keystone', () => {
   it("reports a service's refusal in words, with its own message", async () => {
     recorder.reset();
     recorder.failNext('network', 503);
-    await expect(setQuotas(client, 'p2', BUILT_IN_PRESETS.small!)).rejects.toMatchObject({
+    await expect(setQuotas(client, projectId, BUILT_IN_PRESETS.small!)).rejects.toMatchObject({
       kind: 'upstream',
       message: expect.stringMatching(
-        /^The network \(neutron\) service at http:\/\/127\.0\.0\.1:\d+\/network\/v2\.0\/quotas\/p2 answered HTTP 503 to the quota update: Injected failure\.$/,
+        new RegExp(
+          `^The network \\(neutron\\) service at http://127\\.0\\.0\\.1:\\d+/network/v2\\.0/quotas/${projectId} answered HTTP 503 to the quota update: Injected failure\\.$`,
+        ),
       ),
+    });
+  });
+
+  it('is refused for a project Keystone does not have, as the services refuse it', async () => {
+    recorder.reset();
+    await expect(
+      setQuotas(client, unique('project').replace('-', ''), { instances: 3 }),
+    ).rejects.toMatchObject({
+      kind: 'invalid',
+      message: expect.stringContaining('is not a valid project'),
     });
   });
 });

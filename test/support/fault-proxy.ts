@@ -3,8 +3,10 @@
  * must not stop the service itself. It forwards bytes untouched; `cut()` drops every open
  * connection and stops listening, so callers see "connection refused" as if the service were down,
  * and `restore()` listens again on the same port. `slow(ms)` holds every request byte that long
- * before passing it on, as a slow service (an LDAP-backed Keystone) answers late. It is a fault
- * injector, not a fake: every answer comes from the real service.
+ * before passing it on, as a slow service (an LDAP-backed Keystone) answers late. `hold(pattern)`
+ * stops a request whose first bytes match (`/^POST \/v3\/users /`) on its way to the service until
+ * `release()`, so a test can do something while the bot is known to be waiting at that step. It is
+ * a fault injector, not a fake: every answer comes from the real service.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
@@ -13,6 +15,9 @@ export class FaultProxy {
   private readonly sockets = new Set<Socket>();
   private listeningPort = 0;
   private delayMs = 0;
+  private holding: { pattern: RegExp; caught: () => void } | undefined;
+  /** Bytes held back, per connection, in the order they came. */
+  private readonly held = new Map<Socket, { upstream: Socket; chunks: Buffer[] }>();
 
   private constructor(
     private readonly targetHost: string,
@@ -61,6 +66,25 @@ export class FaultProxy {
     this.delayMs = ms;
   }
 
+  /**
+   * From now on, a request whose bytes (as latin1 text) match `pattern` and all that follows it on
+   * its connection wait here until `release()`. Resolves once the first such request is waiting.
+   */
+  hold(pattern: RegExp): Promise<void> {
+    return new Promise((resolve) => {
+      this.holding = { pattern, caught: resolve };
+    });
+  }
+
+  /** Sends on whatever `hold` kept back, and stops holding. */
+  release(): void {
+    this.holding = undefined;
+    for (const { upstream, chunks } of this.held.values()) {
+      for (const chunk of chunks) upstream.write(chunk);
+    }
+    this.held.clear();
+  }
+
   /** The outage: open connections are reset and new ones refused. */
   async cut(): Promise<void> {
     const server = this.server;
@@ -88,8 +112,24 @@ export class FaultProxy {
         upstream.destroy();
       });
     }
-    client.on('data', (chunk: Buffer) => this.later(() => upstream.write(chunk)));
-    client.on('end', () => this.later(() => upstream.end()));
+    client.on('data', (chunk: Buffer) => {
+      const queue = this.held.get(client);
+      if (queue !== undefined) {
+        queue.chunks.push(chunk);
+        return;
+      }
+      const holding = this.holding;
+      if (holding?.pattern.test(chunk.toString('latin1'))) {
+        this.held.set(client, { upstream, chunks: [chunk] });
+        holding.caught();
+        return;
+      }
+      this.later(() => upstream.write(chunk));
+    });
+    client.on('end', () => {
+      if (!this.held.has(client)) this.later(() => upstream.end());
+    });
+    client.on('close', () => this.held.delete(client));
     upstream.pipe(client);
   }
 }

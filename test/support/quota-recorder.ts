@@ -2,7 +2,10 @@
  * Plays the quota APIs of nova, cinder and neutron on 127.0.0.1 and records every call, so tests can
  * run provisioning against a real Keystone whose catalog points here. Paths, bodies, answers and
  * error shapes follow the real services: each answer echoes the merged quota set, an unknown quota
- * key is a 400, and a request without `X-Auth-Token` is a 401 (the token is recorded, not checked).
+ * key is a 400, and a request without `X-Auth-Token` is a 401. Once registered in a Keystone (or
+ * told one with `verifyWith`), it checks tokens there as keystonemiddleware does (`GET
+ * /v3/auth/tokens` with `X-Subject-Token`, results cached until the token expires): an unknown or
+ * expired token is a 401, and a quota for a project id Keystone does not have is refused.
  *
  * `registerInKeystone` puts the recorder in a Keystone catalog the way deployments do it, talking to
  * Keystone's REST API directly (not through the app's client):
@@ -41,6 +44,16 @@ export interface QuotaCall {
   at: Date;
   /** Set when `failNext` made this call fail. */
   injectedStatus?: number;
+  /** Set when the recorder refused the call on Keystone's word. */
+  refused?: 'invalid_token' | 'unknown_project';
+}
+
+/** The Keystone a registered recorder checks tokens and project ids against. */
+export interface KeystoneVerifier {
+  /** Keystone's v3 URL, e.g. `http://127.0.0.1:5000/v3`. */
+  identityUrl: string;
+  /** A token allowed to validate others' tokens and read projects (an admin's). */
+  serviceToken: string;
 }
 
 export type QuotaSet = Record<string, number>;
@@ -103,6 +116,11 @@ export class QuotaRecorder {
   private baseUrl: string | undefined;
   private readonly quotaSets = new Map<string, QuotaSet>();
   private readonly failures: { service: QuotaService; status: number; remaining: number }[] = [];
+  private verifier: KeystoneVerifier | undefined;
+  /** Token validations, kept as keystonemiddleware's cache keeps them: a valid one until it expires. */
+  private readonly tokenChecks = new Map<string, Promise<{ valid: boolean; until: number }>>();
+  /** Project ids Keystone confirmed; a missing one is asked again, since it may be created later. */
+  private readonly knownProjects = new Set<string>();
 
   /** Listens on 127.0.0.1 on a free port. */
   async start(): Promise<this> {
@@ -160,9 +178,50 @@ export class QuotaRecorder {
     this.failures.length = 0;
   }
 
-  /** Registers this recorder's endpoints in Keystone; see `registerInKeystone`. */
-  registerInKeystone(options: KeystoneAdminOptions): Promise<KeystoneRegistration> {
-    return registerInKeystone(this.catalogUrls(), options);
+  /**
+   * Registers this recorder's endpoints in Keystone (see `registerInKeystone`); from then on it
+   * checks tokens and project ids against that Keystone.
+   */
+  async registerInKeystone(options: KeystoneAdminOptions): Promise<KeystoneRegistration> {
+    const identityUrl = v3Url(options.authUrl);
+    const serviceToken = options.adminToken ?? (await passwordToken(identityUrl, options));
+    this.verifyWith({ identityUrl, serviceToken });
+    return registerInKeystone(this.catalogUrls(), { ...options, adminToken: serviceToken });
+  }
+
+  /** Checks every later call's token and project id against this Keystone. */
+  verifyWith(verifier: KeystoneVerifier): void {
+    this.verifier = verifier;
+    this.tokenChecks.clear();
+    this.knownProjects.clear();
+  }
+
+  private async tokenIsValid(verifier: KeystoneVerifier, token: string): Promise<boolean> {
+    const cached = this.tokenChecks.get(token);
+    if (cached !== undefined) {
+      const check = await cached;
+      if (check.until > Date.now()) return check.valid;
+    }
+    const check = validateToken(verifier, token);
+    this.tokenChecks.set(token, check);
+    // A failed look-up is not an answer about the token: ask again next time.
+    check.catch(() => this.tokenChecks.delete(token));
+    return (await check).valid;
+  }
+
+  private async projectExists(verifier: KeystoneVerifier, projectId: string): Promise<boolean> {
+    if (this.knownProjects.has(projectId)) return true;
+    const response = await keystoneRequest(
+      'GET',
+      `${verifier.identityUrl}/projects/${encodeURIComponent(projectId)}`,
+      { 'X-Auth-Token': verifier.serviceToken },
+    );
+    if (response.status === 200) {
+      this.knownProjects.add(projectId);
+      return true;
+    }
+    if (response.status === 404) return false;
+    throw new Error(`Keystone GET /projects/${projectId} answered ${response.status}`);
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -214,6 +273,32 @@ export class QuotaRecorder {
         },
       });
       return;
+    }
+    const verifier = this.verifier;
+    if (verifier !== undefined) {
+      if (!(await this.tokenIsValid(verifier, token))) {
+        call.refused = 'invalid_token';
+        response.setHeader('WWW-Authenticate', `Keystone uri="${verifier.identityUrl}"`);
+        sendJson(response, 401, {
+          error: {
+            code: 401,
+            title: 'Unauthorized',
+            message: 'The request you have made requires authentication.',
+          },
+        });
+        return;
+      }
+      if (!(await this.projectExists(verifier, route.projectId))) {
+        call.refused = 'unknown_project';
+        const status = route.service === 'network' ? 404 : 400;
+        sendServiceError(
+          response,
+          route.service,
+          status,
+          `Project ID ${route.projectId} is not a valid project.`,
+        );
+        return;
+      }
     }
     if (method === 'GET') {
       const quota = this.quota(route.service, route.projectId);
@@ -521,6 +606,23 @@ function keystoneRequest(
     request.end(payload);
   });
 }
+
+/** keystonemiddleware's check: the token is valid while Keystone validates it, until its expiry. */
+async function validateToken(
+  verifier: KeystoneVerifier,
+  token: string,
+): Promise<{ valid: boolean; until: number }> {
+  const response = await keystoneRequest('GET', `${verifier.identityUrl}/auth/tokens`, {
+    'X-Auth-Token': verifier.serviceToken,
+    'X-Subject-Token': token,
+  });
+  if (response.status === 404 || response.status === 401) return { valid: false, until: Infinity };
+  if (response.status !== 200) throw new Error(`Keystone GET /auth/tokens answered ${response.status}`);
+  const expires = Date.parse(tokenExpirySchema.parse(JSON.parse(response.text)).token.expires_at);
+  return { valid: true, until: Number.isNaN(expires) ? Date.now() + 300_000 : expires };
+}
+
+const tokenExpirySchema = z.object({ token: z.object({ expires_at: z.string() }) });
 
 async function passwordToken(identityUrl: string, options: KeystoneAdminOptions): Promise<string> {
   if (options.username === undefined || options.password === undefined || options.projectName === undefined) {

@@ -1,9 +1,11 @@
 /**
  * A fake Google Sheets v4 API on 127.0.0.1 for the real `@googleapis/sheets` client
  * (`sheets({ version: 'v4', auth, rootUrl: fake.url + '/' })`). It holds one spreadsheet's tabs as
- * rows of strings, answers values and metadata calls in Google's shapes (trailing empty cells and
- * rows trimmed, ranges clipped to the grid, errors as `{ error: { code, message, status } }`), and
- * requires a Bearer JWT signed by its own test service account, or an access token it issued.
+ * rows of typed cells (text, numbers, booleans, dates: what Google Forms writes), answers values and
+ * metadata calls in Google's shapes (trailing empty cells and rows trimmed, ranges clipped to the
+ * grid, `valueRenderOption` and `dateTimeRenderOption` honoured, errors as
+ * `{ error: { code, message, status } }`), and requires a Bearer JWT signed by its own test service
+ * account, or an access token it issued.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -43,6 +45,39 @@ export interface SheetsFailure {
   message?: string;
 }
 
+/**
+ * A date-time as Sheets holds it: a serial number of days since 1899-12-30 in the spreadsheet's
+ * time zone, shown through a date format. Make one with `sheetDateTime`.
+ */
+export interface SheetDateTime {
+  kind: 'datetime';
+  serial: number;
+}
+
+/**
+ * One cell as the sheet holds it. A string is text (Forms writes free-text answers so, and RAW
+ * writes store strings as text); a number is what Sheets made of an answer that looked like one
+ * (`0123` becomes 123); a boolean a checkbox; a `SheetDateTime` a timestamp.
+ */
+export type SheetsCell = string | number | boolean | SheetDateTime;
+
+/** Days between the Sheets epoch (1899-12-30) and the Unix epoch. */
+const SERIAL_UNIX_EPOCH = 25_569;
+const MS_PER_DAY = 86_400_000;
+
+/** A date-time cell for the wall-clock time given (month 1-12), as Forms writes its Timestamp. */
+export function sheetDateTime(
+  year: number,
+  month: number,
+  day: number,
+  hour = 0,
+  minute = 0,
+  second = 0,
+): SheetDateTime {
+  const ms = Date.UTC(year, month - 1, day, hour, minute, second);
+  return { kind: 'datetime', serial: ms / MS_PER_DAY + SERIAL_UNIX_EPOCH };
+}
+
 export interface SheetsFakeOptions {
   spreadsheetId?: string;
   title?: string;
@@ -51,7 +86,7 @@ export interface SheetsFakeOptions {
 interface Tab {
   sheetId: number;
   title: string;
-  rows: string[][];
+  rows: SheetsCell[][];
   rowCount: number;
   columnCount: number;
 }
@@ -163,8 +198,8 @@ export class SheetsFake {
     await this.serviceAccount?.remove();
   }
 
-  /** Creates or replaces a tab with these rows (row 1 first). */
-  setTab(title: string, rows: readonly (readonly string[])[]): void {
+  /** Creates or replaces a tab with these rows (row 1 first); cells may be typed (numbers, dates). */
+  setTab(title: string, rows: readonly (readonly SheetsCell[])[]): void {
     const copy = rows.map((row) => [...row]);
     const existing = this.tabs.find((tab) => tab.title === title);
     const rowCount = Math.max(DEFAULT_ROW_COUNT, copy.length);
@@ -178,8 +213,13 @@ export class SheetsFake {
     this.tabs.push({ sheetId: this.allocateSheetId(), title, rows: copy, rowCount, columnCount });
   }
 
-  /** A copy of a tab's rows as stored (not trimmed), or undefined when there is no such tab. */
+  /** A copy of a tab's rows as the sheet shows them (not trimmed), or undefined when there is no such tab. */
   tab(title: string): string[][] | undefined {
+    return this.tabs.find((tab) => tab.title === title)?.rows.map((row) => row.map(formattedValue));
+  }
+
+  /** A copy of a tab's cells as stored, types included. */
+  cells(title: string): SheetsCell[][] | undefined {
     return this.tabs.find((tab) => tab.title === title)?.rows.map((row) => [...row]);
   }
 
@@ -350,18 +390,27 @@ export class SheetsFake {
       case 'spreadsheets.batchUpdate':
         return this.batchUpdateSpreadsheet(payload);
       case 'values.get':
-        return this.readRange(this.resolve(range ?? ''));
-      case 'values.batchGet':
+        return this.readRange(this.resolve(range ?? ''), renderOptions(query));
+      case 'values.batchGet': {
+        const render = renderOptions(query);
         return {
           spreadsheetId: this.spreadsheetId,
-          valueRanges: query.getAll('ranges').map((one) => this.readRange(this.resolve(one))),
+          valueRanges: query.getAll('ranges').map((one) => this.readRange(this.resolve(one), render)),
         };
-      case 'values.update':
-        requireValueInputOption(query.get('valueInputOption'));
-        return this.writeRange(this.resolve(range ?? ''), valuesOf(payload));
-      case 'values.append':
-        requireValueInputOption(query.get('valueInputOption'));
-        return this.append(this.resolve(range ?? ''), valuesOf(payload), query.get('insertDataOption'));
+      }
+      case 'values.update': {
+        const input = requireValueInputOption(query.get('valueInputOption'));
+        return this.writeRange(this.resolve(range ?? ''), valuesOf(payload), input);
+      }
+      case 'values.append': {
+        const input = requireValueInputOption(query.get('valueInputOption'));
+        return this.append(
+          this.resolve(range ?? ''),
+          valuesOf(payload),
+          query.get('insertDataOption'),
+          input,
+        );
+      }
       case 'values.clear': {
         const grid = this.resolve(range ?? '');
         this.clearRange(grid);
@@ -426,11 +475,17 @@ export class SheetsFake {
   }
 
   private batchUpdateValues(payload: Record<string, unknown>): Record<string, unknown> {
-    requireValueInputOption(typeof payload.valueInputOption === 'string' ? payload.valueInputOption : null);
+    const input = requireValueInputOption(
+      typeof payload.valueInputOption === 'string' ? payload.valueInputOption : null,
+    );
     const data = Array.isArray(payload.data) ? payload.data : [];
     const responses = data.map((entry: unknown) => {
       const item = isRecord(entry) ? entry : {};
-      return this.writeRange(this.resolve(typeof item.range === 'string' ? item.range : ''), valuesOf(item));
+      return this.writeRange(
+        this.resolve(typeof item.range === 'string' ? item.range : ''),
+        valuesOf(item),
+        input,
+      );
     });
     const sum = (field: string) =>
       responses.reduce((total, one) => total + (typeof one[field] === 'number' ? one[field] : 0), 0);
@@ -444,16 +499,19 @@ export class SheetsFake {
     };
   }
 
-  /** Google's answer to a read: the range clipped to the grid, values without trailing blanks. */
-  private readRange(grid: GridRange): Record<string, unknown> {
+  /**
+   * Google's answer to a read: the range clipped to the grid, values without trailing blanks, each
+   * cell rendered as `render` asks (numbers as JSON numbers unless formatted, dates as serials).
+   */
+  private readRange(grid: GridRange, render: RenderOptions): Record<string, unknown> {
     this.requireWithinGrid(grid, grid.endRow ?? grid.startRow + 1, grid.endCol ?? grid.startCol + 1);
     const endRow = Math.min(grid.endRow ?? grid.tab.rowCount, grid.tab.rowCount);
     const endCol = Math.min(grid.endCol ?? grid.tab.columnCount, grid.tab.columnCount);
-    const values: string[][] = [];
+    const values: (string | number | boolean)[][] = [];
     for (let row = grid.startRow; row < endRow; row++) {
       const cells = (grid.tab.rows[row] ?? []).slice(grid.startCol, endCol);
       while (cells.length > 0 && cells.at(-1) === '') cells.pop();
-      values.push(cells);
+      values.push(cells.map((cell) => renderCell(cell, render)));
     }
     while (values.length > 0 && values.at(-1)?.length === 0) values.pop();
     const clipped = { ...grid, endRow, endCol };
@@ -464,7 +522,7 @@ export class SheetsFake {
     };
   }
 
-  private writeRange(grid: GridRange, values: unknown[][]): Record<string, unknown> {
+  private writeRange(grid: GridRange, values: unknown[][], input: ValueInputOption): Record<string, unknown> {
     const height = values.length;
     const width = Math.max(0, ...values.map((row) => row.length));
     if (grid.endRow !== undefined && grid.startRow + height > grid.endRow) {
@@ -480,7 +538,7 @@ export class SheetsFake {
       );
     }
     this.requireWithinGrid(grid, grid.startRow + height, grid.startCol + width);
-    this.putCells(grid.tab, grid.startRow, grid.startCol, values);
+    this.putCells(grid.tab, grid.startRow, grid.startCol, values, input);
     const written = {
       ...grid,
       endRow: grid.startRow + Math.max(height, 1),
@@ -509,6 +567,7 @@ export class SheetsFake {
     grid: GridRange,
     values: unknown[][],
     insertDataOption: string | null,
+    input: ValueInputOption,
   ): Record<string, unknown> {
     const tab = grid.tab;
     let lastRow = -1;
@@ -524,7 +583,7 @@ export class SheetsFake {
       tab.rowCount = Math.max(tab.rowCount, firstRow + height);
     }
     tab.columnCount = Math.max(tab.columnCount, grid.startCol + width);
-    this.putCells(tab, firstRow, grid.startCol, values);
+    this.putCells(tab, firstRow, grid.startCol, values, input);
     const tableEndCol = Math.max(
       grid.startCol + Math.max(width, 1),
       ...tab.rows.slice(grid.startRow, lastRow + 1).map((row) => row.length),
@@ -569,8 +628,17 @@ export class SheetsFake {
     }
   }
 
-  /** `null` leaves a cell as it is, as in the real API; other values are stored as Sheets shows them. */
-  private putCells(tab: Tab, startRow: number, startCol: number, values: unknown[][]): void {
+  /**
+   * `null` leaves a cell as it is, as in the real API. RAW stores strings as text and numbers as
+   * numbers; USER_ENTERED parses a string that looks like a number into one, as typing it would.
+   */
+  private putCells(
+    tab: Tab,
+    startRow: number,
+    startCol: number,
+    values: unknown[][],
+    input: ValueInputOption,
+  ): void {
     values.forEach((rowValues, rowOffset) => {
       const rowIndex = startRow + rowOffset;
       while (tab.rows.length <= rowIndex) tab.rows.push([]);
@@ -579,7 +647,7 @@ export class SheetsFake {
         if (value === null || value === undefined) return;
         const colIndex = startCol + colOffset;
         while (row.length <= colIndex) row.push('');
-        row[colIndex] = cellText(value);
+        row[colIndex] = storedCell(value, input);
       });
       tab.rows[rowIndex] = row;
     });
@@ -692,13 +760,71 @@ function matchRoute(method: string, path: string): RouteMatch | undefined {
   return undefined;
 }
 
-function requireValueInputOption(value: string | null): void {
+type ValueInputOption = 'RAW' | 'USER_ENTERED';
+
+function requireValueInputOption(value: string | null): ValueInputOption {
   if (value === null || value === '') {
     throw new SheetsApiError(400, "'valueInputOption' is required but not specified");
   }
   if (value !== 'RAW' && value !== 'USER_ENTERED') {
     throw new SheetsApiError(400, `Invalid value at 'value_input_option' (${value})`);
   }
+  return value;
+}
+
+interface RenderOptions {
+  value: 'FORMATTED_VALUE' | 'UNFORMATTED_VALUE' | 'FORMULA';
+  dateTime: 'SERIAL_NUMBER' | 'FORMATTED_STRING';
+}
+
+/** The read options of a values request; Google's defaults are FORMATTED_VALUE and SERIAL_NUMBER. */
+function renderOptions(query: URLSearchParams): RenderOptions {
+  const value = query.get('valueRenderOption') ?? 'FORMATTED_VALUE';
+  const dateTime = query.get('dateTimeRenderOption') ?? 'SERIAL_NUMBER';
+  if (value !== 'FORMATTED_VALUE' && value !== 'UNFORMATTED_VALUE' && value !== 'FORMULA') {
+    throw new SheetsApiError(400, `Invalid value at 'value_render_option' (${value})`);
+  }
+  if (dateTime !== 'SERIAL_NUMBER' && dateTime !== 'FORMATTED_STRING') {
+    throw new SheetsApiError(400, `Invalid value at 'date_time_render_option' (${dateTime})`);
+  }
+  return { value, dateTime };
+}
+
+/**
+ * A cell as a read returns it. FORMATTED_VALUE is what the sheet shows, always a string;
+ * UNFORMATTED_VALUE and FORMULA give numbers and booleans as JSON, and dates as serial numbers or,
+ * with FORMATTED_STRING, as shown. (The fake evaluates no formulas: text starting with `=` reads
+ * back as written under every option.)
+ */
+function renderCell(cell: SheetsCell, render: RenderOptions): string | number | boolean {
+  if (render.value === 'FORMATTED_VALUE') return formattedValue(cell);
+  if (typeof cell !== 'object') return cell;
+  return render.dateTime === 'SERIAL_NUMBER' ? cell.serial : formattedValue(cell);
+}
+
+/** What the sheet shows, in the en_US locale: Sheets' automatic number format, `M/d/yyyy H:mm:ss` dates. */
+function formattedValue(cell: SheetsCell): string {
+  if (typeof cell === 'string') return cell;
+  if (typeof cell === 'boolean') return cell ? 'TRUE' : 'FALSE';
+  if (typeof cell === 'number') return String(cell);
+  const at = new Date(Math.round((cell.serial - SERIAL_UNIX_EPOCH) * MS_PER_DAY));
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${at.getUTCMonth() + 1}/${at.getUTCDate()}/${at.getUTCFullYear()} ${at.getUTCHours()}:${two(at.getUTCMinutes())}:${two(at.getUTCSeconds())}`;
+}
+
+const LOOKS_NUMERIC = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+function storedCell(value: unknown, input: ValueInputOption): SheetsCell {
+  if (typeof value === 'boolean' || typeof value === 'number') return value;
+  if (typeof value !== 'string') {
+    throw new SheetsApiError(400, `Invalid values: ${JSON.stringify(value)} is not a cell value`);
+  }
+  if (input === 'USER_ENTERED') {
+    const trimmed = value.trim();
+    if (LOOKS_NUMERIC.test(trimmed)) return Number(trimmed);
+    if (/^(?:true|false)$/i.test(trimmed)) return trimmed.toLowerCase() === 'true';
+  }
+  return value;
 }
 
 function valuesOf(payload: Record<string, unknown>): unknown[][] {
@@ -712,12 +838,6 @@ function valuesOf(payload: Record<string, unknown>): unknown[][] {
     return Array.from({ length: width }, (_, row) => values.map((column: unknown[]) => column[row] ?? null));
   }
   return values;
-}
-
-function cellText(value: unknown): string {
-  if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
-  if (typeof value === 'string' || typeof value === 'number') return String(value);
-  throw new SheetsApiError(400, `Invalid values: ${JSON.stringify(value)} is not a cell value`);
 }
 
 function columnIndex(letters: string): number {
