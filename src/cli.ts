@@ -11,6 +11,7 @@ import {
 } from './cli-commands.js';
 import { ConfigError, loadConfig, settingsTable } from './config.js';
 import { formatDoctor, runDoctor } from './doctor.js';
+import { VERSION } from './version.js';
 
 export const EXIT = { ok: 0, userError: 1, failure: 2 } as const;
 
@@ -30,6 +31,7 @@ const USAGE = [
   '  doctor                      check each part (Slack, Keystone, Redis, mail, Sheets, password page)',
   '  config                      list every setting with its default',
   '  help                        this text',
+  '  --version                   the version of this build',
   '',
   '  --json            print the result as JSON, for scripts',
   '  --as <operator>   who you are in the audit trail (default: your OS user name)',
@@ -45,6 +47,10 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo):
     return EXIT.userError;
   }
   const { json, rest } = flags;
+  if (command === '--version' || command === 'version' || command === '-V') {
+    io.out(`kaizen ${VERSION}`);
+    return EXIT.ok;
+  }
   if (command === 'help' || command === '--help' || command === '-h') {
     io.out(USAGE);
     return EXIT.ok;
