@@ -14,6 +14,7 @@ import { ConfigError, loadConfig, settingsTable } from './config.js';
 import { formatDoctor, runDoctor } from './doctor.js';
 import { effectiveSettings, formatEffective } from './effective-config.js';
 import { envExample } from './env-example.js';
+import { VERSION } from './version.js';
 
 export const EXIT = { ok: 0, userError: 1, failure: 2 } as const;
 
@@ -50,12 +51,12 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo):
     return EXIT.userError;
   }
   const { json, rest } = flags;
-  if (command === 'help' || command === '--help' || command === '-h') {
-    io.out(USAGE);
+  if (command === '--version' || command === 'version' || command === '-V') {
+    io.out(`kaizen ${VERSION}`);
     return EXIT.ok;
   }
-  if (command === '--version' || command === 'version') {
-    io.out(`kaizen ${packageVersion()}`);
+  if (command === 'help' || command === '--help' || command === '-h') {
+    io.out(USAGE);
     return EXIT.ok;
   }
   if (command === 'config') return showConfig(rest, json, env, io);
@@ -122,22 +123,6 @@ function showConfig(rest: string[], json: boolean, env: NodeJS.ProcessEnv, io: C
   );
   if (problems.length > 0 && !json) io.err(`\n${new ConfigError(problems).message}`);
   return problems.length > 0 ? EXIT.failure : EXIT.ok;
-}
-
-/** The version in package.json, found from this file whether it runs from src/ or dist/src/. */
-function packageVersion(): string {
-  for (const path of ['../package.json', '../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')) as {
-        name?: string;
-        version?: string;
-      };
-      if (pkg.name === 'kaizen-registration' && pkg.version) return pkg.version;
-    } catch {
-      // not at this level
-    }
-  }
-  return 'unknown';
 }
 
 /** `--json` and `--as <name>` work with every command; the rest is the command's. */

@@ -90,12 +90,7 @@ export async function runProvisioning(
     const lock = await RunLock.acquire(deps.redis, applicantId, RUN_LEASE_MS);
     if (lock === undefined) return requireRecord(deps, applicantId);
     try {
-      const record = await runSteps(deps, applicantId, lock, progress);
-      if (record.state === 'failed') deps.metrics?.approval('failed', options.retry === true);
-      if (record.state === 'provisioned' || record.state === 'notified') {
-        deps.metrics?.approval('provisioned', options.retry === true);
-      }
-      return record;
+      return await runSteps(deps, applicantId, lock, progress, options.retry === true);
     } finally {
       await lock.release();
     }
@@ -109,6 +104,7 @@ async function runSteps(
   applicantId: string,
   lock: RunLock,
   progress: ProgressReporter | undefined,
+  retry: boolean,
 ): Promise<ApplicationRecord> {
   let record = await requireRecord(deps, applicantId);
   if (record.state !== 'approving') return record;
@@ -129,7 +125,7 @@ async function runSteps(
       });
       await deps.hooks?.afterStep?.(step);
     } catch (error) {
-      return fail(deps, applicantId, actor, step, error, progress);
+      return fail(deps, applicantId, actor, step, error, progress, retry);
     }
     record = await requireRecord(deps, applicantId);
     if (!(await lock.renew())) {
@@ -141,7 +137,7 @@ async function runSteps(
     }
     await report(deps, progress, record, { step, outcome: result.skipped ? 'skipped' : 'done' });
   }
-  return finish(deps, record, actor, progress);
+  return finish(deps, record, actor, progress, retry);
 }
 
 async function finish(
@@ -149,10 +145,12 @@ async function finish(
   record: ApplicationRecord,
   actor: string,
   progress: ProgressReporter | undefined,
+  retry: boolean,
 ): Promise<ApplicationRecord> {
   const done = await deps.applications.transition(record.id, ['approving'], 'provisioned', {
     failure: undefined,
   });
+  if (done.ok) deps.metrics?.approval('provisioned', retry);
   let current = done.record ?? record;
   if (
     done.ok &&
@@ -181,6 +179,7 @@ async function fail(
   step: ProvisionStep,
   error: unknown,
   progress: ProgressReporter | undefined,
+  retry: boolean,
 ): Promise<ApplicationRecord> {
   const message = describeError(error);
   deps.log.error({ err: error, applicant: applicantId, step }, 'provisioning step failed');
@@ -188,6 +187,7 @@ async function fail(
   const failed = await deps.applications.transition(applicantId, ['approving'], 'failed', {
     failure: { step, message },
   });
+  if (failed.ok) deps.metrics?.approval('failed', retry);
   await deps.audit.record({
     actor,
     action: `provision.${step}`,
