@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { validate as validateCron } from 'node-cron';
 import { z } from 'zod';
+import { withCloud } from './clouds-yaml.js';
 import { parseDuration } from './duration.js';
 import { KaizenError } from './errors.js';
 
@@ -330,6 +331,34 @@ export const settings = {
     text,
     'the secret',
     { secret: true },
+  ),
+  osCloud: setting(
+    'OS_CLOUD',
+    'Keystone',
+    'a cloud in clouds.yaml (./clouds.yaml, ~/.config/openstack/, /etc/openstack/; secure.yaml laid over it) instead of the OS_* settings; an OS_* setting that is set wins',
+    text,
+    'the name of a cloud in clouds.yaml',
+  ),
+  osClientConfigFile: setting(
+    'OS_CLIENT_CONFIG_FILE',
+    'Keystone',
+    'path of clouds.yaml, instead of the search path',
+    text,
+    'a file path',
+  ),
+  osClientSecureFile: setting(
+    'OS_CLIENT_SECURE_FILE',
+    'Keystone',
+    'path of secure.yaml, instead of the search path',
+    text,
+    'a file path',
+  ),
+  osCacert: setting(
+    'OS_CACERT',
+    'Keystone',
+    "PEM CA certificate(s) trusted for Keystone and the catalog's endpoints, besides the system's (or `cacert` in clouds.yaml)",
+    text,
+    'a file path',
   ),
   memberRole: setting('KAIZEN_MEMBER_ROLE', 'Keystone', 'role given on the project', text, 'a role name', {
     fallback: 'member',
@@ -657,6 +686,10 @@ export interface Config {
     memberRole: string;
     adminRole: string;
     domain: string;
+    /** OS_CACERT (or clouds.yaml's cacert): trusted besides the system's CAs for every Keystone and catalog call. */
+    caFile: string | undefined;
+    /** clouds.yaml's `verify: false`, refused in production. */
+    insecure: boolean;
   };
   redis: { url: string; sentinels: string[] | undefined; sentinelName: string; keyPrefix: string };
   mail: {
@@ -702,8 +735,11 @@ export class ConfigError extends KaizenError {
   }
 }
 
-export function loadConfig(env: Env): Config {
-  const problems: string[] = [];
+export function loadConfig(given: Env): Config {
+  // OS_CLOUD fills in the OS_* settings it names; see src/clouds-yaml.ts.
+  const cloud = withCloud(given);
+  const env = cloud.env;
+  const problems: string[] = [...cloud.problems];
   const values = {} as Record<string, unknown>;
   for (const [key, spec] of Object.entries(settings) as [keyof Settings, Setting<unknown>][]) {
     try {
@@ -716,7 +752,9 @@ export function loadConfig(env: Env): Config {
   const v = values as Values;
   if (problems.length === 0) problems.push(...crossChecks(v, env));
   if (problems.length > 0) throw new ConfigError(problems);
-  return build(v as Required<Values>);
+  const config = build(v as Required<Values>);
+  config.keystone.insecure = cloud.insecure;
+  return config;
 }
 
 function crossChecks(v: Values, env: Env): string[] {
@@ -820,6 +858,8 @@ function build(v: Required<Values>): Config {
       memberRole: v.memberRole!,
       adminRole: v.adminRole!,
       domain: v.domain!,
+      caFile: v.osCacert,
+      insecure: false,
     },
     redis: {
       url: v.redisUrl!,

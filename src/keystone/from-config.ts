@@ -1,5 +1,6 @@
 import type { Config } from '../config.js';
 import { KeystoneClient } from './client.js';
+import { keystoneFetch } from './tls.js';
 
 /**
  * The Keystone client for these settings: with admin credentials on the bot side, without any in
@@ -18,6 +19,7 @@ export function keystoneFromConfig(
     region: keystone.region,
     interface: keystone.interface,
     timeoutMs: options.timeoutMs,
+    fetch: keystoneFetch({ caFile: keystone.caFile, insecure: keystone.insecure }),
     adminProject: {
       name: keystone.adminProjectName,
       domainId: keystone.adminProjectDomainId,
