@@ -391,6 +391,13 @@ export const settings = {
     list,
     'a comma-separated list of host:port',
   ),
+  redisClusterNodes: setting(
+    'REDIS_CLUSTER_NODES',
+    'Redis',
+    'comma list of host:port nodes of a Redis Cluster (instead of REDIS_URL, whose user and password still apply)',
+    list,
+    'a comma-separated list of host:port',
+  ),
   redisSentinelName: setting('REDIS_SENTINEL_NAME', 'Redis', 'master name for Sentinel', text, 'a name', {
     fallback: 'mymaster',
   }),
@@ -691,7 +698,14 @@ export interface Config {
     /** clouds.yaml's `verify: false`, refused in production. */
     insecure: boolean;
   };
-  redis: { url: string; sentinels: string[] | undefined; sentinelName: string; keyPrefix: string };
+  redis: {
+    url: string;
+    sentinels: string[] | undefined;
+    sentinelName: string;
+    keyPrefix: string;
+    /** REDIS_CLUSTER_NODES: seed nodes of a Redis Cluster. */
+    clusterNodes?: string[] | undefined;
+  };
   mail: {
     smtpUrl: string | undefined;
     requireTls: boolean;
@@ -771,6 +785,9 @@ function crossChecks(v: Values, env: Env): string[] {
     for (const name of ['SETPASS_SECRET', 'PUBLIC_URL', 'OS_AUTH_URL']) {
       if (!present(name)) problems.push(`${name}: required when KAIZEN_ROLE=setpass`);
     }
+  }
+  if (v.redisClusterNodes?.length && v.redisSentinels?.length) {
+    problems.push('REDIS_CLUSTER_NODES and REDIS_SENTINELS: a Redis Cluster or Sentinel, not both');
   }
   if (Boolean(v.tlsCertFile) !== Boolean(v.tlsKeyFile)) {
     problems.push('TLS_CERT_FILE and TLS_KEY_FILE: set both to serve HTTPS, or neither');
@@ -866,6 +883,7 @@ function build(v: Required<Values>): Config {
       sentinels: v.redisSentinels && v.redisSentinels.length > 0 ? v.redisSentinels : undefined,
       sentinelName: v.redisSentinelName!,
       keyPrefix: v.redisKeyPrefix!,
+      clusterNodes: v.redisClusterNodes && v.redisClusterNodes.length > 0 ? v.redisClusterNodes : undefined,
     },
     mail: {
       smtpUrl: v.smtpUrl,
