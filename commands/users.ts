@@ -31,7 +31,7 @@ export function requireKeystone(deps: CommandDeps): KeystoneClient {
   if (deps.keystone === undefined) {
     throw new KaizenError(
       'config',
-      'Keystone is not configured here: set OS_AUTH_URL and OS_USERNAME/OS_PASSWORD (or an application credential).',
+      'Keystone is not configured here: set OS_AUTH_URL and OS_USERNAME/OS_PASSWORD (or an application credential), or OS_CLOUD with clouds.yaml.',
       { service: 'keystone' },
     );
   }

@@ -33,6 +33,8 @@ export interface OperatorIo {
   readSecret?: (prompt: string) => Promise<string>;
   /** True when a person sits at the terminal, so a missing PIN may be asked for. */
   interactive?: boolean;
+  /** Asks a question (echoed) and answers the line typed; absent without a terminal. */
+  ask?: (question: string) => Promise<string>;
 }
 
 export interface OperatorOptions {

@@ -2,7 +2,6 @@
  * `kaizen <command>`: the operator's shell. Exit codes: 0 done, 1 the input was wrong (the message
  * says how), 2 a service or setting failed.
  */
-import { readFileSync } from 'node:fs';
 import type { CommandName } from '../commands/types.js';
 import {
   OPERATOR_COMMANDS,
@@ -14,6 +13,9 @@ import { ConfigError, loadConfig, settingsTable } from './config.js';
 import { formatDoctor, runDoctor } from './doctor.js';
 import { effectiveSettings, formatEffective } from './effective-config.js';
 import { envExample } from './env-example.js';
+import { describeError } from './errors.js';
+import { runInit } from './init.js';
+import { renderManifest } from './manifest.js';
 import { VERSION } from './version.js';
 
 export const EXIT = { ok: 0, userError: 1, failure: 2 } as const;
@@ -31,6 +33,9 @@ const USAGE = [
   '  sync                        read the applications sheet now',
   '  audit [--user <email|username>] [--since 7d] [--limit 50]',
   '                              the audit trail, newest first',
+  '  init                        write .env (asks for the URLs and the Slack mode; flags: kaizen init --help),',
+  '                              print the Slack manifest, run doctor and say what is left',
+  '  manifest --url <bot URL>    manifest.yml with the URLs filled in (or --socket-mode)',
   '  doctor                      check each part (Slack, Keystone, Redis, mail, Sheets, password page)',
   '  config                      the settings in effect here (secrets hidden) and whether they load;',
   '                              --defaults: every setting with its default; --env-example: .env.example',
@@ -60,6 +65,8 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo):
     return EXIT.ok;
   }
   if (command === 'config') return showConfig(rest, json, env, io);
+  if (command === 'init') return runInit(rest, env, io);
+  if (command === 'manifest') return showManifest(rest, io);
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig(env);
@@ -123,6 +130,24 @@ function showConfig(rest: string[], json: boolean, env: NodeJS.ProcessEnv, io: C
   );
   if (problems.length > 0 && !json) io.err(`\n${new ConfigError(problems).message}`);
   return problems.length > 0 ? EXIT.failure : EXIT.ok;
+}
+
+/** `manifest --url <bot URL>` or `manifest --socket-mode`: manifest.yml with the URLs filled in. */
+function showManifest(rest: string[], io: CliIo): number {
+  const at = rest.indexOf('--url');
+  const url = at >= 0 ? rest[at + 1] : undefined;
+  const socket = rest.includes('--socket-mode');
+  if (socket === (url !== undefined)) {
+    io.err('usage: kaizen manifest --url <https://bot-host>   or   kaizen manifest --socket-mode');
+    return EXIT.userError;
+  }
+  try {
+    io.out(renderManifest(url === undefined ? { kind: 'socket' } : { kind: 'http', botUrl: url }).trimEnd());
+    return EXIT.ok;
+  } catch (error) {
+    io.err(`kaizen manifest: ${describeError(error)}`);
+    return EXIT.userError;
+  }
 }
 
 /** `--json` and `--as <name>` work with every command; the rest is the command's. */

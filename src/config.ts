@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { validate as validateCron } from 'node-cron';
 import { z } from 'zod';
+import { withCloud } from './clouds-yaml.js';
 import { parseDuration } from './duration.js';
 import { KaizenError } from './errors.js';
 import { isAddressOrRange } from './http/client-ip.js';
@@ -348,6 +349,34 @@ export const settings = {
     'the secret',
     { secret: true },
   ),
+  osCloud: setting(
+    'OS_CLOUD',
+    'Keystone',
+    'a cloud in clouds.yaml (./clouds.yaml, ~/.config/openstack/, /etc/openstack/; secure.yaml laid over it) instead of the OS_* settings; an OS_* setting that is set wins',
+    text,
+    'the name of a cloud in clouds.yaml',
+  ),
+  osClientConfigFile: setting(
+    'OS_CLIENT_CONFIG_FILE',
+    'Keystone',
+    'path of clouds.yaml, instead of the search path',
+    text,
+    'a file path',
+  ),
+  osClientSecureFile: setting(
+    'OS_CLIENT_SECURE_FILE',
+    'Keystone',
+    'path of secure.yaml, instead of the search path',
+    text,
+    'a file path',
+  ),
+  osCacert: setting(
+    'OS_CACERT',
+    'Keystone',
+    "PEM CA certificate(s) trusted for Keystone and the catalog's endpoints, besides the system's (or `cacert` in clouds.yaml)",
+    text,
+    'a file path',
+  ),
   memberRole: setting('KAIZEN_MEMBER_ROLE', 'Keystone', 'role given on the project', text, 'a role name', {
     fallback: 'member',
   }),
@@ -400,6 +429,13 @@ export const settings = {
     'REDIS_SENTINELS',
     'Redis',
     'comma list of host:port Sentinels (instead of REDIS_URL)',
+    list,
+    'a comma-separated list of host:port',
+  ),
+  redisClusterNodes: setting(
+    'REDIS_CLUSTER_NODES',
+    'Redis',
+    'comma list of host:port nodes of a Redis Cluster (instead of REDIS_URL, whose user and password still apply)',
     list,
     'a comma-separated list of host:port',
   ),
@@ -706,8 +742,19 @@ export interface Config {
     protectedUsers: string[];
     /** KAIZEN_PROTECTED_PROJECTS: names or ids. */
     protectedProjects: string[];
+    /** OS_CACERT (or clouds.yaml's cacert): trusted besides the system's CAs for every Keystone and catalog call. */
+    caFile: string | undefined;
+    /** clouds.yaml's `verify: false`, refused in production. */
+    insecure: boolean;
   };
-  redis: { url: string; sentinels: string[] | undefined; sentinelName: string; keyPrefix: string };
+  redis: {
+    url: string;
+    sentinels: string[] | undefined;
+    sentinelName: string;
+    keyPrefix: string;
+    /** REDIS_CLUSTER_NODES: seed nodes of a Redis Cluster. */
+    clusterNodes?: string[] | undefined;
+  };
   mail: {
     smtpUrl: string | undefined;
     requireTls: boolean;
@@ -751,8 +798,11 @@ export class ConfigError extends KaizenError {
   }
 }
 
-export function loadConfig(env: Env): Config {
-  const problems: string[] = [];
+export function loadConfig(given: Env): Config {
+  // OS_CLOUD fills in the OS_* settings it names; see src/clouds-yaml.ts.
+  const cloud = withCloud(given);
+  const env = cloud.env;
+  const problems: string[] = [...cloud.problems];
   const values = {} as Record<string, unknown>;
   for (const [key, spec] of Object.entries(settings) as [keyof Settings, Setting<unknown>][]) {
     try {
@@ -767,7 +817,9 @@ export function loadConfig(env: Env): Config {
   const v = values as Values;
   if (problems.length === 0) problems.push(...crossChecks(v, env));
   if (problems.length > 0) throw new ConfigError(problems);
-  return build(v as Required<Values>);
+  const config = build(v as Required<Values>);
+  config.keystone.insecure = cloud.insecure;
+  return config;
 }
 
 function crossChecks(v: Values, env: Env): string[] {
@@ -784,6 +836,9 @@ function crossChecks(v: Values, env: Env): string[] {
     for (const name of ['SETPASS_SECRET', 'PUBLIC_URL', 'OS_AUTH_URL']) {
       if (!present(name)) problems.push(`${name}: required when KAIZEN_ROLE=setpass`);
     }
+  }
+  if (v.redisClusterNodes?.length && v.redisSentinels?.length) {
+    problems.push('REDIS_CLUSTER_NODES and REDIS_SENTINELS: a Redis Cluster or Sentinel, not both');
   }
   if (Boolean(v.tlsCertFile) !== Boolean(v.tlsKeyFile)) {
     problems.push('TLS_CERT_FILE and TLS_KEY_FILE: set both to serve HTTPS, or neither');
@@ -875,12 +930,15 @@ function build(v: Required<Values>): Config {
       serviceProject: v.serviceProject!,
       protectedUsers: v.protectedUsers!,
       protectedProjects: v.protectedProjects!,
+      caFile: v.osCacert,
+      insecure: false,
     },
     redis: {
       url: v.redisUrl!,
       sentinels: v.redisSentinels && v.redisSentinels.length > 0 ? v.redisSentinels : undefined,
       sentinelName: v.redisSentinelName!,
       keyPrefix: v.redisKeyPrefix!,
+      clusterNodes: v.redisClusterNodes && v.redisClusterNodes.length > 0 ? v.redisClusterNodes : undefined,
     },
     mail: {
       smtpUrl: v.smtpUrl,

@@ -36,6 +36,8 @@ export const liveChecks: Partial<Record<CapabilityName, LiveCheck>> = {
     try {
       await redis.connect().catch(() => {});
       await pingRedis(redis, 3_000);
+      if (config.redis.clusterNodes)
+        return `cluster through ${config.redis.clusterNodes.join(', ')}: PING answered`;
       return config.redis.sentinels ? `sentinel ${config.redis.sentinelName}` : 'PING answered';
     } finally {
       redis.disconnect();

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** The `kaizen` executable: reads .env, runs one CLI command, exits with its code. */
+import { createInterface } from 'node:readline/promises';
 import { EXIT, runCli } from './cli.js';
 import { loadDotenv } from './dotenv.js';
 
@@ -47,8 +48,21 @@ function readSecret(prompt: string): Promise<string> {
   });
 }
 
-loadDotenv();
-runCli(process.argv.slice(2), process.env, {
+/** One question at the terminal, answered by the line typed. */
+async function ask(question: string): Promise<string> {
+  const prompt = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return await prompt.question(question);
+  } finally {
+    prompt.close();
+  }
+}
+
+const argv = process.argv.slice(2);
+// init writes the .env; reading an old one first would make its values look like the environment's.
+if (argv[0] !== 'init') loadDotenv();
+runCli(argv, process.env, {
+  ask: process.stdin.isTTY ? ask : undefined,
   out: (text) => process.stdout.write(`${text}\n`),
   err: (text) => process.stderr.write(`${text}\n`),
   readSecret,

@@ -1,13 +1,18 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, type RedisOptions, Redis as RedisServer } from 'ioredis';
 import type { Config } from './config.js';
 import { KaizenError } from './errors.js';
 import type { Logger } from './log.js';
 
-export type { Redis } from 'ioredis';
+/**
+ * The one client a process holds: a single server (or one found through Sentinel), or a Redis
+ * Cluster. Every key carries a hash tag (src/keys.ts), so what runs together shares a slot.
+ */
+export type Redis = RedisServer | Cluster;
 
 /**
- * One client per process; Sentinel when REDIS_SENTINELS is set, otherwise REDIS_URL. With
- * Sentinel, REDIS_URL still gives the user name, password and database of the data nodes.
+ * One client per process: a Redis Cluster when REDIS_CLUSTER_NODES is set, Sentinel when
+ * REDIS_SENTINELS is, otherwise REDIS_URL. With either of the first two, REDIS_URL still gives the
+ * user name and password of the data nodes (and, for Sentinel, the database).
  */
 export function createRedis(config: Config['redis'], extra: RedisOptions = {}): Redis {
   const common: RedisOptions = {
@@ -19,14 +24,35 @@ export function createRedis(config: Config['redis'], extra: RedisOptions = {}): 
     lazyConnect: false,
     ...extra,
   };
-  if (config.sentinels) {
-    const sentinels = config.sentinels.map((entry) => {
-      const [host, port] = entry.split(':');
-      return { host: host ?? '127.0.0.1', port: Number(port ?? 26379) };
+  if (config.clusterNodes) {
+    const { keyPrefix, lazyConnect, retryStrategy, ...perNode } = common;
+    const url = new URL(config.url);
+    return new Cluster(config.clusterNodes.map(hostPort(6379)), {
+      keyPrefix,
+      lazyConnect,
+      clusterRetryStrategy: retryStrategy,
+      redisOptions: {
+        ...perNode,
+        ...sentinelAuth(config.url),
+        // A cluster has one database; the rest of REDIS_URL gives the nodes' user, password and TLS.
+        db: 0,
+        tls: url.protocol === 'rediss:' ? {} : undefined,
+      },
     });
-    return new Redis({ ...sentinelAuth(config.url), ...common, sentinels, name: config.sentinelName });
   }
-  return new Redis(config.url, common);
+  if (config.sentinels) {
+    const sentinels = config.sentinels.map(hostPort(26379));
+    return new RedisServer({ ...sentinelAuth(config.url), ...common, sentinels, name: config.sentinelName });
+  }
+  return new RedisServer(config.url, common);
+}
+
+/** `host:port` (or `[v6]:port`) as ioredis takes it; the port defaults to the given one. */
+function hostPort(defaultPort: number): (entry: string) => { host: string; port: number } {
+  return (entry) => {
+    const match = /^\[?([^\]]*?)\]?(?::(\d+))?$/.exec(entry.trim());
+    return { host: match?.[1] || '127.0.0.1', port: Number(match?.[2] ?? defaultPort) };
+  };
 }
 
 /**
@@ -47,6 +73,11 @@ function sentinelAuth(url: string): Pick<RedisOptions, 'username' | 'password' |
     password: decodeURIComponent(parsed.password) || undefined,
     db: Number(parsed.pathname.slice(1)) || 0,
   };
+}
+
+/** SCAN walks one server's keys: in a cluster, each master's in turn. */
+export function scanTargets(redis: Redis): RedisServer[] {
+  return redis instanceof Cluster ? redis.nodes('master') : [redis];
 }
 
 /** PING with a deadline, for /healthz and doctor. */

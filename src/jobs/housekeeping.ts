@@ -6,7 +6,7 @@
  */
 import { keys } from '../keys.js';
 import type { Logger } from '../log.js';
-import type { Redis } from '../redis.js';
+import { type Redis, scanTargets } from '../redis.js';
 
 export interface HousekeepingDeps {
   redis: Redis;
@@ -39,19 +39,21 @@ export async function keepHouse(deps: HousekeepingDeps): Promise<HousekeepingRun
 async function releaseEternalLocks(deps: HousekeepingDeps): Promise<number> {
   const { redis, keyPrefix, log } = deps;
   const pattern = `${escapeGlob(keyPrefix)}${keys.applicationLockPattern()}`;
-  let cursor = '0';
   let released = 0;
-  do {
-    const [next, found] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
-    cursor = next;
-    for (const fullKey of found) {
-      const key = fullKey.slice(keyPrefix.length);
-      if ((await redis.eval(RELEASE_IF_ETERNAL, 1, key)) === 1) {
-        released += 1;
-        log.warn({ lock: key }, 'released an application lock that had no expiry');
+  for (const server of scanTargets(redis)) {
+    let cursor = '0';
+    do {
+      const [next, found] = await server.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+      cursor = next;
+      for (const fullKey of found) {
+        const key = fullKey.slice(keyPrefix.length);
+        if ((await redis.eval(RELEASE_IF_ETERNAL, 1, key)) === 1) {
+          released += 1;
+          log.warn({ lock: key }, 'released an application lock that had no expiry');
+        }
       }
-    }
-  } while (cursor !== '0');
+    } while (cursor !== '0');
+  }
   return released;
 }
 

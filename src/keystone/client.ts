@@ -88,6 +88,8 @@ function roleAssignmentsRequest(filter: RoleAssignmentFilter): KeystoneRequest {
 
 export class KeystoneClient {
   readonly stats: KeystoneStats;
+  /** The fetch of every call, with the CA settings: the quota services in the catalog use it too. */
+  readonly fetch: FetchLike;
   private readonly http: KeystoneHttp;
   private readonly session: AdminSession | undefined;
   private readonly endpointQuery: EndpointQuery;
@@ -95,12 +97,8 @@ export class KeystoneClient {
   private readonly roles = new Map<string, { role: Role; until: number }>();
 
   constructor(options: KeystoneClientOptions) {
-    this.http = new KeystoneHttp(
-      options.authUrl,
-      options.timeoutMs ?? 10_000,
-      options.fetch ?? fetch,
-      options.observe,
-    );
+    this.fetch = options.fetch ?? fetch;
+    this.http = new KeystoneHttp(options.authUrl, options.timeoutMs ?? 10_000, this.fetch, options.observe);
     this.stats = this.http.stats;
     this.session = options.auth === undefined ? undefined : new AdminSession(this.http, options.auth);
     this.endpointQuery = { interface: options.interface ?? 'public', region: options.region };

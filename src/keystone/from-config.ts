@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import { KeystoneClient } from './client.js';
 import type { KeystoneObserver } from './http.js';
+import { keystoneFetch } from './tls.js';
 
 /**
  * The Keystone client for these settings: with admin credentials on the bot side, without any in
@@ -20,6 +21,7 @@ export function keystoneFromConfig(
     interface: keystone.interface,
     timeoutMs: options.timeoutMs,
     observe: options.observe,
+    fetch: keystoneFetch({ caFile: keystone.caFile, insecure: keystone.insecure }),
     adminProject: {
       name: keystone.adminProjectName,
       domainId: keystone.adminProjectDomainId,

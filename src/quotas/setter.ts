@@ -110,7 +110,7 @@ async function putQuota(
   const where = `The ${service.label} service at ${displayUrl(url)}`;
   let response: Response;
   try {
-    response = await fetch(url, {
+    response = await keystone.fetch(url, {
       method: 'PUT',
       headers: { 'content-type': 'application/json', accept: 'application/json', 'x-auth-token': token },
       body: JSON.stringify({ [service.wrapper]: values }),

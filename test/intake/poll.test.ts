@@ -135,9 +135,15 @@ describe('polling the applications sheet', () => {
     const counts = await pollApplications(p.deps);
     expect(counts).toMatchObject({ new: 3, invalid: 3 });
     const byEmail = new Map(p.announced.map((record) => [record.applicant.email, record]));
-    expect(await pins.verify('0123', byEmail.get('zero@example.org')?.pinHash ?? '')).toEqual({ matches: true });
-    expect(await pins.verify('0007', byEmail.get('zeros@example.org')?.pinHash ?? '')).toEqual({ matches: true });
-    expect(await pins.verify('4821', byEmail.get('number@example.org')?.pinHash ?? '')).toEqual({ matches: true });
+    expect(await pins.verify('0123', byEmail.get('zero@example.org')?.pinHash ?? '')).toEqual({
+      matches: true,
+    });
+    expect(await pins.verify('0007', byEmail.get('zeros@example.org')?.pinHash ?? '')).toEqual({
+      matches: true,
+    });
+    expect(await pins.verify('4821', byEmail.get('number@example.org')?.pinHash ?? '')).toEqual({
+      matches: true,
+    });
     // The date reads as the sheet shows it, not as a serial number.
     expect(byEmail.get('zero@example.org')?.applicant.submittedAt).toBe('11/2/2026 10:00:00');
     expect(p.notices[0]).toMatchObject({ kind: 'rows' });
