@@ -9,7 +9,7 @@ import {
   type OperatorOptions,
   runOperatorCommand,
 } from './cli-commands.js';
-import { ConfigError, loadConfig, settingsTable } from './config.js';
+import { ConfigError, loadConfig, settingsInEffect, settingsTable } from './config.js';
 import { formatDoctor, runDoctor } from './doctor.js';
 
 export const EXIT = { ok: 0, userError: 1, failure: 2 } as const;
@@ -28,7 +28,7 @@ const USAGE = [
   '  audit [--user <email|username>] [--since 7d] [--limit 50]',
   '                              the audit trail, newest first',
   '  doctor                      check each part (Slack, Keystone, Redis, mail, Sheets, password page)',
-  '  config                      list every setting with its default',
+  '  config                      list every setting with its default, and those set here',
   '  help                        this text',
   '',
   '  --json            print the result as JSON, for scripts',
@@ -50,7 +50,9 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo):
     return EXIT.ok;
   }
   if (command === 'config') {
+    const inEffect = settingsInEffect(env);
     io.out(settingsTable());
+    if (inEffect.length > 0) io.out(`\nSet in this environment:\n${inEffect.join('\n')}`);
     return EXIT.ok;
   }
   let config: ReturnType<typeof loadConfig>;

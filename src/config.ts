@@ -919,6 +919,18 @@ export function isEnabled(config: Config, name: CapabilityName): boolean {
   return capabilities(config).some((c) => c.name === name && c.enabled);
 }
 
+/**
+ * `NAME=value` for each setting this environment sets, for `kaizen config`: secret settings show
+ * only that they are set, and a URL's password is masked in the others.
+ */
+export function settingsInEffect(env: Env): string[] {
+  return Object.values(settings)
+    .filter((spec) => (env[spec.env] ?? '').trim() !== '')
+    .map((spec) =>
+      spec.secret ? `${spec.env}=(set, not shown)` : `${spec.env}=${maskCredentials(env[spec.env]!.trim())}`,
+    );
+}
+
 /** The settings table as Markdown, for the README and `kaizen config`. */
 export function settingsTable(): string {
   const rows = Object.values(settings).map(
