@@ -4,6 +4,7 @@
  * whether it is set, and a password inside any URL (REDIS_URL, SMTP_URL…) is masked.
  */
 import { type Area, type Env, settings } from './config.js';
+import { maskCredentials } from './log.js';
 
 export interface EffectiveSetting {
   env: string;
@@ -16,17 +17,12 @@ export interface EffectiveSetting {
 
 export const HIDDEN = '(set, hidden)';
 
-/** `scheme://user:secret@host` → `scheme://user:*****@host`; anything else as it is. */
-export function maskUrlPassword(value: string): string {
-  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:\s]*):[^@/\s]*@/i, '$1:*****@');
-}
-
 export function effectiveSettings(env: Env): EffectiveSetting[] {
   return Object.values(settings).map((setting) => {
     const raw = env[setting.env]?.trim();
     const base = { env: setting.env, area: setting.area, secret: setting.secret };
     if (raw) {
-      return { ...base, source: 'environment', value: setting.secret ? HIDDEN : maskUrlPassword(raw) };
+      return { ...base, source: 'environment', value: setting.secret ? HIDDEN : maskCredentials(raw) };
     }
     if (setting.fallback !== undefined) return { ...base, source: 'default', value: setting.fallback };
     return { ...base, source: 'unset', value: null };

@@ -52,9 +52,9 @@ export function scrubSecrets(text: string): string {
 }
 
 /**
- * The password of a `user:password@` or `:password@` part anywhere in `text`, with or without a
- * scheme in front (a Sentinel list is `host:port`, not a URL). For echoing settings back, where
- * a false alarm costs nothing; log lines use the narrower URL pattern of `scrubSecrets`.
+ * `text` scrubbed, and the password of any `user:password@` or `:password@` part masked, with or
+ * without a scheme in front (a Sentinel list is `host:port`, not a URL). For echoing settings
+ * back, where a false alarm costs nothing; log lines use the narrower URL pattern of `scrubSecrets`.
  */
 export function maskCredentials(text: string): string {
   return scrubSecrets(text).replace(/(^|[\s,;/])([^\s,;/:@]*:)[^\s,;/@]+@/g, '$1$2[redacted]@');

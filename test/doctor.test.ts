@@ -113,6 +113,8 @@ describe('kaizen doctor', () => {
     expect(
       await runCli(['config'], { ...env, SMTP_URL: 'smtp://mailer:doctor-smtp-pw@relay:587' }, listing),
     ).toBe(0);
+    expect(listing.text()).toContain('REDIS_URL=redis://:[redacted]@redis.example.org:notaport');
+    expect(listing.text()).toContain('SMTP_URL=(set, not shown)');
     for (const io of [doctor, listing]) expect(io.text()).not.toMatch(/doctor-(redis|smtp)-pw/);
   });
 

@@ -394,10 +394,12 @@ describe('the password page', () => {
     const member = await memberWithLink();
     // Opening a dead link costs nothing; submitting one (with a valid anti-forgery pair) does.
     const { csrf, cookie } = await openLink(running.url, member.token, ip);
-    for (let i = 0; i < 30; i++) {
-      const dead = `${'B'.repeat(40)}${String(i).padStart(3, '0')}`;
-      expect((await submit(running.url, dead, { pin: PIN, csrf, cookie, ip })).status).toBe(404);
-    }
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        submit(running.url, `${'B'.repeat(40)}${String(i).padStart(3, '0')}`, { pin: PIN, csrf, cookie, ip }),
+      ),
+    );
+    expect(answers.map((answer) => answer.status)).toEqual(Array(30).fill(404));
     const blocked = await openLink(running.url, member.token, ip);
     expect(blocked.status).toBe(429);
     expect(heading(blocked.html)).toBe('Too many attempts');
