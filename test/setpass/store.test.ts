@@ -246,9 +246,7 @@ describe('TokenStore', () => {
     const found = await store.find(issued.token);
     if (found.kind !== 'found') throw new Error('the link did not open');
     const record = found.record;
-    const reservations = await Promise.all(
-      Array.from({ length: 20 }, () => store.reserveAttempt(record, 3)),
-    );
+    const reservations = await Promise.all(Array.from({ length: 20 }, () => store.reserveAttempt(record, 3)));
     expect(reservations.filter((r) => r.kind === 'reserved')).toHaveLength(3);
     expect(reservations.filter((r) => r.kind === 'exhausted')).toHaveLength(17);
 
