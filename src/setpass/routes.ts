@@ -313,6 +313,8 @@ async function putToken(deps: SetpassRouteDeps, ctx: RequestContext): Promise<vo
     return reply(200, token);
   } catch (error) {
     if (isKaizenError(error, 'invalid')) return reply(400, `${error.message}\n`);
+    // The user's link is being redeemed or issued right now: nothing was done.
+    if (isKaizenError(error, 'conflict')) return reply(409, `${error.message}\n`);
     if (isKaizenError(error, 'unreachable')) {
       return reply(503, 'Keystone is not reachable right now; try again shortly.\n');
     }

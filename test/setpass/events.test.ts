@@ -98,6 +98,16 @@ describe('setpass events', () => {
     expect(
       parseSetpassEvent(['type', 'something_new', 'user_id', 'u', 'user_name', 'n', 'at', at.toISOString()]),
     ).toBe(undefined);
+    const changed: SetpassEvent = {
+      type: 'account_changed',
+      userId: 'u3',
+      username: 'c@example.org',
+      at,
+      clientIp: '198.51.100.7',
+    };
+    await publishSetpassEvent(redis, changed);
+    const [, last] = (await redis.xrevrange(keys.events(), '+', '-', 'COUNT', 1))[0]!;
+    expect(parseSetpassEvent(last)).toEqual(changed);
   });
 
   it('are handled once each across two consumers of one group', async () => {

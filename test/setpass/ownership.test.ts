@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { commandDeps, offlineSurface } from '../../commands/deps.js';
 import { resend } from '../../commands/resend.js';
+import { resetPassword } from '../../commands/reset.js';
 import type { Caller } from '../../commands/types.js';
 import { isKaizenError } from '../../src/errors.js';
 import { remindUser, type UserReminderDeps } from '../../src/jobs/user-reminders.js';
@@ -55,24 +56,30 @@ describe('a password set outside the link', () => {
     await Promise.allSettled([slack?.close(), smtp?.close()]);
   });
 
+  /** The bot's own reminder job, on a clock of the test's. */
+  function reminderDeps(clock: { now: Date }): UserReminderDeps {
+    const { services } = running.bot;
+    return {
+      redis: services.redis,
+      store: services.applications!,
+      links: services.setpass!,
+      outbox: services.mail!,
+      notices: undefined,
+      texts: userReminderTexts(services.config),
+      audit: services.audit,
+      log: silentLogger,
+      policy: { afterMs: 48 * HOUR, intervalMs: 48 * HOUR, max: 3 },
+      now: () => clock.now,
+    };
+  }
+
   it('is never reset by a reminder or a resend; the link then says the account changed and the admins are told', async () => {
     const { services } = running.bot;
     const setpass = services.setpass!;
     const store = services.applications!;
     const config = services.config;
     const clock = { now: new Date() };
-    const reminders: UserReminderDeps = {
-      redis: services.redis,
-      store,
-      links: setpass,
-      outbox: services.mail!,
-      notices: undefined,
-      texts: userReminderTexts(config),
-      audit: services.audit,
-      log: silentLogger,
-      policy: { afterMs: 48 * HOUR, intervalMs: 48 * HOUR, max: 3 },
-      now: () => clock.now,
-    };
+    const reminders = reminderDeps(clock);
     const commands = commandDeps(services, offlineSurface(silentLogger));
     const user = await approvedApplicant({ store, setpass }, keystone, PIN);
     const record = (await store.get(user.applicantId))!;
@@ -151,5 +158,48 @@ describe('a password set outside the link', () => {
     );
     expect(isKaizenError(refused, 'conflict')).toBe(true);
     expect(await passwordWorks(keystone, user.userId, operatorPassword)).toBe(true);
+  });
+
+  it('lets no reminder, resend or reset act while the link of the user is being redeemed or issued: they say so and leave it', async () => {
+    const { services } = running.bot;
+    const setpass = services.setpass!;
+    const store = services.applications!;
+    const clock = { now: new Date() };
+    const reminders = reminderDeps(clock);
+    const commands = commandDeps(services, offlineSurface(silentLogger));
+    const user = await approvedApplicant({ store, setpass }, keystone, PIN);
+    const record = (await store.get(user.applicantId))!;
+    clock.now = new Date(user.issuedAt.getTime() + 48 * HOUR);
+
+    // Another process holds the user's claim (as a redemption does while Keystone answers).
+    let release = () => {};
+    const holding = setpass.claims.run(user.userId, () => new Promise<void>((done) => (release = done)));
+    await expect.poll(() => setpass.claims.held(user.userId)).toBe(true);
+    const mailsBefore = smtp.messages.length;
+
+    expect(await remindUser(reminders, record)).toEqual({ kind: 'busy' });
+    const resent = await resend(commands, OPERATOR, { kind: 'name', text: user.email }).catch(
+      (e: unknown) => e,
+    );
+    expect(isKaizenError(resent, 'conflict')).toBe(true);
+    const reset = await resetPassword(commands, OPERATOR, user.userId, {
+      purpose: `reset:busy:${user.userId}`,
+    }).catch((e: unknown) => e);
+    expect(isKaizenError(reset, 'conflict')).toBe(true);
+    // Nothing happened: the first password still works, the link is the same, no mail went out.
+    expect(
+      await passwordWorks(
+        keystone,
+        user.userId,
+        (await setpass.tokens.current(user.userId))!.temporaryPassword,
+      ),
+    ).toBe(true);
+    expect(await setpass.currentLink(user.userId)).toEqual(user.link);
+    expect(smtp.messages.length).toBe(mailsBefore);
+
+    // Once it is let go, the reminder that found it held goes out at the next run.
+    release();
+    await holding;
+    expect(await remindUser(reminders, record)).toEqual({ kind: 'sent', reminder: 1, fresh: false });
   });
 });

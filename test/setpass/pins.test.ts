@@ -2,7 +2,7 @@
  * PINs on the real bot (real Redis, the real Keystone): what a Redis dump gives away about them,
  * how long they are kept, and how many guesses parallel submissions get.
  */
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, randomBytes, scryptSync } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { keys } from '../../src/keys.js';
@@ -183,5 +183,30 @@ describe('PINs', () => {
     );
     expect(notices).toHaveLength(1);
     expect(String(notices[0]!.args.text)).toContain(`after ${MAX_ATTEMPTS} wrong PINs`);
+  });
+
+  it('still take a PIN hashed with scrypt by an earlier version, and keep it keyed from the first right PIN on', async () => {
+    const pin = '6150';
+    const salt = randomBytes(16);
+    const hash = scryptSync(pin, salt, 32, { N: 16384, r: 8, p: 1, maxmem: 64 * 1024 * 1024 });
+    const legacy = `scrypt$${salt.toString('base64url')}$${hash.toString('base64url')}`;
+    const member = await newMember(adminClient());
+    const link = await setpass.issue({ userId: member.user.id, username: member.user.name }, legacy);
+    const token = tokenOf(link.url);
+    const ip = freshIp();
+
+    const wrong = await submit(running.url, token, { pin: '0150', ip });
+    expect(wrong.status).toBe(400);
+    expect(await setpass.pinOnFile(member.user.id)).toBe(legacy);
+    // A right PIN with a mistyped confirmation: the PIN is checked, the form comes back.
+    const password = strongPassword();
+    const fix = await submit(running.url, token, { pin, password, confirm: `${password}!`, ip });
+    expect(fix.status).toBe(400);
+    const rehashed = await setpass.pinOnFile(member.user.id);
+    expect(rehashed).toMatch(/^hmac\$/);
+    expect(await setpass.pins.verify(pin, rehashed!)).toEqual({ matches: true });
+
+    const done = await submit(running.url, token, { pin, password, ip });
+    expect(done.status).toBe(200);
   });
 });
