@@ -76,6 +76,8 @@ describe('the Redis ACL of the deployment guide', () => {
         REDIS_URL: pageUrl,
         OS_AUTH_URL: inject('keystone').authUrl,
         TRUSTED_PROXIES: '127.0.0.1',
+        METRICS_PORT: '0',
+        METRICS_HOST: '127.0.0.1',
       }),
       { log: pageLog.log },
     );
@@ -133,7 +135,9 @@ describe('the Redis ACL of the deployment guide', () => {
       'the password-changed notice from the events stream',
     );
     expect((await fetch(`${page.url}/healthz`)).status).toBe(200);
-    expect((await fetch(`${page.url}/metrics`)).status).toBe(200);
+    // Its metrics, read from Redis as the setpass user, on the loopback metrics listener only.
+    expect((await fetch(`${page.url}/metrics`)).status).toBe(404);
+    expect((await fetch(`http://127.0.0.1:${page.metricsPort}/metrics`)).status).toBe(200);
     expect(pageLog.text()).not.toMatch(/NOPERM|no permissions/i);
   });
 
