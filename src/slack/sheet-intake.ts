@@ -5,7 +5,9 @@
 import type { WebClient } from '@slack/web-api';
 import { pollApplications, type SheetIntake } from '../intake/poll.js';
 import type { ApplicationsSheet } from '../intake/sheets.js';
+import { protectionPolicy } from '../keystone/protection.js';
 import type { ApplicationStore } from '../provision/applications.js';
+import { findProjectClash } from '../provision/project-names.js';
 import type { QuotaPresets } from '../quotas/presets.js';
 import type { Services } from '../services.js';
 import { postApplicantCard, postIntakeNotice } from './applicant-cards.js';
@@ -19,10 +21,10 @@ export interface SheetIntakeParts {
 }
 
 export function slackSheetIntake(
-  services: Pick<Services, 'config' | 'redis' | 'log'>,
+  services: Pick<Services, 'config' | 'redis' | 'log'> & Partial<Pick<Services, 'keystone'>>,
   parts: SheetIntakeParts,
 ): SheetIntake {
-  const { config, redis } = services;
+  const { config, redis, keystone } = services;
   const log = services.log.child({ component: 'intake' });
   const cards = {
     client: parts.client,
@@ -44,6 +46,7 @@ export function slackSheetIntake(
         defaultQuota: { kind: 'preset', preset: config.quotas.defaultPreset },
         announce: (record) => postApplicantCard(cards, parts.adminChannel, record),
         notify: (notice) => postIntakeNotice(parts.client, parts.adminChannel, notice),
+        projectClash: keystone && ((name) => findProjectClash(keystone, protectionPolicy(config), name)),
       }),
   };
 }
