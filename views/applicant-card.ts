@@ -108,9 +108,9 @@ function projectText(record: ApplicationRecord): string {
     );
   } else if (project.kind === 'new') {
     lines.push(`*New project:* ${escapeAndClip(project.name, 200)}`);
-    if (record.projectClash !== undefined) lines.push(`:warning: ${clashText(record.projectClash)}`);
     if (project.description !== '')
       lines.push(`> ${escapeAndClip(project.description, 1200).replace(/\n/g, '\n> ')}`);
+    if (record.projectClash !== undefined) lines.push(`:warning: ${clashText(record.projectClash)}`);
   } else {
     lines.push(`*Existing project:* ${escapeAndClip(project.name, 200)}`);
     const contact = [project.contactName, project.contactEmail].filter(Boolean).join(', ');
