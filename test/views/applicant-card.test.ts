@@ -391,7 +391,11 @@ describe('the applicant card', () => {
       ':raised_hand: Approval by <@U0ADMIN> stopped before any change: a project named *Ann-Lab* already exists.\n' +
         'Choose: *Join existing Ann-Lab* (the applicant becomes a member of that project), or *Rename* the new project.',
     );
-    const elements = actions(blocks)[0]?.elements as { action_id: string; text: { text: string }; value: string }[];
+    const elements = actions(blocks)[0]?.elements as {
+      action_id: string;
+      text: { text: string };
+      value: string;
+    }[];
     expect(elements.map((e) => [e.action_id, e.text.text, e.value])).toEqual([
       [APPLICANT_ACTIONS.join, 'Join existing Ann-Lab', 'k1'],
       [APPLICANT_ACTIONS.rename, 'Rename', 'k1'],
@@ -413,7 +417,9 @@ describe('the applicant card', () => {
     });
     const blocks = blocksOf(applicantCard({ record: stopped, quota: SMALL }));
     expect(json(blocks)).not.toContain(APPLICANT_ACTIONS.join);
-    expect(texts(blocks).join('\n')).toContain('It cannot be joined (it is the admin project (OS_PROJECT_NAME))');
+    expect(texts(blocks).join('\n')).toContain(
+      'It cannot be joined (it is the admin project (OS_PROJECT_NAME))',
+    );
     const labels = (actions(blocks)[0]?.elements as { text: { text: string } }[]).map((e) => e.text.text);
     expect(labels).toEqual(['Rename', 'Reject']);
   });

@@ -3,6 +3,12 @@ import { BUILT_IN_PRESETS } from '../../src/quotas/presets.js';
 import { invalidRowNotice } from '../../views/invalid-row-notice.js';
 import { QUOTA_MODAL_CALLBACK, quotaModal, readQuotaModal } from '../../views/quota-modal.js';
 import { REJECT_MODAL_CALLBACK, readRejectModal, rejectModal } from '../../views/reject-modal.js';
+import {
+  RENAME_MODAL_CALLBACK,
+  readRenameModal,
+  renameModal,
+  renameRefusal,
+} from '../../views/rename-modal.js';
 
 const ann = { id: 'k1', firstName: 'Ann', lastName: '<!channel>', email: 'ann@example.org' };
 
@@ -186,5 +192,33 @@ describe('the invalid-row notice', () => {
         text: { type: 'mrkdwn', text: ':warning: The applications tab "T" has no column for PIN.' },
       },
     ]);
+  });
+});
+
+describe('the rename modal', () => {
+  it('names the taken project, escaped, and offers its name to edit; a submission is read trimmed', () => {
+    const view = renameModal({
+      id: 'k1',
+      project: { kind: 'new', name: 'Lab <!here>', description: '' },
+    });
+    expect(view).toMatchObject({
+      callback_id: RENAME_MODAL_CALLBACK,
+      private_metadata: 'k1',
+      submit: { type: 'plain_text', text: 'Rename and approve' },
+    });
+    const blocks = blocksOf(view);
+    expect(JSON.stringify(blocks[0]?.text)).toContain('*Lab &lt;!here&gt;* already exists');
+    expect(blocks[1]?.element).toMatchObject({ max_length: 64, initial_value: 'Lab <!here>' });
+    expect(readRenameModal({ project_name: { name: { value: '  Lab Two ' } } })).toBe('Lab Two');
+    expect(readRenameModal({})).toBe('');
+  });
+
+  it('says why a name is refused, in plain text', () => {
+    expect(renameRefusal({ id: 'p', name: 'Lab' })).toBe(
+      'A project named Lab already exists too; choose another name.',
+    );
+    expect(renameRefusal({ id: '', name: 'SERVICE', protection: 'service_project' })).toBe(
+      'SERVICE can never be used: it is the service project (KAIZEN_SERVICE_PROJECT); choose another name.',
+    );
   });
 });
