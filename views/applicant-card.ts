@@ -6,22 +6,33 @@
  */
 import type { types as slack } from '@slack/bolt';
 import { fullName } from '../src/intake/applicant.js';
-import type { ApplicationRecord, ProvisionStep } from '../src/provision/applications.js';
+import type { ApplicationRecord, ProjectClash, ProvisionStep } from '../src/provision/applications.js';
 import type { QuotaValues } from '../src/quotas/types.js';
 import { clipPlain, escapeAndClip, escapeMrkdwn, mention, slackDate } from './mrkdwn.js';
+import { projectProtectionReason } from './protection.js';
 
 export const APPLICANT_ACTIONS = {
   approve: 'applicant_approve',
   quota: 'applicant_quota',
   reject: 'applicant_reject',
   retry: 'applicant_retry',
+  join: 'applicant_join',
+  rename: 'applicant_rename',
 } as const;
 export type ApplicantAction = keyof typeof APPLICANT_ACTIONS;
 
 export const CARD_ACTIONS_BLOCK = 'applicant_actions';
 
 /** Block Kit's limits, from Slack's reference. */
-const LIMITS = { header: 150, section: 3000, field: 2000, comment: 1500, text: 300, notes: 5 } as const;
+const LIMITS = {
+  header: 150,
+  section: 3000,
+  field: 2000,
+  comment: 1500,
+  text: 300,
+  notes: 5,
+  button: 75,
+} as const;
 
 export interface CardQuota {
   /** `small`, `medium`, `large`, or `custom`. */
@@ -91,10 +102,15 @@ function detailFields(record: ApplicationRecord): slack.MrkdwnElement[] {
 function projectText(record: ApplicationRecord): string {
   const { project, extraUsers } = record.applicant;
   const lines: string[] = [];
-  if (project.kind === 'new') {
+  if (project.kind === 'new' && record.joinProject !== undefined) {
+    lines.push(
+      `*Joins existing project:* ${escapeAndClip(record.joinProject.name, 200)} (asked for as new: ${escapeAndClip(project.name, 200)}; ${mention(record.joinProject.by)} chose to join it)`,
+    );
+  } else if (project.kind === 'new') {
     lines.push(`*New project:* ${escapeAndClip(project.name, 200)}`);
     if (project.description !== '')
       lines.push(`> ${escapeAndClip(project.description, 1200).replace(/\n/g, '\n> ')}`);
+    if (record.projectClash !== undefined) lines.push(`:warning: ${clashText(record.projectClash)}`);
   } else {
     lines.push(`*Existing project:* ${escapeAndClip(project.name, 200)}`);
     const contact = [project.contactName, project.contactEmail].filter(Boolean).join(', ');
@@ -102,6 +118,38 @@ function projectText(record: ApplicationRecord): string {
   }
   if (extraUsers.length > 0) lines.push(`Also add: ${escapeAndClip(extraUsers.join(', '), 1000)}`);
   return clipJoined(lines);
+}
+
+/** "a project named X already exists", and why it can never be joined when it cannot. */
+function clashText(clash: ProjectClash): string {
+  const exists = `a project named *${escapeAndClip(clash.name, 200)}* already exists`;
+  if (clash.protection === undefined) return exists;
+  return `${exists}; it can never be joined through an application: ${projectProtectionReason(clash.protection)}`;
+}
+
+/** The card of an approval that stopped at a taken project name: the admin chooses, explicitly. */
+function projectChoiceBlocks(record: ApplicationRecord, clash: ProjectClash): slack.KnownBlock[] {
+  const name = escapeAndClip(clash.name, 200);
+  const choices =
+    clash.protection === undefined
+      ? `Choose: *Join existing ${name}* (the applicant becomes a member of that project), or *Rename* the new project.`
+      : `It cannot be joined (${projectProtectionReason(clash.protection)}): *Rename* the new project, or *Reject*.`;
+  const elements: slack.Button[] = [];
+  if (clash.protection === undefined) {
+    elements.push(
+      button('join', clipPlain(`Join existing ${clash.name}`, LIMITS.button), record.id, 'primary'),
+    );
+  }
+  elements.push(button('rename', 'Rename', record.id), button('reject', 'Reject', record.id, 'danger'));
+  return [
+    section(
+      clipJoined([
+        `:raised_hand: Approval by ${who(record)} stopped before any change: a project named *${name}* already exists.`,
+        choices,
+      ]),
+    ),
+    { type: 'actions', block_id: CARD_ACTIONS_BLOCK, elements },
+  ];
 }
 
 /** The quota's main numbers: what an admin compares between presets. */
@@ -210,6 +258,9 @@ function stateBlocks(record: ApplicationRecord): slack.KnownBlock[] {
         ),
       ];
     case 'failed': {
+      if (record.failure?.code === 'project_exists' && record.projectClash !== undefined) {
+        return projectChoiceBlocks(record, record.projectClash);
+      }
       const failed = record.failure?.step;
       const step =
         [...STEP_LINES, ...OTHER_STEP_LABELS].find((line) => line.step === failed)?.label ??
@@ -285,6 +336,8 @@ function fallbackText(record: ApplicationRecord, name: string): string {
     case 'rejected':
       return `Applicant ${subject} was rejected`;
     case 'failed':
-      return `Approval of ${subject} stopped; it can be retried`;
+      return record.failure?.code === 'project_exists'
+        ? `Approval of ${subject} stopped: the project name is taken; choose to join it or rename`
+        : `Approval of ${subject} stopped; it can be retried`;
   }
 }

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { KaizenError } from '../errors.js';
 import { keys } from '../keys.js';
 import type { Logger } from '../log.js';
-import type { ApplicationRecord, ApplicationStore } from '../provision/applications.js';
+import type { ApplicationRecord, ApplicationStore, ProjectClash } from '../provision/applications.js';
 import type { QuotaChoice } from '../quotas/types.js';
 import type { Redis } from '../redis.js';
 import type { Applicant } from './applicant.js';
@@ -72,6 +72,11 @@ export interface IntakeDeps {
   announce(record: ApplicationRecord): Promise<void>;
   /** Posts a notice about bad rows or a bad sheet. */
   notify(notice: IntakeNotice): Promise<void>;
+  /**
+   * The existing project a new project's name collides with (any case), for the card; undefined
+   * without Keystone. Approve checks again whatever this said.
+   */
+  projectClash?: (name: string) => Promise<ProjectClash | undefined>;
 }
 
 export async function pollApplications(deps: IntakeDeps): Promise<PollCounts> {
@@ -168,11 +173,13 @@ async function admit(
   if (claimed !== 'OK') return undefined;
   try {
     const notes = [...row.notes, ...duplicateNotes(applicant, pending)];
+    const projectClash = await clashOf(deps, applicant);
     const created = await deps.store.create({
       applicant,
       pinHash: deps.pins?.hash(row.pin),
       quota: deps.defaultQuota,
       notes,
+      ...(projectClash ? { projectClash } : {}),
     });
     if (!created) return undefined;
     const record = await deps.store.get(applicant.id);
@@ -183,6 +190,17 @@ async function admit(
     // Give the row back so the next poll takes it in.
     await deps.redis.del(keys.sheetSeen(applicant.id)).catch(() => undefined);
     throw error;
+  }
+}
+
+/** A clash that cannot be looked up now is no reason to hold the row back: Approve looks again. */
+async function clashOf(deps: IntakeDeps, applicant: Applicant): Promise<ProjectClash | undefined> {
+  if (applicant.project.kind !== 'new' || deps.projectClash === undefined) return undefined;
+  try {
+    return await deps.projectClash(applicant.project.name);
+  } catch (error) {
+    deps.log.warn({ err: error, applicant: applicant.id }, 'intake: could not look up the project name');
+    return undefined;
   }
 }
 

@@ -55,6 +55,8 @@ export interface NewProject {
   name: string;
   description: string;
   domainId: string;
+  /** Keystone project tags: up to 255 characters each, no `/` or `,`. */
+  tags?: string[];
 }
 
 export interface NewUser {
@@ -158,7 +160,13 @@ export class KeystoneClient {
 
   async createProject(input: NewProject): Promise<Project> {
     const body = {
-      project: { name: input.name, description: input.description, domain_id: input.domainId, enabled: true },
+      project: {
+        name: input.name,
+        description: input.description,
+        domain_id: input.domainId,
+        enabled: true,
+        ...(input.tags && input.tags.length > 0 ? { tags: input.tags } : {}),
+      },
     };
     return this.adminJson({ method: 'POST', path: '/projects', body }, projectBodySchema, [201]);
   }

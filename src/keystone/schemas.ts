@@ -23,6 +23,7 @@ export const projectSchema = z
     description: optionalText,
     enabled: z.boolean().default(true),
     parent_id: optionalText,
+    tags: z.array(z.string()).nullish(),
   })
   .transform((p) => ({
     id: p.id,
@@ -31,6 +32,7 @@ export const projectSchema = z
     description: p.description,
     enabled: p.enabled,
     parentId: p.parent_id,
+    tags: p.tags ?? [],
   }));
 export type Project = z.output<typeof projectSchema>;
 

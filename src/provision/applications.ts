@@ -6,6 +6,7 @@
  */
 import type { Applicant } from '../intake/applicant.js';
 import { keys } from '../keys.js';
+import type { ProjectProtection } from '../keystone/protection.js';
 import type { QuotaChoice } from '../quotas/types.js';
 import type { Redis } from '../redis.js';
 
@@ -27,6 +28,17 @@ export type ProvisionStep = (typeof PROVISION_STEPS)[number];
 
 export type ObjectOrigin = 'created' | 'existing';
 
+/** An existing project whose name (any case) a new project was asked for under. */
+export interface ProjectClash {
+  id: string;
+  name: string;
+  /** Set when no application may ever join it. */
+  protection?: ProjectProtection;
+}
+
+/** Why an approval stopped, when a person has a choice to make rather than a cause to fix. */
+export type FailureCode = 'project_exists';
+
 export interface ApplicationRecord {
   id: string;
   state: ApplicationState;
@@ -44,7 +56,11 @@ export interface ApplicationRecord {
   decidedBy: string | undefined;
   decidedAt: string | undefined;
   rejectReason: string | undefined;
-  failure: { step: ProvisionStep; message: string } | undefined;
+  failure: { step: ProvisionStep; message: string; code?: FailureCode } | undefined;
+  /** Seen at intake or when Approve stopped: the card says so and asks for a choice. */
+  projectClash?: ProjectClash | undefined;
+  /** An admin's explicit choice to join the existing project instead of creating one. */
+  joinProject?: { id: string; name: string; by: string; at: string } | undefined;
   /**
    * Whether provisioning made the project and user or found them, decided before creating: a run
    * resumed after a crash then still knows the user is new (needs a password link) and the project
@@ -57,6 +73,7 @@ export interface ApplicationRecord {
 
 export type NewApplication = Pick<ApplicationRecord, 'applicant' | 'pinHash' | 'quota'> & {
   notes?: string[];
+  projectClash?: ProjectClash;
 };
 
 export type TransitionResult =
@@ -118,6 +135,7 @@ export class ApplicationStore {
       decidedAt: undefined,
       rejectReason: undefined,
       failure: undefined,
+      ...(input.projectClash ? { projectClash: input.projectClash } : {}),
       createdAt: now,
       updatedAt: now,
     };

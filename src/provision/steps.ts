@@ -8,10 +8,12 @@ import { Sealer } from '../crypto/sealer.js';
 import { isKaizenError, KaizenError } from '../errors.js';
 import { type Applicant, fullName } from '../intake/applicant.js';
 import type { User } from '../keystone/index.js';
+import { protectedProject, protectionPolicy } from '../keystone/protection.js';
 import { describeQuotaChoice, resolveQuota } from '../quotas/resolve.js';
-import type { ApplicationRecord, ObjectOrigin, ProvisionStep } from './applications.js';
+import type { ApplicationRecord, ObjectOrigin, ProjectClash, ProvisionStep } from './applications.js';
 import type { ProvisionDeps } from './deps.js';
 import type { ComposedEmail, SetpassLink } from './ports.js';
+import { clashWith, createdByTag, PROJECT_NAME_MAX } from './project-names.js';
 
 export interface StepResult {
   /** The checkpoint: an id, or a word such as `done`, `skipped`, `queued`. */
@@ -25,8 +27,6 @@ export interface StepResult {
 
 export type Step = (deps: ProvisionDeps, record: ApplicationRecord) => Promise<StepResult>;
 
-/** Keystone's column for project names is 64 characters. */
-const PROJECT_NAME_MAX = 64;
 const SEALED_LINK = 'sealed:';
 
 export const welcomeMailKey = (applicantId: string): string => `welcome:${applicantId}`;
@@ -69,6 +69,57 @@ async function setOrigin(
   record.origin = patch.origin;
 }
 
+/**
+ * Thrown when a new project's name is taken: the run stops before anything is made or granted,
+ * and the card asks an admin to join that project or rename the new one.
+ */
+export class ProjectNameTaken extends KaizenError {
+  constructor(readonly clash: ProjectClash) {
+    super(
+      'conflict',
+      clash.protection === undefined
+        ? `A project named "${clash.name}" already exists: nothing was changed. Join it, or rename the new project.`
+        : `A project named "${clash.name}" already exists and no application may join it: nothing was changed. Rename the new project, or reject.`,
+    );
+  }
+}
+
+async function stopForClash(
+  deps: ProvisionDeps,
+  record: ApplicationRecord,
+  found: { id: string; name: string },
+): Promise<never> {
+  const clash = clashWith(found, protectionPolicy(deps.config));
+  await deps.applications.update(record.id, ['approving'], { projectClash: clash });
+  throw new ProjectNameTaken(clash);
+}
+
+function refuseProtected(deps: ProvisionDeps, project: { id: string; name: string }): void {
+  const verdict = protectedProject(project, protectionPolicy(deps.config));
+  if (verdict.protected) {
+    throw new KaizenError(
+      'forbidden',
+      `The project ${project.name} can never be joined through an application (${verdict.reason.replace(/_/g, ' ')}): reject the application, or add the user by hand if it is really meant.`,
+    );
+  }
+}
+
+/** The project the admin chose to join, by its id: a rename or a new look-alike since cannot change it. */
+async function joinChosen(
+  deps: ProvisionDeps,
+  record: ApplicationRecord,
+  chosen: NonNullable<ApplicationRecord['joinProject']>,
+): Promise<StepResult> {
+  const found = await deps.keystone.getProject(chosen.id);
+  refuseProtected(deps, found);
+  await setOrigin(deps, record, 'project', 'existing');
+  return {
+    checkpoint: found.id,
+    detail: `joined existing project ${found.name} (${found.id}), chosen by ${chosen.by}`,
+    notes: [`Joins the existing project "${found.name}", as an admin chose; its quotas are left as they are`],
+  };
+}
+
 const project: Step = async (deps, record) => {
   const { applicant } = record;
   const { domain } = deps.config.keystone;
@@ -83,40 +134,27 @@ const project: Step = async (deps, record) => {
         { service: 'keystone' },
       );
     }
+    refuseProtected(deps, found);
     await setOrigin(deps, record, 'project', 'existing');
     return { checkpoint: found.id, detail: `existing project ${found.name} (${found.id})` };
   }
-  let origin = record.origin?.project;
-  if (origin === undefined) {
-    origin = (await find()) === undefined ? 'created' : 'existing';
-    await setOrigin(deps, record, 'project', origin);
+  if (record.joinProject !== undefined) return joinChosen(deps, record, record.joinProject);
+  const found = await find();
+  if (found !== undefined) {
+    // Ours only when a run of this application made it and stopped before its checkpoint.
+    const ours = record.origin?.project === 'created' && found.tags.includes(createdByTag(record.id));
+    if (!ours) return stopForClash(deps, record, found);
+    return { checkpoint: found.id, detail: `project ${found.name} (${found.id}), made by an earlier run` };
   }
-  if (origin === 'existing') {
-    const found = await find();
-    if (found === undefined) {
-      throw new KaizenError(
-        'not_found',
-        `The project "${name}" was there a moment ago and is gone now; press Retry`,
-        {
-          service: 'keystone',
-        },
-      );
-    }
-    return {
-      checkpoint: found.id,
-      detail: `project ${found.name} (${found.id}) already existed`,
-      notes: [
-        `A project named "${found.name}" already existed: the applicant joins it, and its quotas are left as they are`,
-      ],
-    };
-  }
-  const description = applicant.project.kind === 'new' ? applicant.project.description.trim() : '';
-  const ensured = await deps.keystone.ensureProject({
+  if (record.origin?.project !== 'created') await setOrigin(deps, record, 'project', 'created');
+  const description = applicant.project.description.trim();
+  const created = await deps.keystone.createProject({
     name,
     description: description || `Requested by ${fullName(applicant)} <${applicant.email}>`,
     domainId: domain,
+    tags: [createdByTag(record.id)],
   });
-  return { checkpoint: ensured.value.id, detail: `project ${ensured.value.name} (${ensured.value.id})` };
+  return { checkpoint: created.id, detail: `project ${created.name} (${created.id})` };
 };
 
 /** A password nobody learns: Keystone needs one to create the user; the password link replaces it. */

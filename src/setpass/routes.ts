@@ -22,10 +22,17 @@ import {
 } from '../../views/setpass-page.js';
 import type { Audit } from '../audit.js';
 import type { Config } from '../config.js';
-import { isKaizenError } from '../errors.js';
+import { describeError, isKaizenError } from '../errors.js';
 import { isHttps } from '../http/client-ip.js';
 import { mediaType, type RequestContext, type Route, readBody, send, sendText } from '../http/router.js';
-import { AccountGuard, type AccountReader, type ProtectionPolicy, type User } from '../keystone/index.js';
+import {
+  AccountGuard,
+  type AccountProtection,
+  type AccountReader,
+  type ProtectionPolicy,
+  type User,
+  type Verdict,
+} from '../keystone/index.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { issueTokenForApi, type TokenRequest } from './issue.js';
@@ -322,20 +329,33 @@ async function putToken(deps: SetpassRouteDeps, ctx: RequestContext): Promise<vo
   }
 }
 
-/** Why PUT /token must not touch this user, or undefined (also for a user Keystone does not know: the rest refuses those). */
+/**
+ * Why PUT /token must not touch this user, or undefined (also for a user Keystone does not know:
+ * the rest refuses those). A user who cannot be checked is refused: the rule fails closed.
+ */
 async function protectedTarget(
   deps: SetpassRouteDeps,
   caller: AccountReader,
   userId: string,
 ): Promise<{ status: number; text: string } | undefined> {
   let user: User;
+  let verdict: Verdict<AccountProtection>;
   try {
     user = await caller.getUser(userId);
+    verdict = await new AccountGuard(caller, deps.protection).check(user);
   } catch (error) {
     if (isKaizenError(error, 'not_found')) return undefined;
-    throw error;
+    deps.log.warn(
+      { err: error, userId },
+      'PUT /token: could not check the user against the protected accounts',
+    );
+    return isKaizenError(error, 'unreachable')
+      ? { status: 503, text: 'Keystone is not reachable right now; try again shortly.' }
+      : {
+          status: 403,
+          text: `User ${userId} could not be checked against the protected accounts (${describeError(error)}); nothing was done.`,
+        };
   }
-  const verdict = await new AccountGuard(caller, deps.protection).check(user);
   if (!verdict.protected) return undefined;
   deps.log.warn({ userId, reason: verdict.reason }, 'PUT /token refused for a protected account');
   await deps.audit.record({

@@ -10,6 +10,7 @@ import { register as registerKaizenCommand } from './listeners/kaizen-command.js
 import { register as registerKaizenReset } from './listeners/kaizen-reset.js';
 import { register as registerQuotaModal } from './listeners/quota-modal.js';
 import { register as registerRejectModal } from './listeners/reject-modal.js';
+import { register as registerRenameModal } from './listeners/rename-modal.js';
 
 export interface SlackDeps {
   services: Services;
@@ -49,5 +50,6 @@ export function registerListeners(app: App, deps: SlackDeps): void {
     registerApplicantActions(app, applicant);
     registerQuotaModal(app, applicant);
     registerRejectModal(app, applicant);
+    registerRenameModal(app, applicant);
   }
 }

@@ -6,8 +6,10 @@ import type { WebClient } from '@slack/web-api';
 import { recordSheetRead } from '../intake/last-read.js';
 import { pollApplications, type SheetIntake } from '../intake/poll.js';
 import type { ApplicationsSheet } from '../intake/sheets.js';
+import { protectionPolicy } from '../keystone/protection.js';
 import type { Metrics } from '../metrics.js';
 import type { ApplicationStore } from '../provision/applications.js';
+import { findProjectClash } from '../provision/project-names.js';
 import type { QuotaPresets } from '../quotas/presets.js';
 import type { Services } from '../services.js';
 import { PinHasher } from '../setpass/pin.js';
@@ -22,10 +24,11 @@ export interface SheetIntakeParts {
 }
 
 export function slackSheetIntake(
-  services: Pick<Services, 'config' | 'redis' | 'log'> & { metrics?: Metrics },
+  services: Pick<Services, 'config' | 'redis' | 'log'> &
+    Partial<Pick<Services, 'keystone'>> & { metrics?: Metrics },
   parts: SheetIntakeParts,
 ): SheetIntake {
-  const { config, redis, metrics } = services;
+  const { config, redis, metrics, keystone } = services;
   const log = services.log.child({ component: 'intake' });
   const cards = {
     client: parts.client,
@@ -54,6 +57,7 @@ export function slackSheetIntake(
         await postIntakeNotice(parts.client, parts.adminChannel, notice);
         if (notice.kind === 'rows') metrics?.invalidRowsNoticed(notice.rows.length);
       },
+      projectClash: keystone && ((name) => findProjectClash(keystone, protectionPolicy(config), name)),
     });
   return {
     async poll() {

@@ -1,8 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ApplicationRecord } from '../../src/provision/applications.js';
 import type { ProvisionDeps } from '../../src/provision/deps.js';
+import { createdByTag } from '../../src/provision/project-names.js';
 import {
+  joinExistingProject,
   rejectApplicant,
+  renameNewProject,
   runProvisioning,
   setQuotaChoice,
   startApproval,
@@ -97,16 +100,145 @@ describe('a request for an existing project', () => {
     expect(await h.keystone.findUser(record.applicant.email, DOMAIN_ID)).toBeUndefined();
   });
 
-  it('says so when a new project is asked for under a name that is taken', async () => {
-    const name = unique('Taken Lab');
-    await h.keystone.createProject({ name, description: 'theirs', domainId: DOMAIN_ID });
-    const record = await h.apply({ project: { kind: 'new', name: name.toUpperCase(), description: '' } });
-    const done = await approve(h.deps(), record.id);
-    expect(done.state).toBe('notified');
-    expect(done.notes).toContain(
-      `A project named "${name}" already existed: the applicant joins it, and its quotas are left as they are`,
-    );
+  it('refuses an existing-project application to a protected project before anything is made', async () => {
+    const record = await h.apply({
+      project: {
+        kind: 'existing',
+        name: h.config.keystone.adminProjectName.toUpperCase(),
+        contactName: '',
+        contactEmail: '',
+      },
+    });
+    const failed = await approve(h.deps(), record.id);
+    expect(failed.state).toBe('failed');
+    expect(failed.failure?.message).toContain('can never be joined through an application');
+    expect(await h.keystone.findUser(record.applicant.email, DOMAIN_ID)).toBeUndefined();
+  });
+});
+
+describe('a new project under a name that is taken', () => {
+  async function stopped(name: string) {
+    const record = await h.apply({ project: { kind: 'new', name, description: '' } });
+    const failed = await approve(h.deps(), record.id);
+    expect(failed.state).toBe('failed');
+    expect(failed.failure?.code).toBe('project_exists');
+    // Stopped before any grant: no user made, nothing written.
+    expect(failed.checkpoints).toEqual({});
+    expect(await h.keystone.findUser(record.applicant.email, DOMAIN_ID)).toBeUndefined();
     expect(h.recorder.calls).toEqual([]);
+    return failed;
+  }
+
+  it('stops Approve before any grant; Join existing X grants that very project, named and audited', async () => {
+    const name = unique('Taken Lab');
+    const theirs = await h.keystone.createProject({ name, description: 'theirs', domainId: DOMAIN_ID });
+    const failed = await stopped(name.toUpperCase());
+    expect(failed.projectClash).toEqual({ id: theirs.id, name });
+    expect(failed.failure?.message).toBe(
+      `A project named "${name}" already exists: nothing was changed. Join it, or rename the new project.`,
+    );
+
+    const joined = await joinExistingProject(h.deps(), failed.id, 'U0ADMIN2');
+    expect(joined).toMatchObject({ kind: 'started', record: { state: 'approving', decidedBy: 'U0ADMIN2' } });
+    const done = await runProvisioning(h.deps(), failed.id);
+    expect(done.state).toBe('notified');
+    expect(done.checkpoints.project).toBe(theirs.id);
+    expect(done.joinProject).toMatchObject({ id: theirs.id, name, by: 'U0ADMIN2' });
+    const members = await h.keystone.listRoleAssignments({ projectId: theirs.id });
+    expect(members.map((m) => m.userId)).toContain(done.checkpoints.user);
+    expect(h.recorder.calls).toEqual([]);
+    const audit = (await h.audit.read({ subject: failed.id })).find((e) => e.action === 'project_join');
+    expect(audit).toMatchObject({ actor: 'U0ADMIN2', outcome: 'ok' });
+    expect(audit?.detail).toContain(`joins the existing project ${name} (${theirs.id})`);
+  });
+
+  it('after Join, a crash and Retry still use the chosen project, even when its name changed meanwhile', async () => {
+    const name = unique('Taken Lab');
+    const theirs = await h.keystone.createProject({ name, description: 'theirs', domainId: DOMAIN_ID });
+    const failed = await stopped(name);
+    expect((await joinExistingProject(h.deps(), failed.id, 'U0ADMIN1')).kind).toBe('started');
+    let crashed = false;
+    const deps = h.deps({
+      hooks: {
+        afterStep: (step) => {
+          if (step === 'user' && !crashed) {
+            crashed = true;
+            throw new Error('simulated crash after user');
+          }
+        },
+      },
+    });
+    const broken = await runProvisioning(deps, failed.id);
+    expect(broken.state).toBe('failed');
+    // Someone makes a look-alike meanwhile: the checkpoint, not the name, decides.
+    await h.keystone.createProject({ name: `${name}-x`, description: 'other', domainId: DOMAIN_ID });
+    const retried = await approve(deps, failed.id);
+    expect(retried.state).toBe('notified');
+    expect(retried.checkpoints.project).toBe(theirs.id);
+    const user = await h.keystone.getUser(retried.checkpoints.user!);
+    expect(user.defaultProjectId).toBe(theirs.id);
+  });
+
+  it('Rename is checked again: a taken or protected name is refused, a free one is created as new', async () => {
+    const name = unique('Taken Lab');
+    const other = unique('Other Lab');
+    await h.keystone.createProject({ name, description: 'theirs', domainId: DOMAIN_ID });
+    await h.keystone.createProject({ name: other, description: 'also theirs', domainId: DOMAIN_ID });
+    const failed = await stopped(name);
+
+    const taken = await renameNewProject(h.deps(), failed.id, other.toLowerCase(), 'U0ADMIN1');
+    expect(taken).toMatchObject({ kind: 'name_taken', clash: { name: other } });
+    const guarded = await renameNewProject(h.deps(), failed.id, 'Admin', 'U0ADMIN1');
+    expect(guarded).toMatchObject({ kind: 'name_taken', clash: { protection: 'admin_project' } });
+    expect((await h.applications.get(failed.id))?.state).toBe('failed');
+
+    const fresh = unique('Fresh Lab');
+    const renamed = await renameNewProject(h.deps(), failed.id, ` ${fresh} `, 'U0ADMIN1');
+    expect(renamed).toMatchObject({ kind: 'started', record: { applicant: { project: { name: fresh } } } });
+    const done = await runProvisioning(h.deps(), failed.id);
+    expect(done.state).toBe('notified');
+    const project = await h.keystone.getProject(done.checkpoints.project!);
+    expect(project.name).toBe(fresh);
+    expect(h.recorder.calls.length).toBeGreaterThan(0);
+    const audit = (await h.audit.read({ subject: failed.id })).find((e) => e.action === 'project_rename');
+    expect(audit?.detail).toBe(`"${name}" → "${fresh}"`);
+  });
+
+  it('never joins a protected project: the admin project by any case, or one listed', async () => {
+    const failed = await stopped(h.config.keystone.adminProjectName.toUpperCase());
+    expect(failed.projectClash?.protection).toBe('admin_project');
+    expect(failed.failure?.message).toContain('no application may join it');
+    const refused = await joinExistingProject(h.deps(), failed.id, 'U0ADMIN1');
+    expect(refused).toMatchObject({ kind: 'protected', reason: 'admin_project' });
+    expect((await h.applications.get(failed.id))?.state).toBe('failed');
+
+    const listed = unique('Infra');
+    await h.keystone.createProject({ name: listed, description: 'ops', domainId: DOMAIN_ID });
+    const config = { ...h.config, keystone: { ...h.config.keystone, protectedProjects: [listed] } };
+    const record = await h.apply({ project: { kind: 'new', name: listed, description: '' } });
+    const stop = await approve(h.deps({ config }), record.id);
+    expect(stop.projectClash?.protection).toBe('listed_project');
+    expect(await joinExistingProject(h.deps({ config }), record.id, 'U0ADMIN1')).toMatchObject({
+      kind: 'protected',
+    });
+  });
+
+  it('a run resumed after a crash between creating the project and its checkpoint takes its own project, by its tag', async () => {
+    const record = await h.apply();
+    const deps = h.deps();
+    expect((await startApproval(deps, record.id, 'U0ADMIN1')).kind).toBe('started');
+    // Play the crash: the origin saved and the project made, its checkpoint never written.
+    const name = record.applicant.project.name;
+    await h.applications.update(record.id, ['approving'], { origin: { project: 'created' } });
+    const made = await h.keystone.createProject({
+      name,
+      description: 'made by the first run',
+      domainId: DOMAIN_ID,
+      tags: [createdByTag(record.id)],
+    });
+    const done = await runProvisioning(deps, record.id);
+    expect(done.state).toBe('notified');
+    expect(done.checkpoints.project).toBe(made.id);
   });
 });
 

@@ -374,6 +374,76 @@ describe('the applicant card', () => {
     ]);
   });
 
+  it('pending with a taken project name: the card says so, and keeps Approve, Quota, Reject', () => {
+    const card = applicantCard({
+      record: record({ projectClash: { id: 'p-9', name: 'Ann-Lab' } }),
+      quota: SMALL,
+    });
+    const blocks = blocksOf(card);
+    expect(texts(blocks)).toContain(
+      '*New project:* ann-lab\n> Thesis experiments\n:warning: a project named *Ann-Lab* already exists',
+    );
+    const labels = (actions(blocks)[0]!.elements as { text: { text: string } }[]).map((e) => e.text.text);
+    expect(labels).toEqual(['Approve', 'Quota', 'Reject']);
+  });
+
+  it('stopped at a taken name: Join existing X (named) or Rename, and no Retry', () => {
+    const stopped = record({
+      state: 'failed',
+      decidedBy: 'U0ADMIN',
+      projectClash: { id: 'p-9', name: 'Ann-Lab' },
+      failure: { step: 'project', message: 'taken', code: 'project_exists' },
+    });
+    const blocks = blocksOf(applicantCard({ record: stopped, quota: SMALL }));
+    expect(texts(blocks)).toContain(
+      ':raised_hand: Approval by <@U0ADMIN> stopped before any change: a project named *Ann-Lab* already exists.\n' +
+        'Choose: *Join existing Ann-Lab* (the applicant becomes a member of that project), or *Rename* the new project.',
+    );
+    const elements = actions(blocks)[0]?.elements as {
+      action_id: string;
+      text: { text: string };
+      value: string;
+    }[];
+    expect(elements.map((e) => [e.action_id, e.text.text, e.value])).toEqual([
+      [APPLICANT_ACTIONS.join, 'Join existing Ann-Lab', 'k1'],
+      [APPLICANT_ACTIONS.rename, 'Rename', 'k1'],
+      [APPLICANT_ACTIONS.reject, 'Reject', 'k1'],
+    ]);
+    expect(json(blocks)).not.toContain(APPLICANT_ACTIONS.retry);
+  });
+
+  it('a protected project is never offered to join: no Join button, and the card says why', () => {
+    const clash = { id: 'p-1', name: 'admin', protection: 'admin_project' } as const;
+    const pending = blocksOf(applicantCard({ record: record({ projectClash: clash }), quota: SMALL }));
+    expect(json(pending)).toContain(
+      'it can never be joined through an application: it is the admin project (OS_PROJECT_NAME)',
+    );
+    const stopped = record({
+      state: 'failed',
+      projectClash: clash,
+      failure: { step: 'project', message: 'taken', code: 'project_exists' },
+    });
+    const blocks = blocksOf(applicantCard({ record: stopped, quota: SMALL }));
+    expect(json(blocks)).not.toContain(APPLICANT_ACTIONS.join);
+    expect(texts(blocks).join('\n')).toContain(
+      'It cannot be joined (it is the admin project (OS_PROJECT_NAME))',
+    );
+    const labels = (actions(blocks)[0]!.elements as { text: { text: string } }[]).map((e) => e.text.text);
+    expect(labels).toEqual(['Rename', 'Reject']);
+  });
+
+  it('after Join: the project it joins and who chose it', () => {
+    const joined = record({
+      state: 'approving',
+      decidedBy: 'U0ADMIN',
+      projectClash: { id: 'p-9', name: 'Ann-Lab' },
+      joinProject: { id: 'p-9', name: 'Ann-Lab', by: 'U0ADMIN2', at: '2026-11-02T11:00:00.000Z' },
+    });
+    expect(texts(blocksOf(applicantCard({ record: joined, quota: SMALL })))).toContain(
+      '*Joins existing project:* Ann-Lab (asked for as new: ann-lab; <@U0ADMIN2> chose to join it)',
+    );
+  });
+
   it('names a failed step as the progress line does', () => {
     const card = applicantCard({
       record: record({

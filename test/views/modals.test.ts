@@ -11,6 +11,12 @@ import {
   REJECT_MODAL_CALLBACK,
   readRejectModal,
 } from '../../views/reject-modal.js';
+import {
+  renameModal as buildRenameModal,
+  RENAME_MODAL_CALLBACK,
+  readRenameModal,
+  renameRefusal,
+} from '../../views/rename-modal.js';
 import { expectValidBlockKit } from '../support/block-kit.js';
 
 /** Every view and notice built here is also one Slack accepts. */
@@ -22,6 +28,7 @@ const quotaModal = (...args: Parameters<typeof buildQuotaModal>) => valid(buildQ
 const rejectModal = (...args: Parameters<typeof buildRejectModal>) => valid(buildRejectModal(...args));
 const invalidRowNotice = (...args: Parameters<typeof buildInvalidRowNotice>) =>
   valid(buildInvalidRowNotice(...args));
+const renameModal = (...args: Parameters<typeof buildRenameModal>) => valid(buildRenameModal(...args));
 
 const ann = { id: 'k1', firstName: 'Ann', lastName: '<!channel>', email: 'ann@example.org' };
 
@@ -205,5 +212,33 @@ describe('the invalid-row notice', () => {
         text: { type: 'mrkdwn', text: ':warning: The applications tab "T" has no column for PIN.' },
       },
     ]);
+  });
+});
+
+describe('the rename modal', () => {
+  it('names the taken project, escaped, and offers its name to edit; a submission is read trimmed', () => {
+    const view = renameModal({
+      id: 'k1',
+      project: { kind: 'new', name: 'Lab <!here>', description: '' },
+    });
+    expect(view).toMatchObject({
+      callback_id: RENAME_MODAL_CALLBACK,
+      private_metadata: 'k1',
+      submit: { type: 'plain_text', text: 'Rename and approve' },
+    });
+    const blocks = blocksOf(view);
+    expect(JSON.stringify(blocks[0]?.text)).toContain('*Lab &lt;!here&gt;* already exists');
+    expect(blocks[1]?.element).toMatchObject({ max_length: 64, initial_value: 'Lab <!here>' });
+    expect(readRenameModal({ project_name: { name: { value: '  Lab Two ' } } })).toBe('Lab Two');
+    expect(readRenameModal({})).toBe('');
+  });
+
+  it('says why a name is refused, in plain text', () => {
+    expect(renameRefusal({ id: 'p', name: 'Lab' })).toBe(
+      'A project named Lab already exists too; choose another name.',
+    );
+    expect(renameRefusal({ id: '', name: 'SERVICE', protection: 'service_project' })).toBe(
+      'SERVICE can never be used: it is the service project (KAIZEN_SERVICE_PROJECT); choose another name.',
+    );
   });
 });

@@ -5,11 +5,15 @@
  */
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { APPLICANT_ACTIONS } from '../../../views/applicant-card.js';
+import { escapeMrkdwn } from '../../../views/mrkdwn.js';
+import { protectedProjectText } from '../../../views/protection.js';
 import { quotaModal } from '../../../views/quota-modal.js';
 import { rejectModal } from '../../../views/reject-modal.js';
+import { renameModal } from '../../../views/rename-modal.js';
 import { describeError } from '../../errors.js';
 import type { ApplicationRecord } from '../../provision/applications.js';
-import { runProvisioning, startApproval } from '../../provision/workflow.js';
+import type { ProvisionDeps } from '../../provision/deps.js';
+import { joinExistingProject, runProvisioning, startApproval } from '../../provision/workflow.js';
 import type { App } from '../app.js';
 import { refreshApplicantCard } from '../applicant-cards.js';
 import { type ApplicantSlackDeps, alreadyDecidedText, notAllowedText, tellUser } from '../applicant-deps.js';
@@ -47,7 +51,7 @@ async function allowed(args: ButtonArgs, deps: ApplicantSlackDeps, click: Click)
 async function withCard(
   deps: ApplicantSlackDeps,
   record: ApplicationRecord,
-  click: Click,
+  click: Pick<Click, 'message'>,
 ): Promise<ApplicationRecord> {
   if (record.card || !click.message) return record;
   const saved = await deps.cards.store.update(record.id, [record.state], { card: click.message });
@@ -71,18 +75,9 @@ export async function handleApprove(args: ButtonArgs, deps: ApplicantSlackDeps):
   }
   const started = await startApproval(provision, click.applicantId, click.user);
   switch (started.kind) {
-    case 'started': {
-      const progress = async (current: ApplicationRecord) => {
-        await refreshApplicantCard(deps.cards, await withCard(deps, current, click));
-      };
-      // The click is answered now; the first redraw ("approving by …") and the run follow in order
-      // in the background, so a burst of clicks does not wait on Slack's chat.update round trips.
-      void deps.inflight.run(`provision ${click.applicantId}`, async () => {
-        await progress(started.record);
-        return runProvisioning(provision, click.applicantId, progress, { retry: started.retry });
-      });
+    case 'started':
+      provisionInBackground(deps, provision, started.record, click, started.retry);
       return;
-    }
     case 'busy':
       await tellUser(
         args.client,
@@ -99,6 +94,73 @@ export async function handleApprove(args: ButtonArgs, deps: ApplicantSlackDeps):
       await tellUser(args.client, deps.log, click, 'This application is no longer on file.');
       return;
   }
+}
+
+/**
+ * The click is answered now; the first redraw ("approving by …") and the run follow in order in
+ * the background, so a burst of clicks does not wait on Slack's chat.update round trips.
+ */
+export function provisionInBackground(
+  deps: ApplicantSlackDeps,
+  provision: ProvisionDeps,
+  record: ApplicationRecord,
+  click: Pick<Click, 'message'>,
+  retry = false,
+): void {
+  const progress = async (current: ApplicationRecord) => {
+    await refreshApplicantCard(deps.cards, await withCard(deps, current, click));
+  };
+  // The click is answered already; the first redraw ("approving by …") and the run follow in order
+  // in the background, so a burst of clicks does not wait on Slack's chat.update round trips.
+  void deps.inflight.run(`provision ${record.id}`, async () => {
+    await progress(record);
+    return runProvisioning(provision, record.id, progress, { retry });
+  });
+}
+
+/** Join existing X: named on the button, by an admin, audited; then the approval goes on. */
+export async function handleJoin(args: ButtonArgs, deps: ApplicantSlackDeps): Promise<void> {
+  await args.ack();
+  const click = clickOf(args, deps);
+  if (!(await allowed(args, deps, click))) return;
+  const provision = deps.provision;
+  if (!provision) return;
+  const outcome = await joinExistingProject(provision, click.applicantId, click.user);
+  switch (outcome.kind) {
+    case 'started':
+      provisionInBackground(deps, provision, outcome.record, click);
+      return;
+    case 'protected': {
+      const text = protectedProjectText(outcome.record.projectClash?.name ?? 'this project', outcome.reason);
+      await tellUser(args.client, deps.log, click, escapeMrkdwn(text));
+      await refreshApplicantCard(
+        deps.cards,
+        (await deps.cards.store.get(click.applicantId)) ?? outcome.record,
+      );
+      return;
+    }
+    case 'not_found':
+      await tellUser(args.client, deps.log, click, 'This application is no longer on file.');
+      return;
+    default:
+      await tellUser(
+        args.client,
+        deps.log,
+        click,
+        'This application is not waiting for a choice of project any more.',
+      );
+      await refreshApplicantCard(deps.cards, outcome.record);
+  }
+}
+
+/** Rename: opens the modal; its submission is checked again (src/slack/listeners/rename-modal.ts). */
+export async function handleRename(args: ButtonArgs, deps: ApplicantSlackDeps): Promise<void> {
+  await args.ack();
+  const click = clickOf(args, deps);
+  if (!(await allowed(args, deps, click))) return;
+  const record = await openable(args, deps, click);
+  if (!record) return;
+  await openModal(args, deps, click, renameModal(record.applicant));
 }
 
 /** Quota: opens the modal while the applicant can still change. */
@@ -192,4 +254,6 @@ export function register(app: App, deps: ApplicantSlackDeps): void {
   app.action<BlockAction<ButtonAction>>(APPLICANT_ACTIONS.retry, guarded(handleApprove, deps));
   app.action<BlockAction<ButtonAction>>(APPLICANT_ACTIONS.quota, guarded(handleQuota, deps));
   app.action<BlockAction<ButtonAction>>(APPLICANT_ACTIONS.reject, guarded(handleReject, deps));
+  app.action<BlockAction<ButtonAction>>(APPLICANT_ACTIONS.join, guarded(handleJoin, deps));
+  app.action<BlockAction<ButtonAction>>(APPLICANT_ACTIONS.rename, guarded(handleRename, deps));
 }
