@@ -62,7 +62,7 @@ function hostPort(defaultPort: number): (entry: string) => { host: string; port:
 export function logRedisEvents(redis: Redis, log: Logger): void {
   const redisLog = log.child({ component: 'redis' });
   redis.on('error', (error: Error) => redisLog.warn({ err: error }, 'redis connection problem'));
-  redis.on('reconnecting', (delayMs: number) => redisLog.info({ delayMs }, 'reconnecting to redis'));
+  redis.on('reconnecting', (delayMs: number) => redisLog.debug({ delayMs }, 'reconnecting to redis'));
   redis.on('ready', () => redisLog.debug('redis connection ready'));
 }
 

@@ -5,6 +5,7 @@
  * leave exactly one of everything.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VERSION } from '../../src/version.js';
 import {
   ADMIN_1,
   ADMIN_2,
@@ -119,7 +120,7 @@ describe('Redis stopped and restarted', () => {
 
     await own().up();
     const up = await healthBecomes(bot, 200);
-    expect(up.body).toEqual({ status: 'ok', checks: { redis: 'ok', keystone: 'ok' } });
+    expect(up.body).toEqual({ status: 'ok', checks: { redis: 'ok', keystone: 'ok' }, version: VERSION });
     // The click during the outage changed nothing: still pending, nothing in Keystone.
     expect((await recordOf(bot, ann.id))?.state).toBe('pending');
     expect(await footprint(world, ann)).toMatchObject({ project: false, user: false, emails: 0 });

@@ -56,7 +56,11 @@ async function moved<K extends string>(
   ) as Record<K, number>;
 }
 
-type LogLine = { msg: string; requestId?: string; err?: { type: string; message: string; stack: string } };
+type LogLine = {
+  msg: string;
+  requestId?: string;
+  err?: { type: string; message: string; stack: string; kind?: string; service?: string };
+};
 const lines = (): LogLine[] => logs.lines.map((line) => JSON.parse(line) as LogLine);
 
 describe('the work metrics', () => {
@@ -141,7 +145,7 @@ describe('the work metrics', () => {
     expect(delta).toEqual({ stepFailures: 2, failed: 2, retriesFailed: 1 });
 
     const failure = lines().find((line) => line.msg === 'provisioning step failed');
-    expect(failure?.err?.type).toBe('KaizenError');
+    expect(failure?.err).toMatchObject({ type: 'KaizenError', kind: 'not_found', service: 'keystone' });
     expect(failure?.err?.message).toContain('There is no project named');
     expect(failure?.err?.stack).toMatch(/KaizenError: There is no project named[\s\S]*\n\s+at /);
     // The click, the run and its Keystone calls share the click's request id.
