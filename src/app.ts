@@ -100,7 +100,7 @@ export async function startKaizen(config: Config, options: StartOptions): Promis
   /** Redraws an applicant card from its record; undefined without Slack. */
   let redrawCard: ReturnType<typeof cardRedrawer> | undefined;
   if (config.role !== 'setpass' && enabled.get('slack')?.enabled) {
-    slack = await createSlackApp(config, log, new SeenRequests(redis, log), {
+    slack = await createSlackApp(config, log, new SeenRequests(redis, log, () => metrics.refused('replay')), {
       ...options.slack,
       fetch: observedFetch((method, outcome, seconds) => metrics.slackCall(method, outcome, seconds)),
     });

@@ -37,6 +37,8 @@ export class SeenRequests {
   constructor(
     private readonly redis: Redis,
     private readonly log: Logger,
+    /** Told of each repeat, for the refused-requests metric. */
+    private readonly onRepeat: () => void = () => {},
   ) {}
 
   /**
@@ -52,7 +54,9 @@ export class SeenRequests {
     const sentAt = Number.isFinite(request.slackTimestamp) ? request.slackTimestamp : now;
     const ttl = Math.min(Math.max(sentAt + SIGNATURE_WINDOW_S - now, 0) + 1, 2 * SIGNATURE_WINDOW_S + 1);
     try {
-      return (await this.redis.set(keys.slackRequestSeen(hash), '1', 'EX', ttl, 'NX')) === 'OK';
+      const first = (await this.redis.set(keys.slackRequestSeen(hash), '1', 'EX', ttl, 'NX')) === 'OK';
+      if (!first) this.onRepeat();
+      return first;
     } catch (error) {
       this.log.warn({ err: error }, 'could not check a Slack request for a replay; handling it');
       return true;

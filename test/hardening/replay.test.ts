@@ -12,6 +12,7 @@ import { keys } from '../../src/keys.js';
 import { ADMIN, kaizen, responseMatching } from '../commands/helpers.js';
 import { adminClient, newMember } from '../keystone/fixtures.js';
 import { keystoneEnv, startTestBot, TEST_SIGNING_SECRET, type TestBot, testEnv } from '../support/bot.js';
+import { metricValue } from '../support/metrics.js';
 import { dumpRedis } from '../support/redis-dump.js';
 import { type SlackFake, startSlackFake } from '../support/slack-fake.js';
 import { blockActionPayload, payloadBody, sendSigned, slashCommandBody } from '../support/slack-sign.js';
@@ -95,10 +96,14 @@ describe('a replayed signed request', () => {
     await outboxEmpty();
     const before = await stored();
     const responses = slack.responses.filter((post) => post.id === responseId).length;
+    const replays = () =>
+      metricValue(running.bot.services.metrics, 'kaizen_refused_requests_total', { reason: 'replay' });
+    const replaysBefore = await replays();
 
     const again = await sendSigned(running.eventsUrl, TEST_SIGNING_SECRET, body, FORM, { timestamp });
     expect(again.status).toBe(200);
     expect(again.text).toBe('');
+    expect(await replays()).toBe(replaysBefore + 1);
     // The listener's work is done before Slack gets its answer: anything queued would be in Redis now.
     expect(await stored()).toEqual(before);
     expect(slack.responses.filter((post) => post.id === responseId)).toHaveLength(responses);
