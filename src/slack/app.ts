@@ -77,6 +77,13 @@ export async function createSlackApp(
     unhandledRequestTimeoutMillis: 2_900,
     // Called only after the signature verified: the replay check trusts what it hands on.
     customPropertiesExtractor: (req) => ({ ...signedRequestOf(req) }),
+    // Listener errors end in app.error; what reaches here is a signed payload Bolt itself could not
+    // route (a view submission without its user, say). Bolt's default answers 500; it is a bad request.
+    processEventErrorHandler: async ({ error, response }) => {
+      log.warn({ err: error }, 'bad request: a signed Slack payload that could not be processed');
+      if (!response.headersSent) response.writeHead(400).end();
+      return false;
+    },
   });
   const app = new App({ ...appOptions, receiver });
   // First in the chain, before any listener or other middleware can act on a repeat.
