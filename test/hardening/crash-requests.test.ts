@@ -102,6 +102,18 @@ describe.each(['all', 'setpass'])('the %s role', (role) => {
     expect(bot.alive).toBe(true);
   });
 
+  it.runIf(role === 'all').each([
+    ['application/json', 'null'],
+    ['application/x-www-form-urlencoded', 'payload=null'],
+  ])('answers a signed %s body of null with 400', async (contentType, body) => {
+    const bot = bots.get(role)!;
+    const answer = await sendSigned(bot.eventsUrl, TEST_SIGNING_SECRET, body, contentType);
+    expect(answer.status).toBe(400);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(bot.alive, bot.output()).toBe(true);
+    expect((await fetch(`${bot.url}/healthz`)).status).toBe(200);
+  });
+
   it('logged each malformed request on one line, without a stack trace', () => {
     const output = bots.get(role)!.output();
     expect(output).not.toMatch(/\n\s+at /);

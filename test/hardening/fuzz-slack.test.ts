@@ -209,8 +209,22 @@ interface Signed {
   body: string;
   contentType: string;
 }
-const send = (request: Signed): Promise<SlackHttpResult> =>
-  sendSigned(bot.eventsUrl, TEST_SIGNING_SECRET, request.body, request.contentType);
+/** Bolt answers every request within its 2.9 s deadline; one with no answer by this is hung. */
+const ANSWER_WITHIN_MS = 10_000;
+const send = async (request: Signed): Promise<SlackHttpResult> => {
+  let timer: NodeJS.Timeout | undefined;
+  const unanswered = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer in ${ANSWER_WITHIN_MS} ms`)), ANSWER_WITHIN_MS);
+  });
+  try {
+    return await Promise.race([
+      sendSigned(bot.eventsUrl, TEST_SIGNING_SECRET, request.body, request.contentType),
+      unanswered,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+};
 
 const slash: fc.Arbitrary<Signed> = fc
   .record({
