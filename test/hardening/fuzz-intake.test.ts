@@ -133,7 +133,7 @@ describe('sheet-row fuzzing through the intake parser', () => {
             expect(reason.trim()).not.toBe('');
             expect(reason.length).toBeLessThanOrEqual(300);
             // What the row said is quoted back as it was; the words around it are ours.
-            const ours = reason.replace(/"[^]*"/g, '""');
+            const ours = reason.replace(/"[\s\S]*"/g, '""');
             expect(ours).not.toMatch(/\bundefined\b|\[object Object\]|\bNaN\b/);
           }
           expect(describeInvalidRow(parsed)).toContain(`row ${sample.rowNumber} `);
