@@ -3,7 +3,8 @@
  * Mode when SLACK_APP_TOKEN is set. Listeners do not care which receiver runs.
  */
 
-import type { RequestListener } from 'node:http';
+import type { IncomingMessage, RequestListener } from 'node:http';
+import { parse as parseQuery } from 'node:querystring';
 import { App, type Logger as BoltLogger, HTTPReceiver, LogLevel, SocketModeReceiver } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import type { Config } from '../config.js';
@@ -80,13 +81,20 @@ export async function createSlackApp(
     unhandledRequestTimeoutMillis: 2_900,
     // Called only after the signature verified: the replay check trusts what it hands on.
     customPropertiesExtractor: (req) => ({ ...signedRequestOf(req) }),
+    // Listener errors end in app.error; what reaches here is a signed payload Bolt itself could not
+    // route (a view submission without its user, say). Bolt's default answers 500; it is a bad request.
+    processEventErrorHandler: async ({ error, response }) => {
+      log.warn({ err: error }, 'bad request: a signed Slack payload that could not be processed');
+      if (!response.headersSent) response.writeHead(400).end();
+      return false;
+    },
   });
   const app = new App({ ...appOptions, receiver });
   // First in the chain, before any listener or other middleware can act on a repeat.
   app.use(refuseReplays(seen, log));
   return {
     app,
-    httpListener: refuseFutureTimestamps(receiver.requestListener, log),
+    httpListener: refuseFutureTimestamps(refuseNullBodies(receiver.requestListener, log), log),
     mode: 'http',
     start: async () => {},
     stop: async () => {},
@@ -112,6 +120,67 @@ function refuseFutureTimestamps(listener: RequestListener, log: Logger): Request
     }
     listener(req, res);
   };
+}
+
+/** Bolt's own limit on a request body. */
+const BODY_LIMIT_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Bolt reads `body.ssl_check` from whatever the JSON body (or a form's `payload` field) parses to,
+ * outside any catch: a body of `null` would reject a promise nothing awaits and leave the request
+ * unanswered. The body is read here first, such a body refused with 400, and the rest handed on
+ * already read (Bolt takes a request's `rawBody` when it is there).
+ */
+function refuseNullBodies(listener: RequestListener, log: Logger): RequestListener {
+  return (req, res) => {
+    readRawBody(req)
+      .then((raw) => {
+        if (raw === undefined) {
+          log.warn('refused a Slack request: the body is over the size limit');
+          res.writeHead(413, { connection: 'close' }).end();
+          return;
+        }
+        if (decodesToNull(raw.toString('utf8'), req.headers['content-type'])) {
+          log.warn('bad request: a Slack request whose body is null');
+          res.writeHead(400).end();
+          return;
+        }
+        Object.assign(req, { rawBody: raw });
+        listener(req, res);
+      })
+      .catch((error: unknown) => {
+        log.info({ err: error }, 'a Slack request could not be read; the client went away');
+        if (!res.headersSent) res.writeHead(400).end();
+      });
+  };
+}
+
+async function readRawBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > BODY_LIMIT_BYTES) {
+      req.resume();
+      return undefined;
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Whether the body parses, the way Bolt parses it, to `null`. */
+function decodesToNull(text: string, contentType: string | undefined): boolean {
+  try {
+    if (contentType === 'application/x-www-form-urlencoded') {
+      const { payload } = parseQuery(text);
+      return typeof payload === 'string' && JSON.parse(payload) === null;
+    }
+    return JSON.parse(text) === null;
+  } catch {
+    // Not JSON: Bolt answers that with 400 itself.
+    return false;
+  }
 }
 
 /**

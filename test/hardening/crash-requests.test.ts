@@ -1,13 +1,15 @@
 /**
- * Requests that once ended the process: a malformed percent-escape in a route parameter, targets
- * that are not a path (absolute-, authority- and asterisk-form), a GET to Bolt's endpoint, a request
- * line that is not HTTP. Each is sent as raw bytes to the bot running as a child process, in the
- * `all` and the `setpass` role; each gets a 4xx without a stack trace, and the process stays up and
+ * Requests that once ended the process or answered 500: a malformed percent-escape in a route
+ * parameter, targets that are not a path (absolute-, authority- and asterisk-form), a GET to
+ * Bolt's endpoint, a request line that is not HTTP, a signed Slack payload Bolt cannot route. Each
+ * is sent to the bot running as a child process, in the `all` and the `setpass` role (raw bytes
+ * for the malformed ones); each gets a 4xx without a stack trace, and the process stays up and
  * healthy.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { keystoneEnv, testEnv } from '../support/bot.js';
+import { keystoneEnv, TEST_SIGNING_SECRET, testEnv } from '../support/bot.js';
 import { type BotProcess, BotProcesses } from '../support/bot-process.js';
+import { payloadBody, sendSigned, viewSubmissionPayload } from '../support/slack-sign.js';
 import { LEAK, rawRequest, sendRaw } from './raw-http.js';
 
 const processes = new BotProcesses();
@@ -78,6 +80,35 @@ describe.each(['all', 'setpass'])('the %s role', (role) => {
     expect(answer.status, answer.text).toBeLessThan(500);
     expect(answer.text).not.toMatch(LEAK);
     // The process is still there and still answers.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(bot.alive, bot.output()).toBe(true);
+    expect((await fetch(`${bot.url}/healthz`)).status).toBe(200);
+  });
+
+  it.runIf(role === 'all')('answers a signed view submission without its user with 400', async () => {
+    const bot = bots.get(role)!;
+    const payload = viewSubmissionPayload({
+      user: 'U0ADMIN',
+      callbackId: 'applicant_reject_modal',
+      values: {},
+    });
+    const answer = await sendSigned(
+      bot.eventsUrl,
+      TEST_SIGNING_SECRET,
+      payloadBody({ ...payload, user: null }),
+      'application/x-www-form-urlencoded',
+    );
+    expect(answer.status).toBe(400);
+    expect(bot.alive).toBe(true);
+  });
+
+  it.runIf(role === 'all').each([
+    ['application/json', 'null'],
+    ['application/x-www-form-urlencoded', 'payload=null'],
+  ])('answers a signed %s body of null with 400', async (contentType, body) => {
+    const bot = bots.get(role)!;
+    const answer = await sendSigned(bot.eventsUrl, TEST_SIGNING_SECRET, body, contentType);
+    expect(answer.status).toBe(400);
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(bot.alive, bot.output()).toBe(true);
     expect((await fetch(`${bot.url}/healthz`)).status).toBe(200);

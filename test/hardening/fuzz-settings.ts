@@ -1,10 +1,11 @@
 /**
  * How much the fuzz tests try. `npm test` runs each property with a fixed seed and a small number
  * of runs, so that CI is repeatable and the fuzz files together take about a minute; `npm run fuzz`
- * sets FUZZ_SEED=random and FUZZ_RUNS (runs per property) to try far more.
+ * runs the same files with a random seed and twenty times the runs.
  *
  * FUZZ_SEED: a number, or `random` for a new one each run (printed, to replay a failure).
- * FUZZ_RUNS: runs per property; unset, each property uses its CI default.
+ * FUZZ_SCALE: runs per property as a multiple of its CI number (default 1).
+ * FUZZ_RUNS: runs per property, the same for every property; overrides FUZZ_SCALE.
  */
 import type fc from 'fast-check';
 
@@ -21,14 +22,19 @@ function seedFromEnv(): number {
 
 export const FUZZ_SEED = seedFromEnv();
 
-/** Runs for one property: FUZZ_RUNS when set, otherwise the property's CI default. */
-export function fuzzRuns(ciDefault: number): number {
-  const text = process.env.FUZZ_RUNS ?? '';
-  if (text === '') return ciDefault;
-  const runs = Number(text);
-  if (!Number.isInteger(runs) || runs < 1)
-    throw new Error(`FUZZ_RUNS must be a positive integer, not "${text}"`);
-  return runs;
+function positiveInteger(name: string): number | undefined {
+  const text = process.env[name] ?? '';
+  if (text === '') return undefined;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) {
+    throw new Error(`${name} must be a positive integer, not "${text}"`);
+  }
+  return value;
+}
+
+/** Runs for one property: FUZZ_RUNS when set, otherwise its CI number times FUZZ_SCALE. */
+export function fuzzRuns(ciRuns: number): number {
+  return positiveInteger('FUZZ_RUNS') ?? ciRuns * (positiveInteger('FUZZ_SCALE') ?? 1);
 }
 
 /** A test's deadline for `runs` cases of about `perCaseMs` each, with room for a slow machine. */
