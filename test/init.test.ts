@@ -13,7 +13,7 @@ import { runCli } from '../src/cli.js';
 import { type Env, loadConfig } from '../src/config.js';
 import { runDoctor } from '../src/doctor.js';
 import { HEADER } from './intake/fixtures.js';
-import { approvalWorldEnv } from './support/bot.js';
+import { approvalWorldEnv, TEST_ADMIN_CHANNEL } from './support/bot.js';
 import { type SheetsFake, startSheetsFake } from './support/sheets-fake.js';
 import { type SlackFake, startSlackFake } from './support/slack-fake.js';
 import { type SmtpTestServer, startSmtpServer } from './support/smtp.js';
@@ -58,6 +58,8 @@ describe('kaizen init', () => {
     dir = await mkdtemp(join(tmpdir(), 'kaizen-init-'));
     [slack, sheets, smtp] = await Promise.all([startSlackFake(), startSheetsFake(), startSmtpServer()]);
     sheets.setTab('Form Responses 1', [HEADER]);
+    // Without SLACK_ADMINS the admin channel must be private for doctor to pass.
+    slack.setChannelInfo(TEST_ADMIN_CHANNEL, { isPrivate: true });
     const world = approvalWorldEnv({ slack, sheets, smtp }, inject('keystone'), inject('keystone').region);
     const { PUBLIC_URL: _url, SETPASS_SECRET: _secret, PORT: _port, ...rest } = world;
     credentials = rest;

@@ -89,7 +89,7 @@ describe('a bot whose Keystone settings are incomplete', () => {
 
   it('checks on /healthz only what is on: no Keystone probe', async () => {
     const response = await fetch(`${running.url}/healthz`);
-    expect(await response.json()).toEqual({ status: 'ok', checks: { redis: 'ok' } });
+    expect(await response.json()).toEqual({ status: 'ok', checks: { redis: 'ok' }, version: VERSION });
     expect(response.status).toBe(200);
   });
 

@@ -51,7 +51,7 @@ describe('kaizen config', () => {
     expect(run.out).toMatch(/^SETPASS_MAX_PIN_ATTEMPTS +3 +\(default\)$/m);
     expect(run.out).toMatch(/^OS_USERNAME +kaizen-bot$/m);
     expect(run.out).toMatch(/^OS_PASSWORD +\(set, hidden\)$/m);
-    expect(run.out).toMatch(/^REDIS_URL +redis:\/\/kaizen:\*\*\*\*\*@10\.0\.0\.5:6379\/2$/m);
+    expect(run.out).toMatch(/^REDIS_URL +redis:\/\/kaizen:\[redacted\]@10\.0\.0\.5:6379\/2$/m);
     expect(run.out).toMatch(/^GOOGLE_SHEET_ID +- +\(unset\)$/m);
     const leaked = [...Object.values(secretValues), 'leak-redis-password-5150', 'leak-smtp-password-5150'];
     for (const secret of leaked) expect(run.out + run.err).not.toContain(secret!);
