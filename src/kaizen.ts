@@ -59,6 +59,8 @@ runCli(process.argv.slice(2), process.env, {
   },
   (error: unknown) => {
     process.stderr.write(`kaizen: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = EXIT.failure;
+    // A command that failed this way may have left a connection open (Redis is opened before the
+    // other clients are built), which would keep the process from ever ending.
+    process.exit(EXIT.failure);
   },
 );
