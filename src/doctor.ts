@@ -24,6 +24,8 @@ export interface DoctorLine {
 export type LiveCheck = (config: Config) => Promise<string>;
 
 const TIMEOUT_MS = 8_000;
+/** The longest `runDoctor` takes: each check's own time-out, and a second for it to give up. */
+export const DOCTOR_DEADLINE_MS = TIMEOUT_MS + 1_000;
 
 export const liveChecks: Partial<Record<CapabilityName, LiveCheck>> = {
   redis: async (config) => {
@@ -130,7 +132,7 @@ export async function runDoctor(config: Config, checks = liveChecks): Promise<Do
 function withDeadline<T>(work: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('no answer in time')), TIMEOUT_MS + 1_000);
+    timer = setTimeout(() => reject(new Error('no answer in time')), DOCTOR_DEADLINE_MS);
   });
   return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }

@@ -73,6 +73,8 @@ runCli(argv, process.env, {
   },
   (error: unknown) => {
     process.stderr.write(`kaizen: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = EXIT.failure;
+    // A command that failed this way may have left a connection open (Redis is opened before the
+    // other clients are built), which would keep the process from ever ending.
+    process.exit(EXIT.failure);
   },
 );

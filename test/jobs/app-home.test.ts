@@ -1,17 +1,29 @@
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { DoctorLine } from '../../src/doctor.js';
+import { DOCTOR_DEADLINE_MS, type DoctorLine } from '../../src/doctor.js';
 import type { Decision } from '../../src/overview.js';
 import { ApplicationStore } from '../../src/provision/applications.js';
 import { rejectApplicant } from '../../src/provision/workflow.js';
 import { appHomeView, type HomeInput } from '../../views/app-home.js';
 import { APPLICANT_ACTIONS } from '../../views/applicant-card.js';
 import { adminClient, newMember } from '../keystone/fixtures.js';
-import { keystoneEnv, startTestBot, TEST_SIGNING_SECRET, type TestBot, testEnv } from '../support/bot.js';
+import {
+  keystoneEnv,
+  startTestBot,
+  TEST_SIGNING_SECRET,
+  TEST_SLACK_TIMEOUT_MS,
+  type TestBot,
+  testEnv,
+} from '../support/bot.js';
 import { type SlackFake, startSlackFake } from '../support/slack-fake.js';
 import { sendEvent } from '../support/slack-sign.js';
 import { HOUR, pendingApplication, waitUntil } from './fixtures.js';
 
 const NOW = new Date('2026-11-05T12:00:00Z');
+/**
+ * How long a Home tab can take to appear: the health checks' own deadline (a one-thread Keystone
+ * may use all of it), then the views.publish call's.
+ */
+const HOME_DEADLINE_MS = DOCTOR_DEADLINE_MS + TEST_SLACK_TIMEOUT_MS;
 
 function input(overrides: Partial<HomeInput> = {}): HomeInput {
   return {
@@ -201,8 +213,9 @@ describe('app_home_opened', () => {
       tab: 'home',
     });
     expect(reply.status).toBe(200);
-    await slack.waitFor((calls) =>
-      calls.some((c) => c.method === 'views.publish' && c.args.user_id === 'U0ADMIN'),
+    await slack.waitFor(
+      (calls) => calls.some((c) => c.method === 'views.publish' && c.args.user_id === 'U0ADMIN'),
+      HOME_DEADLINE_MS,
     );
     const published = slack.homeView('U0ADMIN');
     const text = JSON.stringify(published?.view);
@@ -244,7 +257,10 @@ describe('app_home_opened', () => {
       user: 'U0ADMIN',
       tab: 'home',
     });
-    await slack.waitFor((calls) => calls.filter((c) => c.method === 'views.publish').length > before);
+    await slack.waitFor(
+      (calls) => calls.filter((c) => c.method === 'views.publish').length > before,
+      HOME_DEADLINE_MS,
+    );
     const text = JSON.stringify(slack.homeView('U0ADMIN')?.view);
     expect(text).toContain(
       '<@U0ADMIN> rejected *Tess Down (turned-down@example.org)* — not affiliated with the lab',
@@ -260,8 +276,9 @@ describe('app_home_opened', () => {
       channel: 'D0VISIT',
       tab: 'home',
     });
-    await slack.waitFor((calls) =>
-      calls.some((c) => c.method === 'views.publish' && c.args.user_id === 'U0VISITOR'),
+    await slack.waitFor(
+      (calls) => calls.some((c) => c.method === 'views.publish' && c.args.user_id === 'U0VISITOR'),
+      HOME_DEADLINE_MS,
     );
     const text = JSON.stringify(slack.homeView('U0VISITOR')?.view);
     expect(text).toContain('Kaizen Registration');
@@ -281,10 +298,15 @@ describe('app_home_opened', () => {
       user: 'U0MESSAGES',
       tab: 'home',
     });
-    await slack.waitFor((calls) =>
-      calls.some((c) => c.method === 'views.publish' && c.args.user_id === 'U0MESSAGES'),
+    await slack.waitFor(
+      (calls) => calls.some((c) => c.method === 'views.publish' && c.args.user_id === 'U0MESSAGES'),
+      HOME_DEADLINE_MS,
     );
-    await waitUntil(() => running.bot.services.inflight.size === 0, 'background work to finish');
+    await waitUntil(
+      () => running.bot.services.inflight.size === 0,
+      'background work to finish',
+      HOME_DEADLINE_MS,
+    );
     expect(slack.calls('views.publish').filter((c) => c.args.user_id === 'U0MESSAGES')).toHaveLength(1);
   });
 });

@@ -62,6 +62,16 @@ export class BotProcess {
     }
   }
 
+  /**
+   * The pid of the bot itself (tsx runs it as a child): what a signal tsx does not relay, such as
+   * SIGHUP, must be sent to. Read from the bot's log lines, which carry it.
+   */
+  get botPid(): number {
+    const pid = /"pid":(\d+)/.exec(this.output())?.[1];
+    if (pid === undefined) throw new Error('BotProcess: the bot has logged no pid yet');
+    return Number(pid);
+  }
+
   get url(): string {
     if (this.listeningPort === undefined) throw new Error('BotProcess: not listening');
     return `http://127.0.0.1:${this.listeningPort}`;

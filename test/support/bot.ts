@@ -91,11 +91,14 @@ export interface TestBot {
   stop(): Promise<void>;
 }
 
+/** How long a test bot's Web API calls may take (no retries unless a test is about them). */
+export const TEST_SLACK_TIMEOUT_MS = 5_000;
+
 /** Web API retries are off in tests unless a test is about them (`slack`). */
 export async function startTestBot(
   env: Env,
   log: Logger = createLogger({ level: env.LOG_LEVEL ?? 'silent', pretty: false }),
-  slack: SlackAppOptions = { retries: 0, timeoutMs: 5_000 },
+  slack: SlackAppOptions = { retries: 0, timeoutMs: TEST_SLACK_TIMEOUT_MS },
 ): Promise<TestBot> {
   const config = loadConfig(env);
   const bot = await startKaizen(config, { log, slack, drainMs: 5_000 });
