@@ -4,6 +4,8 @@
  * needs no script and no inline style (the Content-Security-Policy forbids both).
  */
 
+import { FORGOT_PATH } from '../src/setpass/paths.js';
+
 export interface SiteInfo {
   /** The cloud's name as users know it, e.g. "OpenStack" or "MOC". */
   siteName: string;
@@ -12,9 +14,6 @@ export interface SiteInfo {
   gettingStartedUrl?: string | undefined;
   termsUrl?: string | undefined;
 }
-
-/** Where a forgotten password is asked for, on the password page's host. */
-export const FORGOT_PATH = '/forgot';
 
 export interface FormErrors {
   pin?: string;

@@ -9,6 +9,7 @@ import { isKaizenError, KaizenError } from '../errors.js';
 import { type Applicant, fullName } from '../intake/applicant.js';
 import type { User } from '../keystone/index.js';
 import { describeQuotaChoice, resolveQuota } from '../quotas/resolve.js';
+import { forgotPageUrl } from '../setpass/paths.js';
 import type { ApplicationRecord, ObjectOrigin, ProvisionStep } from './applications.js';
 import type { ProvisionDeps } from './deps.js';
 import type { ComposedEmail, SetpassLink } from './ports.js';
@@ -336,6 +337,7 @@ const email: Step = async (deps, record) => {
     loginUrl: deps.config.web.loginUrl,
     gettingStartedUrl: deps.config.web.gettingStartedUrl,
     supportEmail: deps.config.mail.supportEmail,
+    forgotUrl: forgotPageUrl(deps.config.http.publicUrl),
   };
   const base = {
     name: fullName(applicant),

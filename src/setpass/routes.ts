@@ -10,7 +10,6 @@ import { SETPASS_CSS, SETPASS_JS } from '../../views/setpass-assets.js';
 import {
   accountProblemPage,
   deadLinkPage,
-  FORGOT_PATH,
   type FormErrors,
   forgotAnswerPage,
   forgotFormPage,
@@ -32,6 +31,7 @@ import { AccountGuard, type AccountReader, type ProtectionPolicy, type User } fr
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { issueTokenForApi, type TokenRequest } from './issue.js';
+import { FORGOT_PATH } from './paths.js';
 import { isValidPin } from './pin.js';
 import type { PasswordChangeOutcome, Setpass } from './service.js';
 

@@ -163,6 +163,7 @@ describe('forgot your password', () => {
     expect(mailTo(member.user.name)).toHaveLength(0);
     const dead = await fetch(member.link.replace(PUBLIC_URL, running.url));
     expect(dead.status).toBe(404);
+    expect(await dead.text()).toContain('<a href="/forgot">');
     await vi.waitFor(
       () =>
         expect(
@@ -177,6 +178,8 @@ describe('forgot your password', () => {
     const link = linkIn(mailTo(`stored-${member.user.name}`)[0]!);
     const done = await submit(running.url, tokenOf(link), { pin: PIN, password: NEW_PASSWORD });
     expect(done.status).toBe(200);
+    expect(done.html).toContain('<a href="/forgot">');
+    expect(mailTo(`stored-${member.user.name}`)[0]!.text).toContain(`${PUBLIC_URL}/forgot`);
     await afterRevocationTick();
     expect(await passwordWorks(member.user.id, NEW_PASSWORD)).toBe(true);
   });
