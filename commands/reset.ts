@@ -96,7 +96,7 @@ export async function selfServiceReset(
   deps: CommandDeps,
   userId: string,
   options: { purpose: string },
-): Promise<CommandResult> {
+): Promise<CommandResult | { kind: 'locked_out' }> {
   const links = requireLinks(deps);
   const lockout = (await links.status(userId)).lockedOut;
   if (lockout !== undefined) {
@@ -108,7 +108,7 @@ export async function selfServiceReset(
       outcome: 'denied',
       detail: 'self-service reset refused: locked out by wrong PINs until an admin acts',
     });
-    return { kind: 'reset_needs_pin', user: summarizeUser(user) };
+    return { kind: 'locked_out' };
   }
   return performReset(deps, { actor: `user:${userId}`, selfService: true }, userId, options);
 }

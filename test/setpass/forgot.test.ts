@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from
 import { KaizenError } from '../../src/errors.js';
 import { keys } from '../../src/keys.js';
 import type { KeystoneClient } from '../../src/keystone/index.js';
+import { publishSetpassEvent } from '../../src/setpass/events.js';
 import { FORGOT_FLOOR_MS } from '../../src/setpass/routes.js';
 import type { Setpass } from '../../src/setpass/service.js';
 import { adminClient, afterRevocationTick, DOMAIN_ID, newMember, unique } from '../keystone/fixtures.js';
@@ -290,6 +291,26 @@ describe('forgot your password', () => {
     const answer = await askForgot(running.url, { name: member.user.name, pin: PIN, ip: freshIp() });
     expect(answer.status).toBe(200);
     expect(await requestsFor(member.user.id)).toBe(0);
+
+    // A request already on its way when the lockout came is refused by the bot side, audited.
+    await publishSetpassEvent(running.bot.services.redis, {
+      type: 'forgot_requested',
+      userId: member.user.id,
+      username: member.user.name,
+      at: new Date(),
+      clientIp: '2001:db8::9',
+    });
+    await vi.waitFor(
+      async () => {
+        const audit = await running.bot.services.audit.read({ subject: member.user.name, limit: 10 });
+        expect(audit.find((entry) => entry.action === 'password_reset')).toMatchObject({
+          outcome: 'denied',
+          detail: expect.stringContaining('locked out'),
+        });
+      },
+      { timeout: 10_000 },
+    );
+    expect(mailTo(member.user.name)).toHaveLength(0);
   });
 
   it('locks out after the maximum of wrong PINs on /forgot when there is no live link', async () => {
