@@ -15,6 +15,7 @@ import { ApplicationStore } from '../src/provision/applications.js';
 import type { Redis } from '../src/redis.js';
 import type { Services } from '../src/services.js';
 import type { ResendOptions, ResentLink } from '../src/setpass/issue.js';
+import { forgotPageUrl } from '../src/setpass/paths.js';
 
 /** A password link as the setpass side hands it out. The URL is a secret: it goes into email only. */
 export interface IssuedLink {
@@ -84,6 +85,8 @@ export interface MailSettings {
   supportEmail: string | undefined;
   loginUrl: string | undefined;
   gettingStartedUrl: string | undefined;
+  /** Where a user asks for a new link with their PIN. */
+  forgotUrl: string | undefined;
 }
 
 export interface CommandDeps {
@@ -111,6 +114,7 @@ export function mailSettings(config: Config): MailSettings {
     supportEmail: config.mail.supportEmail,
     loginUrl: config.web.loginUrl,
     gettingStartedUrl: config.web.gettingStartedUrl,
+    forgotUrl: forgotPageUrl(config.http.publicUrl),
   };
 }
 

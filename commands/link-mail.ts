@@ -38,6 +38,7 @@ export async function emailLink(deps: CommandDeps, mail: LinkMail): Promise<Mail
       supportEmail: deps.mail.supportEmail,
       loginUrl: deps.mail.loginUrl,
       gettingStartedUrl: deps.mail.gettingStartedUrl,
+      forgotUrl: deps.mail.forgotUrl,
     }),
     ...(deps.mail.supportEmail ? { replyTo: deps.mail.supportEmail } : {}),
   };

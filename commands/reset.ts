@@ -84,6 +84,43 @@ export async function resetPassword(
   userId: string,
   options: ResetOptions,
 ): Promise<CommandResult> {
+  return performReset(deps, { actor: actorOf(caller), by: callerLabel(caller) }, userId, options);
+}
+
+/**
+ * A reset the user asked for on `/forgot` with their name and PIN: the same as an admin's, to the
+ * address Keystone holds. A protected account, or one locked out by wrong PINs, is refused without
+ * a word to anyone but the audit: the page already answered as it answers everyone.
+ */
+export async function selfServiceReset(
+  deps: CommandDeps,
+  userId: string,
+  options: { purpose: string },
+): Promise<CommandResult | { kind: 'locked_out' }> {
+  const links = requireLinks(deps);
+  const lockout = (await links.status(userId)).lockedOut;
+  if (lockout !== undefined) {
+    const user = await requireKeystone(deps).getUser(userId);
+    await deps.audit.record({
+      actor: `user:${userId}`,
+      action: 'password_reset',
+      subject: user.name,
+      outcome: 'denied',
+      detail: 'self-service reset refused: locked out by wrong PINs until an admin acts',
+    });
+    return { kind: 'locked_out' };
+  }
+  return performReset(deps, { actor: `user:${userId}`, selfService: true }, userId, options);
+}
+
+type Requester = { actor: string; by: string } | { actor: string; selfService: true };
+
+async function performReset(
+  deps: CommandDeps,
+  requester: Requester,
+  userId: string,
+  options: ResetOptions,
+): Promise<CommandResult> {
   const links = requireLinks(deps);
   requireOutbox(deps);
   const user = await requireKeystone(deps).getUser(userId);
@@ -92,7 +129,7 @@ export async function resetPassword(
   const refusal = await protectionRefusal(deps, 'reset', user);
   if (refusal !== undefined) {
     await deps.audit.record({
-      actor: actorOf(caller),
+      actor: requester.actor,
       action: 'password_reset',
       subject: user.name,
       outcome: 'denied',
@@ -108,7 +145,7 @@ export async function resetPassword(
     pinHash = links.hashPin(options.pin);
     await links.storePinHash(user.id, pinHash);
   }
-  const actor = actorOf(caller);
+  const { actor } = requester;
   let link: IssuedLink;
   try {
     link = await links.issue({ userId: user.id, username: user.name }, pinHash);
@@ -136,7 +173,11 @@ export async function resetPassword(
     outcome: 'ok',
     detail: `link until ${link.expiresAt.toISOString()}; email to ${to} ${mail}`,
   });
-  await deps.surface.tellAdmins(`password reset for ${user.name} by ${callerLabel(caller)}`);
+  await deps.surface.tellAdmins(
+    'selfService' in requester
+      ? `self-service reset by ${user.name}`
+      : `password reset for ${user.name} by ${requester.by}`,
+  );
   return {
     kind: 'reset_done',
     user: summarizeUser(user),

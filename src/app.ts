@@ -4,7 +4,10 @@
  */
 
 import type { RequestListener } from 'node:http';
+import { commandDeps } from '../commands/deps.js';
+import { selfServiceReset } from '../commands/reset.js';
 import { adminChannelProblemText } from '../views/protection.js';
+import { cliSurface } from './cli-commands.js';
 import { type Config, capabilities } from './config.js';
 import { KaizenError } from './errors.js';
 import { type HealthCheck, healthRoutes, metricsRoutes } from './http/health.js';
@@ -162,10 +165,20 @@ export async function startKaizen(config: Config, options: StartOptions): Promis
     slack && config.slack.adminChannel
       ? setpassNoticePoster(slack.app.client, config.slack.adminChannel)
       : undefined;
+  // A reset asked for on /forgot runs here, where the admin credentials are, as `/kaizen reset` does.
+  const forgotDeps = commandDeps(services, cliSurface(slack?.app.client, config, log));
   const setpassEvents = botSide
     ? new SetpassEventConsumer(
         redis,
         async (event) => {
+          if (event.type === 'forgot_requested') {
+            // The reset audits itself and tells the admins what it did (nothing, for a refusal).
+            await auditSetpassEvent(services.audit, event);
+            await selfServiceReset(forgotDeps, event.userId, {
+              purpose: `forgot:${event.userId}:${event.at.getTime()}`,
+            });
+            return;
+          }
           await notifyAdmins?.(event);
           await auditSetpassEvent(services.audit, event);
         },

@@ -125,7 +125,8 @@ function print(result: CommandResult, json: boolean, io: OperatorIo): void {
 }
 
 /** Slack from the shell: users.info for mentions and a note in the admin channel, when a bot token is set. */
-function cliSurface(slack: WebClient | undefined, config: Config, log: Logger): Surface {
+/** Admin notes through Slack's Web API when a client is given; otherwise a log line. */
+export function cliSurface(slack: WebClient | undefined, config: Config, log: Logger): Surface {
   return {
     async emailOfSlackUser(userId) {
       if (slack === undefined) return undefined;

@@ -32,8 +32,18 @@ export const keys = {
    * the user clears it. Until then no reminder sends a fresh link: unlocking is an admin's call.
    */
   setpassLockedOut: (userId: string) => `setpass:locked:{setpass}:${userId}`,
+  /**
+   * Which user a name typed on `/forgot` belongs to: keyed by HMAC of the lower-cased user name, so
+   * the page host finds the user (and the PIN on file) without admin credentials and a dump holds
+   * no names. Written with every link issued; lasts as long as the PIN on file.
+   */
+  setpassForgotName: (nameHmac: string) => `setpass:forgot:{setpass}:${nameHmac}`,
+  /** Set (one hour) when a self-service reset was asked for the user: at most one such link an hour. */
+  setpassForgotSent: (userId: string) => `setpass:forgot-sent:{setpass}:${userId}`,
+  /** Wrong PINs on `/forgot` while the user has no live link to count them on. */
+  setpassForgotWrong: (userId: string) => `setpass:forgot-wrong:{setpass}:${userId}`,
   /** rate-limiter-flexible's own prefix; it appends `:<user id or ip>`. */
-  setpassLimit: (scope: 'user' | 'ip') => `setpass:limit:${scope}`,
+  setpassLimit: (scope: 'user' | 'ip' | 'forgot-ip' | 'forgot-user') => `setpass:limit:${scope}`,
   application: (applicantId: string) => `app:{app}:${applicantId}`,
   applicationLock: (applicantId: string) => `lock:app:${applicantId}`,
   applicationIndex: () => 'app:index:{app}',

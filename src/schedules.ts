@@ -15,6 +15,7 @@ import { AccountGuard, protectionPolicy } from './keystone/index.js';
 import type { Metrics } from './metrics.js';
 import { ApplicationStore } from './provision/applications.js';
 import type { Services } from './services.js';
+import { forgotPageUrl } from './setpass/paths.js';
 
 export interface ScheduleParts {
   /** The admin channel; undefined when Slack is off. */
@@ -43,6 +44,7 @@ export function userReminderTexts(config: Config): UserReminderTexts {
         loginUrl: config.web.loginUrl,
         gettingStartedUrl: config.web.gettingStartedUrl,
         supportEmail: config.mail.supportEmail,
+        forgotUrl: forgotPageUrl(config.http.publicUrl),
       }),
       ...(config.mail.supportEmail ? { replyTo: config.mail.supportEmail } : {}),
     }),

@@ -14,5 +14,6 @@ export function setpassNoticeText(event: SetpassEvent): string {
   if (event.type === 'account_changed') {
     return `⚠️ ${user} opened their password link, but its temporary password no longer works: their password was changed after the link was sent (by them or an operator). Nothing was changed and the link was withdrawn; if they need one, use /kaizen reset ${user}`;
   }
+  if (event.type === 'forgot_requested') return `🔑 self-service reset by ${user}`;
   return `✅ ${user} set their password`;
 }

@@ -4,6 +4,8 @@
  * needs no script and no inline style (the Content-Security-Policy forbids both).
  */
 
+import { FORGOT_PATH } from '../src/setpass/paths.js';
+
 export interface SiteInfo {
   /** The cloud's name as users know it, e.g. "OpenStack" or "MOC". */
   siteName: string;
@@ -152,6 +154,7 @@ export function deadLinkPage(site: SiteInfo): string {
 <ul class="steps">
 <li>If you have already set your password, you are done: sign in${site.loginUrl ? ` at <a href="${escapeHtml(site.loginUrl)}">${escapeHtml(site.loginUrl)}</a>` : ''}.</li>
 <li>If you received a newer email with a link, use that one.</li>
+<li>If you have forgotten your password, <a href="${FORGOT_PATH}">ask for a new link with your PIN</a>.</li>
 <li>Otherwise, to get a new link, ${whomToAsk(site)}.</li>
 </ul>`;
   return page(site, 'This link is no longer valid', body);
@@ -181,6 +184,7 @@ export function successPage(site: SiteInfo, account: { username: string }): stri
 <p class="lead">The password for <strong>${escapeHtml(account.username)}</strong> has been changed. This link no longer works; keep your password somewhere safe.</p>
 <h2>Next steps</h2>
 <ul class="steps">${next.join('\n')}</ul>
+<p class="small">Forgot it later? <a href="${FORGOT_PATH}">Ask for a new link with your PIN</a>.</p>
 ${site.loginUrl ? `<p><a class="button" href="${escapeHtml(site.loginUrl)}">Go to sign in</a></p>` : ''}`;
   return page(site, 'Your password is set', body);
 }
@@ -220,6 +224,43 @@ export function requestProblemPage(site: SiteInfo, info: { title: string; messag
 <p class="lead">${escapeHtml(info.message)}</p>
 <p>Open the link from your email again and use the form on that page.</p>`;
   return page(site, info.title, body);
+}
+
+export interface ForgotForm {
+  csrf: string;
+  /** About the whole form (an expired page); never about the account. */
+  error?: string | undefined;
+}
+
+export function forgotFormPage(site: SiteInfo, form: ForgotForm): string {
+  const alert = form.error
+    ? `<div class="alert" role="alert"><p class="alert-title">Nothing was sent</p><ul><li>${escapeHtml(form.error)}</li></ul></div>`
+    : '';
+  const body = `<h1>Forgot your password?</h1>
+<p class="lead">Give the email address or user name of your ${escapeHtml(site.siteName)} account and the 4-digit PIN you chose when you applied. If they match, we email a new password link to the address on file.</p>
+${alert}
+<form method="post" action="${FORGOT_PATH}" class="form" novalidate>
+<input type="hidden" name="csrf" value="${escapeHtml(form.csrf)}">
+<div class="field">
+<label for="name">Email or user name</label>
+<input id="name" name="name" type="text" autocomplete="username" maxlength="255" required>
+</div>
+<div class="field">
+<label for="pin">PIN</label>
+<p class="hint" id="pin-hint">The 4-digit PIN you chose when you applied.</p>
+<input id="pin" name="pin" type="password" inputmode="numeric" pattern="[0-9]*" maxlength="4" autocomplete="off" required aria-describedby="pin-hint">
+</div>
+<button type="submit" class="button">Send me a link</button>
+</form>`;
+  return page(site, 'Forgot your password?', body);
+}
+
+/** The one answer to every request, whatever was typed: it must not tell who has an account. */
+export function forgotAnswerPage(site: SiteInfo): string {
+  const body = `<h1>Check your email</h1>
+<p class="lead">If these match an account, a link is on its way to the address on file. It may take a few minutes; check your spam folder too.</p>
+<p>The link replaces any earlier one, and only one is sent an hour. Nothing arrived? ${capitalize(whomToAsk(site))}.</p>`;
+  return page(site, 'Check your email', body);
 }
 
 function waitText(ms: number): string {

@@ -49,6 +49,8 @@ export interface EmailSignposts {
   loginUrl?: string | undefined;
   gettingStartedUrl?: string | undefined;
   supportEmail?: string | undefined;
+  /** The password page's `/forgot`. */
+  forgotUrl?: string | undefined;
 }
 
 /**

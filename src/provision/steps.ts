@@ -10,6 +10,7 @@ import { type Applicant, fullName } from '../intake/applicant.js';
 import type { User } from '../keystone/index.js';
 import { protectedProject, protectionPolicy } from '../keystone/protection.js';
 import { describeQuotaChoice, resolveQuota } from '../quotas/resolve.js';
+import { forgotPageUrl } from '../setpass/paths.js';
 import type { ApplicationRecord, ObjectOrigin, ProjectClash, ProvisionStep } from './applications.js';
 import type { ProvisionDeps } from './deps.js';
 import type { ComposedEmail, SetpassLink } from './ports.js';
@@ -374,6 +375,7 @@ const email: Step = async (deps, record) => {
     loginUrl: deps.config.web.loginUrl,
     gettingStartedUrl: deps.config.web.gettingStartedUrl,
     supportEmail: deps.config.mail.supportEmail,
+    forgotUrl: forgotPageUrl(deps.config.http.publicUrl),
   };
   const base = {
     name: fullName(applicant),

@@ -25,7 +25,12 @@ export type SetpassEvent =
    * The user redeemed a link, but Keystone no longer takes its temporary password: the user or an
    * operator changed the password since. Nothing was changed; the link was withdrawn.
    */
-  | { type: 'account_changed'; userId: string; username: string; at: Date; clientIp: string };
+  | { type: 'account_changed'; userId: string; username: string; at: Date; clientIp: string }
+  /**
+   * Someone gave the user's name and right PIN on `/forgot`: the bot side resets the password as
+   * `/kaizen reset` does and emails the address Keystone holds.
+   */
+  | { type: 'forgot_requested'; userId: string; username: string; at: Date; clientIp: string };
 
 export type SetpassEventHandler = (event: SetpassEvent) => Promise<void>;
 
@@ -59,7 +64,7 @@ export function parseSetpassEvent(flat: string[]): SetpassEvent | undefined {
   const clientIp = map.get('client_ip') ?? '';
   if (!userId || !username || Number.isNaN(at.getTime())) return undefined;
   const type = map.get('type');
-  if (type === 'password_changed' || type === 'account_changed')
+  if (type === 'password_changed' || type === 'account_changed' || type === 'forgot_requested')
     return { type, userId, username, at, clientIp };
   if (type === 'lockout') {
     const attempts = Number(map.get('attempts'));
@@ -87,6 +92,16 @@ export async function auditSetpassEvent(audit: Audit, event: SetpassEvent): Prom
       subject: event.username,
       outcome: 'denied',
       detail: `the link's temporary password no longer works (the password was changed since the link was sent); nothing changed, link withdrawn (from ${event.clientIp})`,
+    });
+    return;
+  }
+  if (event.type === 'forgot_requested') {
+    await audit.record({
+      actor: `user:${event.userId}`,
+      action: 'setpass.forgot_requested',
+      subject: event.username,
+      outcome: 'ok',
+      detail: `self-service reset asked for with the right PIN (from ${event.clientIp})`,
     });
     return;
   }

@@ -11,6 +11,8 @@ import {
   accountProblemPage,
   deadLinkPage,
   type FormErrors,
+  forgotAnswerPage,
+  forgotFormPage,
   lockedOutPage,
   missingTokenPage,
   passwordFormPage,
@@ -36,6 +38,7 @@ import {
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { issueTokenForApi, type TokenRequest } from './issue.js';
+import { FORGOT_PATH } from './paths.js';
 import { isValidPin } from './pin.js';
 import type { PasswordChangeOutcome, Setpass } from './service.js';
 
@@ -69,6 +72,11 @@ const API_HEADERS: Readonly<Record<string, string>> = {
 };
 
 const CSRF_FIELD = 'csrf';
+/**
+ * Every `POST /forgot` answer leaves no sooner than this after the request came in, so a name that
+ * exists (more Redis work, a PIN check, an event) is not told apart from one that does not.
+ */
+export const FORGOT_FLOOR_MS = 400;
 /** Keystone's SQL ids are hex; LDAP-backed ids can be names. Either way: one safe path segment. */
 const USER_ID = /^[A-Za-z0-9._@-]{1,255}$/;
 
@@ -77,6 +85,8 @@ export function setpassRoutes(deps: SetpassRouteDeps): Route[] {
   return [
     { method: 'GET', path: '/', handler: (ctx) => page.show(ctx) },
     { method: 'POST', path: '/', handler: (ctx) => page.submit(ctx) },
+    { method: 'GET', path: FORGOT_PATH, handler: (ctx) => page.showForgot(ctx) },
+    { method: 'POST', path: FORGOT_PATH, handler: (ctx) => page.submitForgot(ctx) },
     {
       method: 'GET',
       path: '/assets/setpass.css',
@@ -141,6 +151,53 @@ class PasswordPage {
     });
   }
 
+  async showForgot(ctx: RequestContext): Promise<void> {
+    await this.guard(ctx, async () => this.forgotForm(ctx, 200, undefined));
+  }
+
+  /** The same page, status and headers (no cookie) whatever was typed, after the same floor. */
+  async submitForgot(ctx: RequestContext): Promise<void> {
+    const started = performance.now();
+    await this.guard(ctx, async () => {
+      if (mediaType(ctx.req) !== 'application/x-www-form-urlencoded') {
+        return this.forgotForm(ctx, 415, 'The page accepts only what its own form sends.');
+      }
+      const form = new URLSearchParams(await readBody(ctx.req, BODY_LIMIT_BYTES));
+      if (!sameCsrf(form.get(CSRF_FIELD), readCookie(ctx.req, this.cookieName(ctx.req)))) {
+        this.count('forgot_csrf_failed');
+        return this.forgotForm(
+          ctx,
+          403,
+          'This page had expired or your browser did not send back its security cookie. Please fill it in again.',
+        );
+      }
+      const outcome = await this.deps.setpass.forgot.request({
+        name: form.get('name') ?? '',
+        pin: form.get('pin') ?? '',
+        clientIp: ctx.clientIp,
+      });
+      this.count(`forgot_${outcome}`);
+      const wait = FORGOT_FLOOR_MS - (performance.now() - started);
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      this.html(ctx.res, 200, forgotAnswerPage(this.site));
+    });
+  }
+
+  private forgotForm(ctx: RequestContext, status: number, error: string | undefined): void {
+    const csrf = this.csrfCookie(ctx);
+    this.html(ctx.res, status, forgotFormPage(this.site, { csrf: csrf.value, error }), {
+      'set-cookie': csrf.cookie,
+    });
+  }
+
+  /** A fresh anti-forgery value, for a hidden field and the cookie that must come back with it. */
+  private csrfCookie(ctx: RequestContext): { value: string; cookie: string } {
+    const value = randomBytes(32).toString('base64url');
+    const secure = isHttps(ctx.req, this.deps.trustedProxies);
+    const cookie = `${this.cookieName(ctx.req)}=${value}; Path=/; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`;
+    return { value, cookie };
+  }
+
   private answer(ctx: RequestContext, token: string, outcome: PasswordChangeOutcome): void {
     const { res } = ctx;
     switch (outcome.kind) {
@@ -200,9 +257,7 @@ class PasswordPage {
       errors?: FormErrors | undefined;
     },
   ): void {
-    const csrf = randomBytes(32).toString('base64url');
-    const secure = isHttps(ctx.req, this.deps.trustedProxies);
-    const cookie = `${this.cookieName(ctx.req)}=${csrf}; Path=/; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`;
+    const { value: csrf, cookie } = this.csrfCookie(ctx);
     const html = passwordFormPage(this.site, {
       token,
       csrf,

@@ -13,6 +13,7 @@ import type { Redis } from '../redis.js';
 import { UserClaims } from './claim.js';
 import { isWellFormedToken, SetpassCrypto } from './crypto.js';
 import { publishSetpassEvent, type SetpassEvent } from './events.js';
+import { type ForgotLimitsConfig, ForgotPassword } from './forgot.js';
 import {
   issueSetpassLink,
   type LinkUser,
@@ -37,6 +38,8 @@ export interface SetpassOptions {
   passwordMinLength: number;
   passwordMinScore: number;
   budgets?: FailureBudgets;
+  /** Request limits of `/forgot` (defaults in forgot.ts). */
+  forgotLimits?: ForgotLimitsConfig;
   /** Counts links issued and redeemed, wrong PINs and lockouts. */
   metrics?: Pick<Metrics, 'link' | 'wrongPin' | 'lockout'>;
 }
@@ -103,6 +106,8 @@ export class Setpass {
   readonly maxPinAttempts: number;
   readonly pins: PinHasher;
   readonly claims: UserClaims;
+  /** `POST /forgot`: a user's name and PIN ask the bot side for a reset. */
+  readonly forgot: ForgotPassword;
   private readonly crypto: SetpassCrypto;
   private readonly redis: Redis;
   private readonly log: Logger;
@@ -128,6 +133,17 @@ export class Setpass {
     this.publicUrl = options.publicUrl.replace(/\/+$/, '');
     this.pins = new PinHasher(options.secret);
     this.claims = new UserClaims(options.redis);
+    this.forgot = new ForgotPassword({
+      redis: options.redis,
+      secret: options.secret,
+      tokens: this.tokens,
+      pins: this.pins,
+      limits: this.limits,
+      maxPinAttempts: options.maxPinAttempts,
+      log: options.log,
+      publish: (event) => this.publish(event),
+      requestLimits: options.forgotLimits,
+    });
   }
 
   /** The keyed hash of a PIN, as it is kept on file and in links. */
@@ -164,6 +180,9 @@ export class Setpass {
   /** Stores a token; the caller has already put `temporaryPassword` into Keystone. */
   async issueToken(input: NewToken): Promise<IssuedToken> {
     const issued = await this.tokens.issue(input);
+    // As long as the PIN on file lasts, `/forgot` can find the user by name.
+    const keepMs = this.tokens.keepUntil(issued.expiresAt).getTime() - Date.now();
+    await this.forgot.remember(input.username, input.userId, keepMs);
     this.metrics?.link('issued');
     return issued;
   }

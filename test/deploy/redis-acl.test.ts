@@ -15,7 +15,7 @@ import { loadConfig } from '../../src/config.js';
 import { keys } from '../../src/keys.js';
 import type { KeystoneClient } from '../../src/keystone/index.js';
 import { adminClient, afterRevocationTick, newMember } from '../keystone/fixtures.js';
-import { openLink, passwordWorks, strongPassword, submit, tokenOf } from '../setpass/helpers.js';
+import { askForgot, openLink, passwordWorks, strongPassword, submit, tokenOf } from '../setpass/helpers.js';
 import { keystoneEnv, startTestBot, TEST_ADMIN_CHANNEL, type TestBot, testEnv } from '../support/bot.js';
 import { type CapturedLog, captureLogs } from '../support/log-capture.js';
 import { PrivateRedis, startRedis } from '../support/redis-server.js';
@@ -138,6 +138,22 @@ describe('the Redis ACL of the deployment guide', () => {
     // Its metrics, read from Redis as the setpass user, on the loopback metrics listener only.
     expect((await fetch(`${page.url}/metrics`)).status).toBe(404);
     expect((await fetch(`http://127.0.0.1:${page.metricsPort}/metrics`)).status).toBe(200);
+    expect(pageLog.text()).not.toMatch(/NOPERM|no permissions/i);
+  });
+
+  it('lets the setpass role take a /forgot request and put it on the events stream', async () => {
+    const member = await newMember(keystone);
+    await bot.bot.services.setpass!.issue(
+      { userId: member.user.id, username: member.user.name },
+      bot.bot.services.setpass!.hashPin(PIN),
+    );
+    const answer = await askForgot(page.url, { name: member.user.name, pin: PIN, ip: '203.0.113.81' });
+    expect(answer.status).toBe(200);
+    const entries = await asBot.xrange(`${PREFIX}${keys.events()}`, '-', '+');
+    const asked = entries.filter(
+      ([, fields]) => fields.includes('forgot_requested') && fields.includes(member.user.id),
+    );
+    expect(asked).toHaveLength(1);
     expect(pageLog.text()).not.toMatch(/NOPERM|no permissions/i);
   });
 

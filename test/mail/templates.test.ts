@@ -8,6 +8,7 @@ const signposts = {
   loginUrl: 'https://cloud.example.org/dashboard',
   gettingStartedUrl: 'https://docs.example.org/start?x=1&y=2',
   supportEmail: 'help@example.org',
+  forgotUrl: 'https://register.example.org/forgot',
 };
 
 describe('welcome email', () => {
@@ -37,6 +38,7 @@ describe('welcome email', () => {
         '',
         'Log in at https://cloud.example.org/dashboard',
         'New here? Start with https://docs.example.org/start?x=1&y=2',
+        'Forgot your password later? Ask for a new link with your PIN at https://register.example.org/forgot',
         'Questions? Write to help@example.org',
       ].join('\n'),
     );
@@ -52,6 +54,9 @@ describe('welcome email', () => {
       '<a href="https://docs.example.org/start?x=1&amp;y=2">https://docs.example.org/start?x=1&amp;y=2</a>',
     );
     expect(email.html).toContain('<a href="mailto:help@example.org">help@example.org</a>');
+    expect(email.html).toContain(
+      '<a href="https://register.example.org/forgot">https://register.example.org/forgot</a>',
+    );
     expect(email.html).toContain('You will need the 4-digit PIN you chose on the form.');
     expect(email.html).not.toContain('<Lovelace>');
   });

@@ -123,3 +123,35 @@ export function strongPassword(): string {
   const words = ['quartz', 'lantern', 'pickle', 'orbit', 'meadow', 'copper', 'violin', 'glacier', 'tundra'];
   return `${words[passphraseCount % words.length]}-Harbor-${words[(passphraseCount * 5) % words.length]}-${1000 + passphraseCount * 37}`;
 }
+
+/** `GET /forgot` as a browser would, for its anti-forgery field and cookie. */
+export async function openForgot(baseUrl: string, ip?: string): Promise<OpenedForm> {
+  const response = await fetch(`${baseUrl}/forgot`, { headers: forwarded(ip) });
+  const html = await response.text();
+  return {
+    status: response.status,
+    html,
+    headers: response.headers,
+    csrf: html.match(/name="csrf" value="([^"]+)"/)?.[1],
+    cookie: response.headers.get('set-cookie')?.split(';')[0],
+  };
+}
+
+/** Opens `/forgot` and posts its form with this name and PIN. */
+export async function askForgot(
+  baseUrl: string,
+  form: { name: string; pin: string; ip?: string },
+): Promise<Answer> {
+  const opened = await openForgot(baseUrl, form.ip);
+  const body = new URLSearchParams({ csrf: opened.csrf ?? '', name: form.name, pin: form.pin });
+  const response = await fetch(`${baseUrl}/forgot`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      cookie: opened.cookie ?? '',
+      ...forwarded(form.ip),
+    },
+    body: body.toString(),
+  });
+  return { status: response.status, html: await response.text(), headers: response.headers };
+}

@@ -62,6 +62,8 @@ export interface Signposts {
   loginUrl?: string | undefined;
   gettingStartedUrl?: string | undefined;
   supportEmail?: string | undefined;
+  /** The password page's `/forgot`, for a password forgotten later. */
+  forgotUrl?: string | undefined;
 }
 
 export function signpostLines(s: Signposts): { text: string[]; html: string[] } {
@@ -74,6 +76,10 @@ export function signpostLines(s: Signposts): { text: string[]; html: string[] } 
   if (s.gettingStartedUrl) {
     text.push(`New here? Start with ${s.gettingStartedUrl}`);
     html.push(`New here? Start with ${link(s.gettingStartedUrl)}`);
+  }
+  if (s.forgotUrl) {
+    text.push(`Forgot your password later? Ask for a new link with your PIN at ${s.forgotUrl}`);
+    html.push(`Forgot your password later? Ask for a new link with your PIN at ${link(s.forgotUrl)}`);
   }
   if (s.supportEmail) {
     text.push(`Questions? Write to ${s.supportEmail}`);
