@@ -69,6 +69,9 @@ h2 { margin: 1.5rem 0 0.5rem; font-size: 1.1rem; }
 .field { display: grid; gap: 0.3rem; }
 label { font-weight: 600; }
 .hint { margin: 0; font-size: 0.9rem; color: var(--muted); }
+.field.checkbox { grid-template-columns: auto 1fr; align-items: center; column-gap: 0.5rem; }
+.field.checkbox .hint { grid-column: 2; }
+.clouds-yaml { overflow-x: auto; padding: 0.75rem; border: 1px solid var(--muted); border-radius: 6px; font-size: 0.85rem; user-select: all; }
 .hint.warn { color: var(--warn); font-weight: 600; }
 input[type="text"], input[type="password"] {
   width: 100%;

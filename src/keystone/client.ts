@@ -2,6 +2,12 @@ import type { z } from 'zod';
 import { KaizenError } from '../errors.js';
 import { type AdminProject, type AdminVerdict, adminScopedToken, checkAdminCaller } from './admin-caller.js';
 import {
+  authProjects,
+  type CreatedApplicationCredential,
+  createApplicationCredential,
+  type NewApplicationCredential,
+} from './app-credentials.js';
+import {
   describeCatalog,
   type EndpointInterface,
   type EndpointQuery,
@@ -256,6 +262,20 @@ export class KeystoneClient {
 
   async changeOwnPassword(userId: string, originalPassword: string, newPassword: string): Promise<void> {
     await changeOwnPassword(this.http, userId, originalPassword, newPassword);
+  }
+
+  /** The projects the user behind `token` may scope to; any token of theirs will do. */
+  async authProjects(token: string): Promise<Project[]> {
+    return authProjects(this.http, token);
+  }
+
+  /** An application credential for the user behind `token`, a project-scoped token of their own. */
+  async createApplicationCredential(
+    token: string,
+    userId: string,
+    input: NewApplicationCredential,
+  ): Promise<CreatedApplicationCredential> {
+    return createApplicationCredential(this.http, token, userId, input);
   }
 
   async listUserProjects(userId: string): Promise<Project[]> {

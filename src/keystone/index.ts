@@ -1,4 +1,5 @@
 export type { AdminProject, AdminVerdict } from './admin-caller.js';
+export type { CreatedApplicationCredential, NewApplicationCredential } from './app-credentials.js';
 export {
   describeCatalog,
   type EndpointInterface,

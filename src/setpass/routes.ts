@@ -135,6 +135,7 @@ class PasswordPage {
         password: form.get('password') ?? '',
         confirmPassword: form.get('confirm_password') ?? '',
         clientIp: ctx.clientIp,
+        createAppCredential: form.get('create_app_credential') === '1',
       });
       this.count(outcome.kind);
       this.answer(ctx, token, outcome);
@@ -145,7 +146,11 @@ class PasswordPage {
     const { res } = ctx;
     switch (outcome.kind) {
       case 'done':
-        this.html(res, 200, successPage(this.site, { username: outcome.username }));
+        this.html(
+          res,
+          200,
+          successPage(this.site, { username: outcome.username, cliCredential: outcome.cliCredential }),
+        );
         return;
       case 'dead':
         this.html(res, 404, deadLinkPage(this.site));
