@@ -159,6 +159,26 @@ input:focus { outline: 3px solid rgba(31, 95, 168, 0.35); outline-offset: 1px; b
 
 export const SETPASS_JS = `(function () {
   'use strict';
+  // The clouds.yaml on the success page: a download button beside it (the page works without it).
+  var yaml = document.getElementById('clouds-yaml');
+  if (yaml) {
+    var save = document.createElement('button');
+    save.type = 'button';
+    save.className = 'button';
+    save.id = 'download-clouds-yaml';
+    save.textContent = 'Download clouds.yaml';
+    save.addEventListener('click', function () {
+      var url = URL.createObjectURL(new Blob([yaml.textContent], { type: 'application/yaml' }));
+      var a = document.createElement('a');
+      a.href = url;
+      a.download = 'clouds.yaml';
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
+    });
+    yaml.parentNode.insertBefore(save, yaml.nextSibling);
+  }
   var form = document.querySelector('form[data-min-length]');
   if (!form) return;
   var min = Number(form.getAttribute('data-min-length')) || 12;

@@ -252,7 +252,10 @@ export function successPage(
 <ul class="steps">${next.join('\n')}</ul>
 ${cliCredentialSection(site, account.cliCredential)}
 ${site.loginUrl ? `<p><a class="button" href="${escapeHtml(site.loginUrl)}">Go to sign in</a></p>` : ''}`;
-  return page(site, 'Your password is set', body);
+  // The script only adds the clouds.yaml download button.
+  return page(site, 'Your password is set', body, {
+    script: account.cliCredential?.kind === 'created',
+  });
 }
 
 export function lockedOutPage(site: SiteInfo, info: { attempts: number }): string {
