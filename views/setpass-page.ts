@@ -30,6 +30,8 @@ export interface PasswordForm {
   /** Shown once a wrong PIN has been entered. */
   attemptsLeft?: number | undefined;
   errors?: FormErrors;
+  /** The box for command-line credentials stays as the user left it when the form comes back. */
+  createAppCredential?: boolean | undefined;
 }
 
 export function escapeHtml(value: string): string {
@@ -140,7 +142,7 @@ ${fieldError('confirm', errors.confirm)}
 <p class="meter-text" id="confirm-meter" aria-live="polite"></p>
 </div>
 <div class="field checkbox">
-<input id="create_app_credential" name="create_app_credential" type="checkbox" value="1"${describedBy('app-credential-hint')}>
+<input id="create_app_credential" name="create_app_credential" type="checkbox" value="1"${describedBy('app-credential-hint')}${form.createAppCredential ? ' checked' : ''}>
 <label for="create_app_credential">Also create credentials for the command line</label>
 <p class="hint" id="app-credential-hint">An application credential and a ready <code>clouds.yaml</code> for the <code>openstack</code> command, shown once on the next page.</p>
 </div>

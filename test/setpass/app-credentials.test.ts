@@ -44,7 +44,13 @@ function shownCloudsYaml(html: string): CloudsYaml | undefined {
 }
 
 /** Opens a link on `page` and posts its form, with or without the box ticked. */
-async function submitForm(page: RunningKaizen, token: string, password: string, tick: boolean) {
+async function submitForm(
+  page: RunningKaizen,
+  token: string,
+  password: string,
+  tick: boolean,
+  confirm = password,
+) {
   const opened = await fetch(`${page.url}/?token=${encodeURIComponent(token)}`);
   const html = await opened.text();
   expect(html).toContain('name="create_app_credential" type="checkbox" value="1"');
@@ -53,7 +59,7 @@ async function submitForm(page: RunningKaizen, token: string, password: string, 
     csrf: html.match(/name="csrf" value="([^"]+)"/)?.[1] ?? '',
     pin: PIN,
     password,
-    confirm_password: password,
+    confirm_password: confirm,
     ...(tick ? { create_app_credential: '1' } : {}),
   });
   return post(page.url, form.toString(), {
@@ -188,6 +194,16 @@ describe('credentials for the command line on the password page', () => {
     // Reloading posts to a used link: the secret is not shown again.
     const again = await submitForm(page, member.token, password, true).catch(() => undefined);
     expect(again?.html ?? '').not.toContain(secret);
+  });
+
+  it('a form that comes back with a mistake keeps the box as it was', async () => {
+    const member = await memberWithLink();
+    const ticked = await submitForm(page, member.token, strongPassword(), true, 'something else');
+    expect(ticked.status).toBe(400);
+    expect(ticked.html).toMatch(/name="create_app_credential" type="checkbox" value="1"[^>]* checked>/);
+    const unticked = await submitForm(page, member.token, strongPassword(), false, 'something else');
+    expect(unticked.html).not.toMatch(/name="create_app_credential"[^>]* checked>/);
+    expect(await credentialsOf(member.user.id)).toEqual([]);
   });
 
   it('box not ticked: no credential is made', async () => {
