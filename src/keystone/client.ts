@@ -29,6 +29,7 @@ import { pickByName, pickOne, sameName } from './names.js';
 import type { AccountReader } from './protection.js';
 import {
   type Catalog,
+  type FederatedIdentity,
   type Project,
   projectBodySchema,
   projectListSchema,
@@ -69,7 +70,10 @@ export interface NewUser {
   name: string;
   email: string;
   description: string;
-  password: string;
+  /** Absent for a federated user: they sign in through their identity provider, never here. */
+  password?: string;
+  /** Keystone's `federated` attribute: the identity provider, protocol and unique id it maps from. */
+  federated?: FederatedIdentity[];
   defaultProjectId: string;
   domainId: string;
 }
@@ -229,14 +233,22 @@ export class KeystoneClient {
         name: input.name,
         email: input.email,
         description: input.description,
-        password: input.password,
+        ...(input.password === undefined ? {} : { password: input.password }),
+        ...(input.federated === undefined
+          ? {}
+          : {
+              federated: input.federated.map((f) => ({
+                idp_id: f.idpId,
+                protocols: f.protocols.map((p) => ({ protocol_id: p.protocolId, unique_id: p.uniqueId })),
+              })),
+            }),
         default_project_id: input.defaultProjectId,
         domain_id: input.domainId,
         enabled: true,
       },
     };
     return this.adminJson(
-      { method: 'POST', path: '/users', body, secrets: [input.password] },
+      { method: 'POST', path: '/users', body, secrets: input.password === undefined ? [] : [input.password] },
       userBodySchema,
       [201],
     );

@@ -29,5 +29,14 @@ export {
   protectionPolicy,
   type Verdict,
 } from './protection.js';
-export type { Catalog, CatalogEndpoint, Project, Role, RoleAssignment, TokenInfo, User } from './schemas.js';
+export type {
+  Catalog,
+  CatalogEndpoint,
+  FederatedIdentity,
+  Project,
+  Role,
+  RoleAssignment,
+  TokenInfo,
+  User,
+} from './schemas.js';
 export type { IssuedToken, KeystoneAuth } from './session.js';
