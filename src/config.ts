@@ -507,6 +507,13 @@ export const settings = {
       fallback: '7d',
     },
   ),
+  appCredentialTtl: setting(
+    'APP_CREDENTIAL_TTL',
+    'Setpass',
+    'lifetime of the application credential the password page makes for the command line (unset: it does not expire)',
+    duration,
+    'a duration such as 90d, 24h',
+  ),
   setpassMaxPinAttempts: setting(
     'SETPASS_MAX_PIN_ATTEMPTS',
     'Setpass',
@@ -765,6 +772,8 @@ export interface Config {
   setpass: {
     secret: Buffer | undefined;
     tokenTtlMs: number;
+    /** APP_CREDENTIAL_TTL; undefined: credentials made on the password page do not expire. */
+    appCredentialTtlMs: number | undefined;
     maxPinAttempts: number;
     passwordMinLength: number;
     passwordMinScore: number;
@@ -950,6 +959,7 @@ function build(v: Required<Values>): Config {
     setpass: {
       secret: v.setpassSecret,
       tokenTtlMs: v.setpassTokenTtl!,
+      appCredentialTtlMs: v.appCredentialTtl,
       maxPinAttempts: v.setpassMaxPinAttempts!,
       passwordMinLength: v.passwordMinLength!,
       passwordMinScore: v.passwordMinScore!,

@@ -69,6 +69,9 @@ h2 { margin: 1.5rem 0 0.5rem; font-size: 1.1rem; }
 .field { display: grid; gap: 0.3rem; }
 label { font-weight: 600; }
 .hint { margin: 0; font-size: 0.9rem; color: var(--muted); }
+.field.checkbox { grid-template-columns: auto 1fr; align-items: center; column-gap: 0.5rem; }
+.field.checkbox .hint { grid-column: 2; }
+.clouds-yaml { overflow-x: auto; padding: 0.75rem; border: 1px solid var(--muted); border-radius: 6px; font-size: 0.85rem; user-select: all; }
 .hint.warn { color: var(--warn); font-weight: 600; }
 input[type="text"], input[type="password"] {
   width: 100%;
@@ -156,6 +159,26 @@ input:focus { outline: 3px solid rgba(31, 95, 168, 0.35); outline-offset: 1px; b
 
 export const SETPASS_JS = `(function () {
   'use strict';
+  // The clouds.yaml on the success page: a download button beside it (the page works without it).
+  var yaml = document.getElementById('clouds-yaml');
+  if (yaml) {
+    var save = document.createElement('button');
+    save.type = 'button';
+    save.className = 'button';
+    save.id = 'download-clouds-yaml';
+    save.textContent = 'Download clouds.yaml';
+    save.addEventListener('click', function () {
+      var url = URL.createObjectURL(new Blob([yaml.textContent], { type: 'application/yaml' }));
+      var a = document.createElement('a');
+      a.href = url;
+      a.download = 'clouds.yaml';
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
+    });
+    yaml.parentNode.insertBefore(save, yaml.nextSibling);
+  }
   var form = document.querySelector('form[data-min-length]');
   if (!form) return;
   var min = Number(form.getAttribute('data-min-length')) || 12;

@@ -32,6 +32,8 @@ export interface PasswordForm {
   /** Shown once a wrong PIN has been entered. */
   attemptsLeft?: number | undefined;
   errors?: FormErrors;
+  /** The box for command-line credentials stays as the user left it when the form comes back. */
+  createAppCredential?: boolean | undefined;
 }
 
 export function escapeHtml(value: string): string {
@@ -141,6 +143,11 @@ ${fieldError('confirm', errors.confirm)}
 <input id="confirm_password" name="confirm_password" type="password" autocomplete="new-password" required${describedBy(errors.confirm && 'confirm-error', 'confirm-meter')}${errors.confirm ? ' aria-invalid="true"' : ''}>
 <p class="meter-text" id="confirm-meter" aria-live="polite"></p>
 </div>
+<div class="field checkbox">
+<input id="create_app_credential" name="create_app_credential" type="checkbox" value="1"${describedBy('app-credential-hint')}${form.createAppCredential ? ' checked' : ''}>
+<label for="create_app_credential">Also create credentials for the command line</label>
+<p class="hint" id="app-credential-hint">An application credential and a ready <code>clouds.yaml</code> for the <code>openstack</code> command, shown once on the next page.</p>
+</div>
 <button type="submit" class="button">Set password</button>
 </form>
 <p class="small">This link works once and expires on ${escapeHtml(formatExpiry(form.expiresAt))}.</p>`;
@@ -167,7 +174,71 @@ export function missingTokenPage(site: SiteInfo): string {
   return page(site, 'Open the link from your email', body);
 }
 
-export function successPage(site: SiteInfo, account: { username: string }): string {
+/** What the success page shows about the credentials for the command line, when they were asked for. */
+export type CliCredentialView =
+  | {
+      kind: 'created';
+      credential: {
+        authUrl: string;
+        region: string | undefined;
+        interface: string;
+        id: string;
+        secret: string;
+        projectName: string;
+        expiresAt: Date | undefined;
+      };
+    }
+  | { kind: 'no_project' }
+  | { kind: 'refused' };
+
+/** A clouds.yaml for the `openstack` command; values are JSON strings, which YAML reads as they are. */
+export function cloudsYaml(
+  credential: Extract<CliCredentialView, { kind: 'created' }>['credential'],
+): string {
+  const q = (value: string) => JSON.stringify(value);
+  return [
+    'clouds:',
+    '  openstack:',
+    '    auth_type: v3applicationcredential',
+    '    auth:',
+    `      auth_url: ${q(credential.authUrl)}`,
+    `      application_credential_id: ${q(credential.id)}`,
+    `      application_credential_secret: ${q(credential.secret)}`,
+    ...(credential.region === undefined ? [] : [`    region_name: ${q(credential.region)}`]),
+    `    interface: ${q(credential.interface)}`,
+    '    identity_api_version: 3',
+    '',
+  ].join('\n');
+}
+
+function cliCredentialSection(site: SiteInfo, view: CliCredentialView | undefined): string {
+  if (view === undefined) return '';
+  if (view.kind === 'created') {
+    const { credential } = view;
+    const expiry = credential.expiresAt
+      ? ` It expires on ${escapeHtml(formatExpiry(credential.expiresAt))}.`
+      : ' It does not expire; delete it in the dashboard when you no longer need it.';
+    return `<h2>Credentials for the command line</h2>
+<p>An application credential for the project <strong>${escapeHtml(credential.projectName)}</strong> has been made.${expiry} <strong>This is the only time its secret is shown:</strong> copy it now.</p>
+<p>Save this as <code>~/.config/openstack/clouds.yaml</code>, then run <code>openstack --os-cloud openstack token issue</code> to check it works.</p>
+<pre class="clouds-yaml" id="clouds-yaml">${escapeHtml(cloudsYaml(credential))}</pre>`;
+  }
+  const where = site.loginUrl
+    ? `the dashboard at <a href="${escapeHtml(site.loginUrl)}">${escapeHtml(site.loginUrl)}</a>`
+    : 'the dashboard';
+  const why =
+    view.kind === 'no_project'
+      ? 'your account has no project to make them for yet'
+      : 'the identity service did not allow it';
+  return `<h2>Credentials for the command line</h2>
+<div class="alert" role="alert"><p class="alert-title">The credentials for the command line could not be made</p><ul><li>Your password is set, but ${why}.</li></ul></div>
+<p>You can make them yourself: sign in to ${where}, open <em>Identity → Application Credentials</em>, choose <em>Create Application Credential</em>, then <em>Download openrc file</em> or <em>Download clouds.yaml</em>. If that does not work either, ${whomToAsk(site)}.</p>`;
+}
+
+export function successPage(
+  site: SiteInfo,
+  account: { username: string; cliCredential?: CliCredentialView | undefined },
+): string {
   const next = [
     site.loginUrl
       ? `<li>Sign in at <a href="${escapeHtml(site.loginUrl)}">${escapeHtml(site.loginUrl)}</a> with the user name <strong>${escapeHtml(account.username)}</strong> and your new password.</li>`
@@ -184,9 +255,13 @@ export function successPage(site: SiteInfo, account: { username: string }): stri
 <p class="lead">The password for <strong>${escapeHtml(account.username)}</strong> has been changed. This link no longer works; keep your password somewhere safe.</p>
 <h2>Next steps</h2>
 <ul class="steps">${next.join('\n')}</ul>
+${cliCredentialSection(site, account.cliCredential)}
 <p class="small">Forgot it later? <a href="${FORGOT_PATH}">Ask for a new link with your PIN</a>.</p>
 ${site.loginUrl ? `<p><a class="button" href="${escapeHtml(site.loginUrl)}">Go to sign in</a></p>` : ''}`;
-  return page(site, 'Your password is set', body);
+  // The script only adds the clouds.yaml download button.
+  return page(site, 'Your password is set', body, {
+    script: account.cliCredential?.kind === 'created',
+  });
 }
 
 export function lockedOutPage(site: SiteInfo, info: { attempts: number }): string {

@@ -2,6 +2,12 @@ import type { z } from 'zod';
 import { KaizenError } from '../errors.js';
 import { type AdminProject, type AdminVerdict, adminScopedToken, checkAdminCaller } from './admin-caller.js';
 import {
+  authProjects,
+  type CreatedApplicationCredential,
+  createApplicationCredential,
+  type NewApplicationCredential,
+} from './app-credentials.js';
+import {
   describeCatalog,
   type EndpointInterface,
   type EndpointQuery,
@@ -23,6 +29,7 @@ import { pickByName, pickOne, sameName } from './names.js';
 import type { AccountReader } from './protection.js';
 import {
   type Catalog,
+  type FederatedIdentity,
   type Project,
   projectBodySchema,
   projectListSchema,
@@ -63,7 +70,10 @@ export interface NewUser {
   name: string;
   email: string;
   description: string;
-  password: string;
+  /** Absent for a federated user: they sign in through their identity provider, never here. */
+  password?: string;
+  /** Keystone's `federated` attribute: the identity provider, protocol and unique id it maps from. */
+  federated?: FederatedIdentity[];
   defaultProjectId: string;
   domainId: string;
 }
@@ -223,14 +233,22 @@ export class KeystoneClient {
         name: input.name,
         email: input.email,
         description: input.description,
-        password: input.password,
+        ...(input.password === undefined ? {} : { password: input.password }),
+        ...(input.federated === undefined
+          ? {}
+          : {
+              federated: input.federated.map((f) => ({
+                idp_id: f.idpId,
+                protocols: f.protocols.map((p) => ({ protocol_id: p.protocolId, unique_id: p.uniqueId })),
+              })),
+            }),
         default_project_id: input.defaultProjectId,
         domain_id: input.domainId,
         enabled: true,
       },
     };
     return this.adminJson(
-      { method: 'POST', path: '/users', body, secrets: [input.password] },
+      { method: 'POST', path: '/users', body, secrets: input.password === undefined ? [] : [input.password] },
       userBodySchema,
       [201],
     );
@@ -256,6 +274,20 @@ export class KeystoneClient {
 
   async changeOwnPassword(userId: string, originalPassword: string, newPassword: string): Promise<void> {
     await changeOwnPassword(this.http, userId, originalPassword, newPassword);
+  }
+
+  /** The projects the user behind `token` may scope to; any token of theirs will do. */
+  async authProjects(token: string): Promise<Project[]> {
+    return authProjects(this.http, token);
+  }
+
+  /** An application credential for the user behind `token`, a project-scoped token of their own. */
+  async createApplicationCredential(
+    token: string,
+    userId: string,
+    input: NewApplicationCredential,
+  ): Promise<CreatedApplicationCredential> {
+    return createApplicationCredential(this.http, token, userId, input);
   }
 
   async listUserProjects(userId: string): Promise<Project[]> {

@@ -1,4 +1,5 @@
 export type { AdminProject, AdminVerdict } from './admin-caller.js';
+export type { CreatedApplicationCredential, NewApplicationCredential } from './app-credentials.js';
 export {
   describeCatalog,
   type EndpointInterface,
@@ -28,5 +29,14 @@ export {
   protectionPolicy,
   type Verdict,
 } from './protection.js';
-export type { Catalog, CatalogEndpoint, Project, Role, RoleAssignment, TokenInfo, User } from './schemas.js';
+export type {
+  Catalog,
+  CatalogEndpoint,
+  FederatedIdentity,
+  Project,
+  Role,
+  RoleAssignment,
+  TokenInfo,
+  User,
+} from './schemas.js';
 export type { IssuedToken, KeystoneAuth } from './session.js';

@@ -36,6 +36,18 @@ export const projectSchema = z
   }));
 export type Project = z.output<typeof projectSchema>;
 
+/** One of a user's federated identities: `[{idp_id, protocols: [{protocol_id, unique_id}]}]`. */
+const federatedIdentitySchema = z
+  .object({
+    idp_id: z.string(),
+    protocols: z.array(z.object({ protocol_id: z.string(), unique_id: z.string() })),
+  })
+  .transform((f) => ({
+    idpId: f.idp_id,
+    protocols: f.protocols.map((p) => ({ protocolId: p.protocol_id, uniqueId: p.unique_id })),
+  }));
+export type FederatedIdentity = z.output<typeof federatedIdentitySchema>;
+
 export const userSchema = z
   .object({
     id: z.string(),
@@ -45,6 +57,8 @@ export const userSchema = z
     email: optionalText,
     description: optionalText,
     default_project_id: optionalText,
+    /** Present on users who sign in through an identity provider (a shadow user). */
+    federated: z.array(federatedIdentitySchema).optional(),
   })
   .transform((u) => ({
     id: u.id,
@@ -54,6 +68,7 @@ export const userSchema = z
     email: u.email,
     description: u.description,
     defaultProjectId: u.default_project_id,
+    federated: u.federated,
   }));
 export type User = z.output<typeof userSchema>;
 

@@ -28,5 +28,14 @@ export function setpassFromConfig(
     passwordMinLength: config.setpass.passwordMinLength,
     passwordMinScore: config.setpass.passwordMinScore,
     metrics: deps.metrics,
+    cliCredentials: config.keystone.authUrl
+      ? {
+          authUrl: config.keystone.authUrl,
+          region: config.keystone.region,
+          interface: config.keystone.interface,
+          memberRole: config.keystone.memberRole,
+          ttlMs: config.setpass.appCredentialTtlMs,
+        }
+      : undefined,
   });
 }

@@ -139,15 +139,17 @@ class PasswordPage {
           form: 'This page had expired or your browser did not send back its security cookie. Please enter your PIN and new password again.',
         });
       }
+      const createAppCredential = form.get('create_app_credential') === '1';
       const outcome = await this.deps.setpass.changePassword({
         token,
         pin: form.get('pin') ?? '',
         password: form.get('password') ?? '',
         confirmPassword: form.get('confirm_password') ?? '',
         clientIp: ctx.clientIp,
+        createAppCredential,
       });
       this.count(outcome.kind);
-      this.answer(ctx, token, outcome);
+      this.answer(ctx, token, outcome, createAppCredential);
     });
   }
 
@@ -198,11 +200,20 @@ class PasswordPage {
     return { value, cookie };
   }
 
-  private answer(ctx: RequestContext, token: string, outcome: PasswordChangeOutcome): void {
+  private answer(
+    ctx: RequestContext,
+    token: string,
+    outcome: PasswordChangeOutcome,
+    createAppCredential: boolean,
+  ): void {
     const { res } = ctx;
     switch (outcome.kind) {
       case 'done':
-        this.html(res, 200, successPage(this.site, { username: outcome.username }));
+        this.html(
+          res,
+          200,
+          successPage(this.site, { username: outcome.username, cliCredential: outcome.cliCredential }),
+        );
         return;
       case 'dead':
         this.html(res, 404, deadLinkPage(this.site));
@@ -224,11 +235,11 @@ class PasswordPage {
         const errors = {
           pin: `That PIN is not the one on file. ${left} ${left === 1 ? 'attempt' : 'attempts'} left before this link is disabled.`,
         };
-        this.form(ctx, 400, token, { ...outcome, attemptsLeft: undefined, errors });
+        this.form(ctx, 400, token, { ...outcome, attemptsLeft: undefined, errors, createAppCredential });
         return;
       }
       case 'fix':
-        this.form(ctx, 400, token, { ...outcome, errors: outcome.problems });
+        this.form(ctx, 400, token, { ...outcome, errors: outcome.problems, createAppCredential });
         return;
     }
   }
@@ -255,6 +266,7 @@ class PasswordPage {
       expiresAt: Date;
       attemptsLeft: number | undefined;
       errors?: FormErrors | undefined;
+      createAppCredential?: boolean | undefined;
     },
   ): void {
     const { value: csrf, cookie } = this.csrfCookie(ctx);
@@ -266,6 +278,7 @@ class PasswordPage {
       minLength: this.deps.setpass.policy.minLength,
       attemptsLeft: view.attemptsLeft,
       errors: view.errors,
+      createAppCredential: view.createAppCredential,
     });
     this.html(ctx.res, status, html, { 'set-cookie': cookie });
   }

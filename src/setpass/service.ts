@@ -11,6 +11,11 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Redis } from '../redis.js';
 import { UserClaims } from './claim.js';
+import {
+  type CliCredentialOutcome,
+  type CliCredentialSettings,
+  makeCliCredential,
+} from './cli-credential.js';
 import { isWellFormedToken, SetpassCrypto } from './crypto.js';
 import { publishSetpassEvent, type SetpassEvent } from './events.js';
 import { type ForgotLimitsConfig, ForgotPassword } from './forgot.js';
@@ -42,6 +47,8 @@ export interface SetpassOptions {
   forgotLimits?: ForgotLimitsConfig;
   /** Counts links issued and redeemed, wrong PINs and lockouts. */
   metrics?: Pick<Metrics, 'link' | 'wrongPin' | 'lockout'>;
+  /** Where the credentials for the command line point; without it the page cannot make them. */
+  cliCredentials?: CliCredentialSettings;
 }
 
 export interface SetpassLink {
@@ -61,6 +68,8 @@ export interface PasswordSubmission {
   password: string;
   confirmPassword: string;
   clientIp: string;
+  /** The box "Also create credentials for the command line" was ticked. */
+  createAppCredential?: boolean;
 }
 
 /** Mistakes the user can fix on the same form; none of them counts as a PIN attempt. */
@@ -71,7 +80,8 @@ export interface FieldProblems {
 }
 
 export type PasswordChangeOutcome =
-  | { kind: 'done'; username: string }
+  /** `cliCredential` only when the box was ticked; its secret is for the page and nothing else. */
+  | { kind: 'done'; username: string; cliCredential?: CliCredentialOutcome }
   | { kind: 'dead' }
   | { kind: 'rate_limited'; retryAfterMs: number }
   | { kind: 'wrong_pin'; username: string; expiresAt: Date; attemptsLeft: number }
@@ -113,9 +123,11 @@ export class Setpass {
   private readonly log: Logger;
   private readonly publicUrl: string;
   private readonly metrics: SetpassOptions['metrics'];
+  private readonly cliCredentials: CliCredentialSettings | undefined;
 
   constructor(options: SetpassOptions) {
     this.metrics = options.metrics;
+    this.cliCredentials = options.cliCredentials;
     this.crypto = new SetpassCrypto(options.secret);
     this.tokens = new TokenStore(options.redis, this.crypto, options.tokenTtlMs);
     this.limits = new FailureLimits(
@@ -307,7 +319,29 @@ export class Setpass {
     const verdict = await this.policy.check(submission.password, { username: record.username });
     if (!verdict.ok) return fix({ password: verdict.problems });
 
-    return this.changeInKeystone(record, submission.password, clientIp, fix);
+    const outcome = await this.changeInKeystone(record, submission.password, clientIp, fix);
+    if (outcome.kind !== 'done' || submission.createAppCredential !== true) return outcome;
+    // After the claim is let go: the password is set whatever happens here.
+    return { ...outcome, cliCredential: await this.cliCredential(record.userId, submission.password) };
+  }
+
+  private async cliCredential(userId: string, password: string): Promise<CliCredentialOutcome> {
+    if (this.cliCredentials === undefined) return { kind: 'refused' };
+    const outcome = await makeCliCredential(
+      this.keystone,
+      this.cliCredentials,
+      { userId, password },
+      this.log,
+    );
+    if (outcome.kind === 'created') {
+      this.log.info(
+        { userId, credentialId: outcome.credential.id },
+        'application credential made for the command line',
+      );
+    } else {
+      this.log.warn({ userId, outcome: outcome.kind }, 'no application credential for the command line');
+    }
+    return outcome;
   }
 
   private async checkPin(record: TokenRecord, pin: string): Promise<PinCheck> {

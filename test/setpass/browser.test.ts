@@ -162,4 +162,32 @@ describe('the password page in a browser', () => {
     expect(problems).toEqual([]);
     expect(await setpass.passwordSetAt(member.user.id)).toBeInstanceOf(Date);
   });
+  it('with the box ticked, shows a clouds.yaml and downloads it as clouds.yaml', async () => {
+    const { url } = await memberWithLink();
+    const { page, problems } = await newPage(PHONE);
+    await page.goto(url);
+    await page.fill('#pin', PIN);
+    await page.fill('#password', 'Copper-Meadow-Violin-7734');
+    await page.fill('#confirm_password', 'Copper-Meadow-Violin-7734');
+    await page.check('#create_app_credential');
+    await Promise.all([page.waitForURL(`${running.url}/`), page.click('button[type=submit]')]);
+    expect(await page.textContent('h1')).toBe('Your password is set');
+    const shown = (await page.textContent('#clouds-yaml')) ?? '';
+    expect(shown).toContain('auth_type: v3applicationcredential');
+    expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(
+      PHONE.width,
+    );
+    await page.screenshot({ path: join(ARTIFACTS, 'setpass-clouds-yaml-phone.png'), fullPage: true });
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click('#download-clouds-yaml'),
+    ]);
+    expect(download.suggestedFilename()).toBe('clouds.yaml');
+    const stream = await download.createReadStream();
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    expect(Buffer.concat(chunks).toString('utf8')).toBe(shown);
+    expect(problems).toEqual([]);
+  });
 });
