@@ -4,6 +4,7 @@
  * two replicas clicking at once cannot both win, and every key a script touches is the same key,
  * which keeps it valid under Redis Cluster.
  */
+import { randomUUID } from 'node:crypto';
 import type { Applicant } from '../intake/applicant.js';
 import { keys } from '../keys.js';
 import type { ProjectProtection } from '../keystone/protection.js';
@@ -69,6 +70,11 @@ export interface ApplicationRecord {
   origin?: { project?: ObjectOrigin; user?: ObjectOrigin };
   createdAt: string;
   updatedAt: string;
+  /**
+   * A fresh id per `transition` call, written with it: when a connection drop loses the reply and
+   * the client resends the script, the second run recognises its own write.
+   */
+  transitionId?: string;
 }
 
 export type NewApplication = Pick<ApplicationRecord, 'applicant' | 'pinHash' | 'quota'> & {
@@ -80,16 +86,19 @@ export type TransitionResult =
   | { ok: true; record: ApplicationRecord }
   | { ok: false; record: ApplicationRecord | undefined };
 
-// KEYS[1] = record; ARGV[1] = JSON list of allowed current states; ARGV[2] = JSON patch (with state).
+// KEYS[1] = record; ARGV[1] = JSON list of allowed current states; ARGV[2] = JSON patch (with state
+// and this call's transitionId). A record already carrying that id is this same call resent after
+// its reply was lost: it answers success again instead of "the state has moved on".
 const TRANSITION = `
 local raw = redis.call('GET', KEYS[1])
 if not raw then return {0, false} end
 local record = cjson.decode(raw)
+local patch = cjson.decode(ARGV[2])
+if record.transitionId ~= nil and record.transitionId == patch.transitionId then return {1, raw} end
 local allowed = cjson.decode(ARGV[1])
 local ok = false
 for _, s in ipairs(allowed) do if record.state == s then ok = true end end
 if not ok then return {0, raw} end
-local patch = cjson.decode(ARGV[2])
 for k, v in pairs(patch) do
   if v == cjson.null then record[k] = nil else record[k] = v end
 end
@@ -158,9 +167,14 @@ export class ApplicationStore {
     id: string,
     from: ApplicationState[],
     to: ApplicationState,
-    patch: Partial<Omit<ApplicationRecord, 'id' | 'state' | 'createdAt'>> = {},
+    patch: Partial<Omit<ApplicationRecord, 'id' | 'state' | 'createdAt' | 'transitionId'>> = {},
   ): Promise<TransitionResult> {
-    const body = { ...nullify(patch), state: to, updatedAt: new Date().toISOString() };
+    const body = {
+      ...nullify(patch),
+      state: to,
+      updatedAt: new Date().toISOString(),
+      transitionId: randomUUID(),
+    };
     const [changed, raw] = (await this.redis.eval(
       TRANSITION,
       1,
@@ -176,7 +190,7 @@ export class ApplicationStore {
   async update(
     id: string,
     states: ApplicationState[],
-    patch: Partial<Omit<ApplicationRecord, 'id' | 'state' | 'createdAt'>>,
+    patch: Partial<Omit<ApplicationRecord, 'id' | 'state' | 'createdAt' | 'transitionId'>>,
   ): Promise<TransitionResult> {
     const current = await this.get(id);
     if (!current || !states.includes(current.state)) return { ok: false, record: current };
