@@ -57,7 +57,14 @@ export async function createSlackApp(
     ...(identity ?? { tokenVerificationEnabled: false }),
   };
   if (appToken) {
-    const receiver = new SocketModeReceiver({ appToken, logger, logLevel: LogLevel.INFO });
+    // Bolt hands the socket client only `installerOptions.clientOptions`: without them its
+    // apps.connections.open would ignore SLACK_API_URL, the timeout and the metrics' fetch.
+    const receiver = new SocketModeReceiver({
+      appToken,
+      logger,
+      logLevel: LogLevel.INFO,
+      installerOptions: { clientOptions },
+    });
     const app = new App({ ...appOptions, receiver });
     return {
       app,

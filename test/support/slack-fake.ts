@@ -157,6 +157,7 @@ export class SlackFake {
   private lastTsMicros = 0;
   private idCounter = 0;
   private triggerIdLifetimeMs: number;
+  private socketModeUrl: (() => string) | undefined;
 
   constructor(options: SlackFakeOptions = {}) {
     this.requiredToken = options.token;
@@ -166,6 +167,14 @@ export class SlackFake {
     this.botId = options.botId ?? 'B0KAIZENBOT';
     this.appId = options.appId ?? 'A0KAIZEN';
     this.triggerIdLifetimeMs = options.triggerIdLifetimeMs ?? TRIGGER_ID_LIFETIME_MS;
+  }
+
+  /**
+   * Lets `apps.connections.open` answer with a WebSocket URL (see socket-mode-fake.ts); without it
+   * the call fails as it does for an app whose Socket Mode is off.
+   */
+  enableSocketMode(url: () => string): void {
+    this.socketModeUrl = url;
   }
 
   /** Changes how long a trigger id stays good; for tests of a modal that opens late. */
@@ -370,7 +379,7 @@ export class SlackFake {
       return;
     }
     // Slack checks the arguments (Block Kit limits included) before it acts on them.
-    const answer: Record<string, unknown> = webApiRefusal(method, args) ?? this.answer(method, args);
+    const answer: Record<string, unknown> = webApiRefusal(method, args) ?? this.answer(method, args, token);
     if (answer.ok === false && typeof answer.error === 'string') {
       call.error = answer.error;
       const metadata = answer.response_metadata;
@@ -389,7 +398,11 @@ export class SlackFake {
     return entry.failure;
   }
 
-  private answer(method: string, args: Record<string, unknown>): Record<string, unknown> {
+  private answer(
+    method: string,
+    args: Record<string, unknown>,
+    token: string | undefined,
+  ): Record<string, unknown> {
     switch (method) {
       case 'auth.test':
         return {
@@ -402,6 +415,8 @@ export class SlackFake {
           bot_id: this.botId,
           is_enterprise_install: false,
         };
+      case 'apps.connections.open':
+        return this.openConnection(token);
       case 'chat.postMessage':
         return this.postMessage(args);
       case 'chat.update':
@@ -456,6 +471,13 @@ export class SlackFake {
         // Slack answers a method it does not have this way; the fake has only the ones the app uses.
         return { ok: false, error: 'unknown_method', req_method: method };
     }
+  }
+
+  /** Only an app-level token (`xapp-…`) opens a Socket Mode connection. */
+  private openConnection(token: string | undefined): Record<string, unknown> {
+    if (!token?.startsWith('xapp-')) return { ok: false, error: 'not_allowed_token_type' };
+    if (this.socketModeUrl === undefined) return { ok: false, error: 'not_allowed' };
+    return { ok: true, url: this.socketModeUrl() };
   }
 
   private postMessage(args: Record<string, unknown>): Record<string, unknown> {
