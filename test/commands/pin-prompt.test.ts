@@ -15,13 +15,12 @@ import type { Env } from '../../src/config.js';
 import { KaizenError } from '../../src/errors.js';
 import type { KeystoneClient } from '../../src/keystone/index.js';
 import { adminClient, newMember } from '../keystone/fixtures.js';
-import { keystoneEnv, startTestBot, type TestBot, testEnv } from '../support/bot.js';
+import { mailWorldEnv, startTestBot, type TestBot } from '../support/bot.js';
 import { type SlackFake, startSlackFake } from '../support/slack-fake.js';
 import { type SmtpTestServer, startSmtpServer } from '../support/smtp.js';
 import { ADMIN } from './helpers.js';
 
 const run = promisify(execFile);
-const NEVER = '0 0 1 1 *';
 const PUBLIC_URL = 'https://register.kaizen.test';
 const PIN = '8642';
 const NEW_PASSWORD = 'Violet-Harbor-Stencil-42';
@@ -80,19 +79,10 @@ describe('the terminal PIN prompt of kaizen reset', () => {
   beforeAll(async () => {
     slack = await startSlackFake();
     smtp = await startSmtpServer();
-    env = testEnv({
-      ...keystoneEnv(inject('keystone')),
-      SLACK_API_URL: `${slack.url}/api/`,
+    env = mailWorldEnv({ slack, smtp }, inject('keystone'), {
       SLACK_ADMINS: ADMIN,
-      SMTP_URL: smtp.url,
-      SMTP_CA_FILE: smtp.caFile,
-      MAIL_FROM: 'Kaizen <noreply@kaizen.test>',
-      SUPPORT_EMAIL: 'help@kaizen.test',
       PUBLIC_URL,
       ALLOW_INSECURE_PUBLIC_URL: 'true',
-      SHEET_POLL_CRON: NEVER,
-      REMINDER_CRON: NEVER,
-      ADMIN_REMINDER_CRON: NEVER,
     });
     running = await startTestBot(env);
     keystone = adminClient();

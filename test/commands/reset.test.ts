@@ -12,19 +12,17 @@ import { SetpassCrypto } from '../../src/setpass/crypto.js';
 import { TokenStore } from '../../src/setpass/store.js';
 import { adminClient, afterRevocationTick, DOMAIN_ID, newMember, unique } from '../keystone/fixtures.js';
 import {
-  keystoneEnv,
+  mailWorldEnv,
   startTestBot,
   TEST_ADMIN_CHANNEL,
   TEST_SIGNING_SECRET,
   type TestBot,
-  testEnv,
 } from '../support/bot.js';
 import { type SlackFake, startSlackFake } from '../support/slack-fake.js';
 import { sendViewSubmission } from '../support/slack-sign.js';
 import { type ReceivedMail, type SmtpTestServer, startSmtpServer } from '../support/smtp.js';
 import { ADMIN, expectReadable, kaizen, OUTSIDER, press, responseMatching } from './helpers.js';
 
-const NEVER = '0 0 1 1 *';
 const PUBLIC_URL = 'https://register.kaizen.test';
 const NEW_PASSWORD = 'Violet-Harbor-Stencil-42';
 const SERVICE_PROJECT = unique('service');
@@ -90,19 +88,10 @@ describe('reset and resend', () => {
   beforeAll(async () => {
     slack = await startSlackFake();
     smtp = await startSmtpServer();
-    env = testEnv({
-      ...keystoneEnv(inject('keystone')),
-      SLACK_API_URL: `${slack.url}/api/`,
+    env = mailWorldEnv({ slack, smtp }, inject('keystone'), {
       SLACK_ADMINS: ADMIN,
-      SMTP_URL: smtp.url,
-      SMTP_CA_FILE: smtp.caFile,
-      MAIL_FROM: 'Kaizen <noreply@kaizen.test>',
-      SUPPORT_EMAIL: 'help@kaizen.test',
       PUBLIC_URL,
       ALLOW_INSECURE_PUBLIC_URL: 'true',
-      SHEET_POLL_CRON: NEVER,
-      REMINDER_CRON: NEVER,
-      ADMIN_REMINDER_CRON: NEVER,
       KAIZEN_SERVICE_PROJECT: SERVICE_PROJECT,
     });
     running = await startTestBot(env);

@@ -11,7 +11,7 @@ import type { Env } from '../../src/config.js';
 import { keys } from '../../src/keys.js';
 import { ADMIN, kaizen, responseMatching } from '../commands/helpers.js';
 import { adminClient, newMember } from '../keystone/fixtures.js';
-import { keystoneEnv, startTestBot, TEST_SIGNING_SECRET, type TestBot, testEnv } from '../support/bot.js';
+import { mailWorldEnv, startTestBot, TEST_SIGNING_SECRET, type TestBot } from '../support/bot.js';
 import { metricValue } from '../support/metrics.js';
 import { dumpRedis } from '../support/redis-dump.js';
 import { type SlackFake, startSlackFake } from '../support/slack-fake.js';
@@ -31,18 +31,8 @@ let inspector: Redis;
 beforeAll(async () => {
   slack = await startSlackFake();
   smtp = await startSmtpServer();
-  env = testEnv({
-    ...keystoneEnv(inject('keystone')),
-    SLACK_API_URL: `${slack.url}/api/`,
+  env = mailWorldEnv({ slack, smtp }, inject('keystone'), {
     SLACK_ADMINS: ADMIN,
-    SMTP_URL: smtp.url,
-    SMTP_CA_FILE: smtp.caFile,
-    MAIL_FROM: 'Kaizen <noreply@kaizen.test>',
-    SUPPORT_EMAIL: 'help@kaizen.test',
-    PUBLIC_URL: 'https://register.kaizen.test',
-    SHEET_POLL_CRON: '0 0 1 1 *',
-    REMINDER_CRON: '0 0 1 1 *',
-    ADMIN_REMINDER_CRON: '0 0 1 1 *',
   });
   running = await startTestBot(env);
   inspector = new Redis(REDIS_URL);

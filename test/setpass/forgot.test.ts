@@ -12,14 +12,7 @@ import { publishSetpassEvent } from '../../src/setpass/events.js';
 import { FORGOT_FLOOR_MS } from '../../src/setpass/routes.js';
 import type { Setpass } from '../../src/setpass/service.js';
 import { adminClient, afterRevocationTick, DOMAIN_ID, newMember, unique } from '../keystone/fixtures.js';
-import {
-  keystoneEnv,
-  NEVER,
-  startTestBot,
-  TEST_ADMIN_CHANNEL,
-  type TestBot,
-  testEnv,
-} from '../support/bot.js';
+import { mailWorldEnv, startTestBot, TEST_ADMIN_CHANNEL, type TestBot } from '../support/bot.js';
 import { type SlackFake, startSlackFake } from '../support/slack-fake.js';
 import { type ReceivedMail, type SmtpTestServer, startSmtpServer } from '../support/smtp.js';
 import { type Answer, askForgot, openForgot, submit, tokenOf } from './helpers.js';
@@ -92,19 +85,10 @@ describe('forgot your password', () => {
     slack = await startSlackFake();
     smtp = await startSmtpServer();
     running = await startTestBot(
-      testEnv({
-        ...keystoneEnv(inject('keystone')),
-        SLACK_API_URL: `${slack.url}/api/`,
-        SMTP_URL: smtp.url,
-        SMTP_CA_FILE: smtp.caFile,
-        MAIL_FROM: 'Kaizen <noreply@kaizen.test>',
-        SUPPORT_EMAIL: 'help@kaizen.test',
+      mailWorldEnv({ slack, smtp }, inject('keystone'), {
         PUBLIC_URL,
         ALLOW_INSECURE_PUBLIC_URL: 'true',
         TRUSTED_PROXIES: '127.0.0.1',
-        SHEET_POLL_CRON: NEVER,
-        REMINDER_CRON: NEVER,
-        ADMIN_REMINDER_CRON: NEVER,
       }),
     );
     keystone = adminClient();

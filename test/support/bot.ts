@@ -33,13 +33,28 @@ export function approvalWorldEnv(
   region: string,
   overrides: Env = {},
 ): Env {
-  return testEnv({
-    SLACK_API_URL: `${world.slack.url}/api/`,
+  return mailWorldEnv(world, keystone, {
     GOOGLE_SHEETS_API_URL: `${world.sheets.url}/`,
     GOOGLE_APPLICATION_CREDENTIALS: world.sheets.keyFile,
     GOOGLE_SHEET_ID: world.sheets.spreadsheetId,
-    ...keystoneEnv(keystone),
     OS_REGION_NAME: region,
+    HOUSEKEEPING_CRON: NEVER,
+    ...overrides,
+  });
+}
+
+/**
+ * Settings for a bot with Slack and mail and no sheet: the Slack fake, the test SMTP server and the
+ * test Keystone. No schedule fires.
+ */
+export function mailWorldEnv(
+  world: { slack: SlackFake; smtp: SmtpTestServer },
+  keystone: ProvidedKeystone,
+  overrides: Env = {},
+): Env {
+  return testEnv({
+    SLACK_API_URL: `${world.slack.url}/api/`,
+    ...keystoneEnv(keystone),
     SMTP_URL: world.smtp.url,
     SMTP_CA_FILE: world.smtp.caFile,
     MAIL_FROM: 'Kaizen <noreply@kaizen.test>',
@@ -48,7 +63,6 @@ export function approvalWorldEnv(
     SHEET_POLL_CRON: NEVER,
     REMINDER_CRON: NEVER,
     ADMIN_REMINDER_CRON: NEVER,
-    HOUSEKEEPING_CRON: NEVER,
     ...overrides,
   });
 }
