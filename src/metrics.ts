@@ -92,41 +92,38 @@ export class Metrics {
       registers,
     }).set({ version: options.version ?? 'unknown', node: process.version, role: options.role ?? 'all' }, 1);
 
-    this.http = new Histogram({
-      name: 'kaizen_http_request_duration_seconds',
-      help: 'HTTP requests served, by route (paths with ids collapsed) and status code.',
-      labelNames: ['route', 'status'],
-      buckets: CALL_BUCKETS,
-      registers,
-    });
-    this.keystone = new Histogram({
-      name: 'kaizen_keystone_request_duration_seconds',
-      help: 'Requests to Keystone, by operation (method and path with ids collapsed) and outcome.',
-      labelNames: ['operation', 'outcome'],
-      buckets: CALL_BUCKETS,
-      registers,
-    });
-    this.slack = new Histogram({
-      name: 'kaizen_slack_api_request_duration_seconds',
-      help: 'Slack Web API requests (each HTTP attempt), by method and outcome; rate_limited is a 429.',
-      labelNames: ['method', 'outcome'],
-      buckets: CALL_BUCKETS,
-      registers,
-    });
-    this.smtp = new Histogram({
-      name: 'kaizen_smtp_send_duration_seconds',
-      help: 'Messages handed to the mail relay, by outcome: ok, temporary (retried later) or permanent.',
-      labelNames: ['outcome'],
-      buckets: CALL_BUCKETS,
-      registers,
-    });
-    this.sheetPollDuration = new Histogram({
-      name: 'kaizen_sheet_poll_duration_seconds',
-      help: 'Sheet polls (read, new cards posted), by outcome: ok or failed.',
-      labelNames: ['outcome'],
-      buckets: POLL_BUCKETS,
-      registers,
-    });
+    const histogram = <L extends string>(
+      name: string,
+      help: string,
+      labelNames: L[],
+      buckets = CALL_BUCKETS,
+    ) => new Histogram<L>({ name, help, labelNames, buckets, registers });
+    this.http = histogram(
+      'kaizen_http_request_duration_seconds',
+      'HTTP requests served, by route (paths with ids collapsed) and status code.',
+      ['route', 'status'],
+    );
+    this.keystone = histogram(
+      'kaizen_keystone_request_duration_seconds',
+      'Requests to Keystone, by operation (method and path with ids collapsed) and outcome.',
+      ['operation', 'outcome'],
+    );
+    this.slack = histogram(
+      'kaizen_slack_api_request_duration_seconds',
+      'Slack Web API requests (each HTTP attempt), by method and outcome; rate_limited is a 429.',
+      ['method', 'outcome'],
+    );
+    this.smtp = histogram(
+      'kaizen_smtp_send_duration_seconds',
+      'Messages handed to the mail relay, by outcome: ok, temporary (retried later) or permanent.',
+      ['outcome'],
+    );
+    this.sheetPollDuration = histogram(
+      'kaizen_sheet_poll_duration_seconds',
+      'Sheet polls (read, new cards posted), by outcome: ok or failed.',
+      ['outcome'],
+      POLL_BUCKETS,
+    );
     const counter = <L extends string>(name: string, help: string, labelNames: L[] = []) =>
       new Counter<L>({ name, help, labelNames, registers });
     this.approvals = counter(
