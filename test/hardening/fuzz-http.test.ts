@@ -154,7 +154,20 @@ const path = fc.oneof(
   fc.tuple(knownPath, segment).map(([known, extra]) => `${known}${extra}`),
 );
 const queryPart = fc.tuple(
-  fc.oneof(fc.constantFrom('token', 'pin', 'csrf', 'password', ''), word, percentEscape),
+  fc.oneof(
+    fc.constantFrom(
+      'token',
+      'pin',
+      'csrf',
+      'password',
+      'confirm_password',
+      'name',
+      'create_app_credential',
+      '',
+    ),
+    word,
+    percentEscape,
+  ),
   fc.oneof(word, percentEscape, fc.string({ maxLength: 60 })),
 );
 const query = fc.oneof(

@@ -4,6 +4,7 @@
  * reset exactly as `/kaizen reset` does, to the address Keystone holds.
  */
 import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { KaizenError } from '../../src/errors.js';
 import { keys } from '../../src/keys.js';
@@ -307,6 +308,34 @@ describe('forgot your password', () => {
     expect((await setpass.status(member.user.id)).lockedOut).toMatchObject({ attempts: 3 });
     await askForgot(running.url, { name: member.user.name, pin: PIN, ip: freshIp() });
     expect(await requestsFor(member.user.id)).toBe(0);
+  });
+
+  it('answers any typed name and PIN with the same page, and sends nothing for them (property)', async () => {
+    const reference = shape(
+      await askForgot(running.url, { name: 'nobody@example.org', pin: PIN, ip: freshIp() }),
+    );
+    const mailsBefore = smtp.messages.length;
+    const typed = fc.oneof(
+      fc.string({ maxLength: 80 }),
+      fc.string({ maxLength: 40, unit: 'binary' }),
+      fc.emailAddress(),
+      fc.constantFrom('', ' ', '%', '\u0000', '=cmd|x', '<script>', 'admin', 'ADMIN', '*', "' OR 1=1"),
+    );
+    let tried = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        typed,
+        fc.oneof(fc.string({ maxLength: 8 }), fc.stringMatching(/^\d{4}$/)),
+        async (name, pin) => {
+          tried += 1;
+          const answer = await askForgot(running.url, { name, pin, ip: freshIp() });
+          expect(shape(answer)).toEqual(reference);
+        },
+      ),
+      { numRuns: 15, seed: 20261206 },
+    );
+    console.log(`fuzz: /forgot names and PINs: ${tried} cases tried, one answer`);
+    expect(smtp.messages).toHaveLength(mailsBefore);
   });
 
   it('sends at most one self-service link per user an hour', async () => {
