@@ -9,7 +9,7 @@
  * new-user path is what the provisioning benchmark measures.
  */
 import { fileURLToPath } from 'node:url';
-import type { ApplicationStore } from '../src/provision/applications.js';
+import type { ApplicationStore } from '../src/domain/applications/store.js';
 import { TEST_BOT_TOKEN, TEST_SIGNING_SECRET } from '../test/support/bot.js';
 import { sendBlockAction } from '../test/support/slack-sign.js';
 import { APPLICANT_ACTIONS } from '../views/applicant-card.js';
@@ -138,7 +138,7 @@ export async function ackBench(context: BenchContext): Promise<BenchResult> {
         states_at_end: final,
         all_acked_after_ms: round(ackedAt, 0),
         provisioning_ended_after_ms: round(endedAt, 0),
-        bot_entry: bot.built ? 'dist/src/main.js' : 'src/main.ts (tsx; the build failed)',
+        bot_entry: bot.built ? 'dist/src/app/main.js' : 'src/app/main.ts (tsx; the build failed)',
       },
       checks: [
         check('every click answered 200', `${ok}/${CLICKS}`, ok === CLICKS),
@@ -155,7 +155,7 @@ export async function ackBench(context: BenchContext): Promise<BenchResult> {
         ),
       ],
       notes: [
-        `${CLICKS} Approve clicks by an admin, each on its own applicant's card, signed and sent at once from this process to the bot process (${bot.built ? 'dist/src/main.js' : 'tsx src/main.ts'}); the time is from sending to the full HTTP response. The baseline gets the same ${CLICKS} clicks the same way, just before.`,
+        `${CLICKS} Approve clicks by an admin, each on its own applicant's card, signed and sent at once from this process to the bot process (${bot.built ? 'dist/src/app/main.js' : 'tsx src/app/main.ts'}); the time is from sending to the full HTTP response. The baseline gets the same ${CLICKS} clicks the same way, just before.`,
         `Both are warmed up first with ${WARM_UP} clicks (the bot's by a non-admin, which changes nothing).`,
         'With processBeforeResponse, the bot answers after its listener: the atomic approving transition, the audit line and the card redrawn through chat.update (to the Slack fake here); provisioning then runs in the background.',
         'The applicants are existing Keystone users joining an existing project (no user created, no password link, no quotas), so that the background work ends within the benchmark on the test Keystone (one process, one thread).',

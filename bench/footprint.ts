@@ -1,12 +1,12 @@
 /**
- * Footprint: start-up time of the built bot (`node dist/src/main.js`, as `npm start` runs it) to a
+ * Footprint: start-up time of the built bot (`node dist/src/app/main.js`, as `npm start` runs it) to a
  * healthy `/healthz` (Redis and Keystone checked), its RSS at rest after start, and its RSS at rest
  * after approvals clicked through Slack and provisioned against the real Keystone.
  *
  * The approvals are existing Keystone users joining an existing project (four Keystone calls each,
  * no user created), clicked a few at a time so the one-threaded test Keystone keeps up.
  */
-import type { ApplicationStore } from '../src/provision/applications.js';
+import type { ApplicationStore } from '../src/domain/applications/store.js';
 import { TEST_SIGNING_SECRET } from '../test/support/bot.js';
 import { sendBlockAction } from '../test/support/slack-sign.js';
 import { APPLICANT_ACTIONS } from '../views/applicant-card.js';
@@ -118,7 +118,7 @@ export async function footprintBench(context: BenchContext): Promise<BenchResult
         rss_growth_kb_per_approval_last_step: round(slope / 1024, 1),
         rss_after_1000_approvals_mb: mb(after1000),
         rss_after_1000_extrapolated: extrapolated,
-        bot_entry: running.built ? 'dist/src/main.js' : 'src/main.ts (tsx; the build failed)',
+        bot_entry: running.built ? 'dist/src/app/main.js' : 'src/app/main.ts (tsx; the build failed)',
       },
       checks: [
         check(
@@ -137,7 +137,7 @@ export async function footprintBench(context: BenchContext): Promise<BenchResult
         check('every approval provisioned', `${provisioned}/${APPROVALS}`, provisioned === APPROVALS),
       ],
       notes: [
-        `Start-up: from spawning \`node ${running.built ? 'dist/src/main.js' : '--import tsx src/main.ts'}\` to the first 200 from /healthz (polled every 10 ms), which checks Redis and Keystone; Slack (the fake) answers auth.test during start-up. Median of ${STARTS} starts.`,
+        `Start-up: from spawning \`node ${running.built ? 'dist/src/app/main.js' : '--import tsx src/app/main.ts'}\` to the first 200 from /healthz (polled every 10 ms), which checks Redis and Keystone; Slack (the fake) answers auth.test during start-up. Median of ${STARTS} starts.`,
         `RSS is VmRSS from /proc, read after ${SETTLE_MS / 1000} s without requests. ${APPROVALS} approvals were run (${CONCURRENT_CLICKS} at a time, each click waiting for its provisioning): Approve click through /slack/events, provisioning against the real Keystone, card redraws, the added-to-project email over SMTP and the sheet rows.`,
         extrapolated
           ? `1,000 real approvals take too long against the test Keystone here (${round(approvalsMs / APPROVALS, 0)} ms each, Keystone-bound), so ${APPROVALS} were run and the RSS after 1,000 is extrapolated: the RSS after ${APPROVALS} plus the growth per approval over the last ${STEP} (${round(slope / 1024, 1)} KB) times the approvals still missing. The early steps grow faster (the heap's one-off growth), so the last step is the fairer slope.`

@@ -7,14 +7,14 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { WebClient } from '@slack/web-api';
-import { loadConfig } from '../src/config.js';
-import { sheetsFromConfig } from '../src/intake/from-config.js';
-import type { PollCounts } from '../src/intake/poll.js';
-import { silentLogger } from '../src/log.js';
-import { ApplicationStore } from '../src/provision/applications.js';
-import { presetsFromConfig } from '../src/quotas/presets.js';
-import { createRedis } from '../src/redis.js';
-import { PinHasher } from '../src/setpass/pin.js';
+import { ApplicationStore } from '../src/domain/applications/store.js';
+import type { PollCounts } from '../src/domain/intake/poll.js';
+import { presetsFromConfig } from '../src/domain/quotas/presets.js';
+import { PinHasher } from '../src/domain/setpass/pin.js';
+import { loadConfig } from '../src/platform/config/config.js';
+import { silentLogger } from '../src/platform/log.js';
+import { createRedis } from '../src/platform/redis.js';
+import { sheetsFromConfig } from '../src/sheets/from-config.js';
 import { slackSheetIntake } from '../src/slack/sheet-intake.js';
 import { cpuMsSince, since } from './stats.js';
 

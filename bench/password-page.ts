@@ -14,11 +14,11 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import autocannon, { type Request, type Result } from 'autocannon';
 import { Redis } from 'ioredis';
-import { ADMIN_ONLY_ENV } from '../src/config.js';
+import { PinHasher } from '../src/domain/setpass/pin.js';
+import { Setpass } from '../src/domain/setpass/service.js';
 import { KeystoneClient } from '../src/keystone/index.js';
-import { silentLogger } from '../src/log.js';
-import { PinHasher } from '../src/setpass/pin.js';
-import { Setpass } from '../src/setpass/service.js';
+import { ADMIN_ONLY_ENV } from '../src/platform/config/config.js';
+import { silentLogger } from '../src/platform/log.js';
 import { type BenchResult, check, median, pooled, round } from './stats.js';
 import {
   type BenchContext,
@@ -187,7 +187,7 @@ export async function passwordPageBench(context: BenchContext): Promise<BenchRes
         post_percent_of_baseline: share(post, basePost),
         page_bytes: pageBytes,
         pin_check_ms: round(pinCost, 3),
-        bot_entry: page.built ? 'dist/src/main.js' : 'src/main.ts (tsx; the build failed)',
+        bot_entry: page.built ? 'dist/src/app/main.js' : 'src/app/main.ts (tsx; the build failed)',
       },
       checks: [
         check(
@@ -209,7 +209,7 @@ export async function passwordPageBench(context: BenchContext): Promise<BenchRes
         ),
       ],
       notes: [
-        `${CONNECTIONS} connections for ${DURATION_S} s per run (autocannon, from this process), after a 2 s warm-up of each server. The page runs in the setpass role from ${page.built ? 'dist/src/main.js' : 'src/main.ts'}; the baseline serves a fixed page of the same size (${pageBytes} bytes).`,
+        `${CONNECTIONS} connections for ${DURATION_S} s per run (autocannon, from this process), after a 2 s warm-up of each server. The page runs in the setpass role from ${page.built ? 'dist/src/app/main.js' : 'src/app/main.ts'}; the baseline serves a fixed page of the same size (${pageBytes} bytes).`,
         `Every request uses a live link (${LINKS} links for ${LINKS} users, round-robin) and its own client address through X-Forwarded-For from a trusted proxy; SETPASS_MAX_PIN_ATTEMPTS=${MAX_PIN_ATTEMPTS} for the run. So GET shows the form (200) and POST is a real wrong-PIN answer (400, the form again with the attempts left): no 404 or 429 fast path is measured.`,
         `A wrong PIN costs one keyed HMAC-SHA256 check (${round(pinCost, 3)} ms here): the PIN is safe offline because its hash key comes from SETPASS_SECRET, not because the check is slow, so a wrong-PIN POST costs about what the rest of the request does. Each one also reserves and counts an attempt in Redis (two Lua calls).`,
       ],

@@ -5,11 +5,12 @@
  * own), a password link, the welcome email (to the test SMTP server) and the sheet rows. The floor
  * is the Keystone calls made times the median latency of one Keystone call, measured in the same run.
  */
-import { loadConfig } from '../src/config.js';
-import { silentLogger } from '../src/log.js';
-import type { ApplicationRecord } from '../src/provision/applications.js';
-import { runProvisioning, startApproval } from '../src/provision/workflow.js';
-import { closeServices, createServices } from '../src/services.js';
+
+import { closeServices, createServices } from '../src/app/services.js';
+import type { ApplicationRecord } from '../src/domain/applications/store.js';
+import { runProvisioning, startApproval } from '../src/domain/provision/workflow.js';
+import { loadConfig } from '../src/platform/config/config.js';
+import { silentLogger } from '../src/platform/log.js';
 import { type BenchResult, check, median, percentile, round, since } from './stats.js';
 import {
   ADMIN,

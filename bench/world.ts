@@ -11,13 +11,13 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { WebClient } from '@slack/web-api';
 import { Redis } from 'ioredis';
-import { type Env, loadConfig } from '../src/config.js';
-import { headerNames, mapColumns } from '../src/intake/columns.js';
-import { parseRow } from '../src/intake/parse.js';
-import { silentLogger } from '../src/log.js';
-import { type ApplicationRecord, ApplicationStore } from '../src/provision/applications.js';
-import { presetsFromConfig } from '../src/quotas/presets.js';
-import { PinHasher } from '../src/setpass/pin.js';
+import { type ApplicationRecord, ApplicationStore } from '../src/domain/applications/store.js';
+import { headerNames, mapColumns } from '../src/domain/intake/columns.js';
+import { parseRow } from '../src/domain/intake/parse.js';
+import { presetsFromConfig } from '../src/domain/quotas/presets.js';
+import { PinHasher } from '../src/domain/setpass/pin.js';
+import { type Env, loadConfig } from '../src/platform/config/config.js';
+import { silentLogger } from '../src/platform/log.js';
 import { postApplicantCard } from '../src/slack/applicant-cards.js';
 import { HEADER, type RowInput, row } from '../test/intake/fixtures.js';
 import { approvalWorldEnv, TEST_ADMIN_CHANNEL } from '../test/support/bot.js';
@@ -443,7 +443,7 @@ export async function spawnServer(
 }
 
 /**
- * The bot as `npm start` runs it: dist/src/main.js, built first when the sources are newer (as
+ * The bot as `npm start` runs it: dist/src/app/main.js, built first when the sources are newer (as
  * `prestart` does). When the build fails, the sources through tsx, and `built` says so.
  */
 export async function spawnBot(
@@ -454,7 +454,7 @@ export async function spawnBot(
   try {
     await run(process.execPath, ['scripts/ensure-built.mjs'], { cwd: ROOT });
   } catch {
-    built = existsSync(join(ROOT, 'dist/src/main.js'));
+    built = existsSync(join(ROOT, 'dist/src/app/main.js'));
   }
   // BENCH_CPU_PROF=<dir> writes a .cpuprofile of the bot there when it stops.
   const profile = process.env.BENCH_CPU_PROF
@@ -462,7 +462,7 @@ export async function spawnBot(
     : [];
   const args = [
     ...profile,
-    ...(built ? [join(ROOT, 'dist/src/main.js')] : [...TSX, join(ROOT, 'src/main.ts')]),
+    ...(built ? [join(ROOT, 'dist/src/app/main.js')] : [...TSX, join(ROOT, 'src/app/main.ts')]),
   ];
   return { ...(await spawnServer(args, env, readyPath)), built };
 }

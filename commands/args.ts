@@ -2,7 +2,7 @@
  * The arguments each subcommand takes, checked before anything runs: a missing or extra argument,
  * or a flag the command does not know, answers a one-line usage and changes nothing.
  */
-import { parseDuration } from '../src/duration.js';
+import { parseDuration } from '../src/platform/duration.js';
 
 export interface ArgSpec {
   /** How the command is written, after `/kaizen ` or `kaizen `. */

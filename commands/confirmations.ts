@@ -4,8 +4,8 @@
  * double click, a second admin on the same message, or an old message resets at most once.
  */
 import { randomBytes } from 'node:crypto';
-import { keys } from '../src/keys.js';
-import type { Redis } from '../src/redis.js';
+import { keys } from '../src/platform/keys.js';
+import type { Redis } from '../src/platform/redis.js';
 
 export const CONFIRMATION_TTL_S = 15 * 60;
 

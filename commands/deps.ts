@@ -4,18 +4,19 @@
  * linked, how the admin channel is told. A capability that is switched off is undefined here, and
  * the handler that needs it answers with the setting to turn on.
  */
-import type { Audit } from '../src/audit.js';
-import { type Config, isEnabled } from '../src/config.js';
-import { lastReminder } from '../src/jobs/user-reminders.js';
+
+import type { Services } from '../src/app/services.js';
+import { ApplicationStore } from '../src/domain/applications/store.js';
+import type { Audit } from '../src/domain/audit/audit.js';
+import { lastReminder } from '../src/domain/reminders/user-reminders.js';
+import type { ResendOptions, ResentLink } from '../src/domain/setpass/issue.js';
+import { forgotPageUrl } from '../src/domain/setpass/paths.js';
 import { AccountGuard, type KeystoneClient, protectionPolicy } from '../src/keystone/index.js';
-import type { Logger } from '../src/log.js';
 import type { MailMessage } from '../src/mail/message.js';
 import type { EnqueueResult } from '../src/mail/outbox.js';
-import { ApplicationStore } from '../src/provision/applications.js';
-import type { Redis } from '../src/redis.js';
-import type { Services } from '../src/services.js';
-import type { ResendOptions, ResentLink } from '../src/setpass/issue.js';
-import { forgotPageUrl } from '../src/setpass/paths.js';
+import { type Config, isEnabled } from '../src/platform/config/config.js';
+import type { Logger } from '../src/platform/log.js';
+import type { Redis } from '../src/platform/redis.js';
 
 /** A password link as the setpass side hands it out. The URL is a secret: it goes into email only. */
 export interface IssuedLink {

@@ -4,7 +4,7 @@
  * otherwise the subcommand's result. A failure becomes a `failed` result whose message is safe to
  * show (`describeError`); the details go to the log.
  */
-import { describeError, isKaizenError } from '../src/errors.js';
+import { describeError, isKaizenError } from '../src/platform/errors.js';
 import {
   ARG_SPECS,
   type ArgsOf,

@@ -1,7 +1,8 @@
 /** Emailing a password link, shared by `reset` and `resend`. */
-import { KaizenError } from '../src/errors.js';
+
 import type { User } from '../src/keystone/index.js';
 import type { MailMessage } from '../src/mail/message.js';
+import { KaizenError } from '../src/platform/errors.js';
 import { type LinkReason, passwordLinkEmail } from '../views/emails/password-link.js';
 import type { CommandDeps, IssuedLink, Outbox } from './deps.js';
 import type { MailOutcome } from './results.js';

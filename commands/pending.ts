@@ -1,5 +1,5 @@
 /** `pending`: applicants waiting for a decision, oldest first, each with a link to its card. */
-import { fullName } from '../src/intake/applicant.js';
+import { fullName } from '../src/domain/intake/applicant.js';
 import { archiveLink, type CommandDeps } from './deps.js';
 import type { CommandResult, PendingApplicant } from './results.js';
 

@@ -4,8 +4,9 @@
  * password Keystone already has: a resend never sets a password, that is what `reset` is for. A
  * user who already set a password, or has no PIN or temporary password on file, is not touched.
  */
-import { KaizenError } from '../src/errors.js';
-import type { ResentLink } from '../src/setpass/issue.js';
+
+import type { ResentLink } from '../src/domain/setpass/issue.js';
+import { KaizenError } from '../src/platform/errors.js';
 import type { UserQuery } from './args.js';
 import type { CommandDeps } from './deps.js';
 import { emailLink, requireOutbox } from './link-mail.js';

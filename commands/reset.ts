@@ -5,8 +5,9 @@
  * is about and waits for a confirmation; `confirmReset` (the Reset button) or `resetPassword` (the
  * CLI's `--yes`) does it. The user's PIN on file is kept; without one, the confirming admin gives one.
  */
-import { KaizenError } from '../src/errors.js';
-import { isValidPin } from '../src/setpass/pin.js';
+
+import { isValidPin } from '../src/domain/setpass/pin.js';
+import { KaizenError } from '../src/platform/errors.js';
 import type { UserQuery } from './args.js';
 import { createConfirmation, takeConfirmation } from './confirmations.js';
 import type { CommandDeps, IssuedLink, PasswordLinks } from './deps.js';

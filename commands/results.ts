@@ -3,8 +3,9 @@
  * terminal (text), and `kaizen … --json` prints it as it is. Times are ISO 8601 strings so the JSON
  * form needs no conversion. No result ever holds a secret (a link URL, a PIN, a password).
  */
-import type { ErrorKind } from '../src/errors.js';
-import type { AccountProtection } from '../src/keystone/protection.js';
+
+import type { AccountProtection } from '../src/domain/accounts/protection.js';
+import type { ErrorKind } from '../src/platform/errors.js';
 import type { CommandName } from './types.js';
 
 export interface KeystoneUserSummary {

@@ -3,9 +3,10 @@
  * applications, their Keystone user with projects and roles, their password link, the last
  * reminder, and the recent audit lines about them.
  */
-import type { AuditEntry } from '../src/audit.js';
+
+import type { ApplicationRecord } from '../src/domain/applications/store.js';
+import type { AuditEntry } from '../src/domain/audit/audit.js';
 import type { User } from '../src/keystone/index.js';
-import type { ApplicationRecord } from '../src/provision/applications.js';
 import type { UserQuery } from './args.js';
 import type { CommandDeps } from './deps.js';
 import type { ApplicationSummary, AuditLine, CommandResult, LinkSummary } from './results.js';

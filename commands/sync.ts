@@ -1,5 +1,5 @@
 /** `sync`: reads the applications sheet now instead of waiting for the next scheduled poll. */
-import { KaizenError } from '../src/errors.js';
+import { KaizenError } from '../src/platform/errors.js';
 import type { CommandDeps } from './deps.js';
 import type { CommandResult } from './results.js';
 

@@ -3,8 +3,9 @@
  * email Slack knows). Keystone is the source of truth for users; close matches help an admin who
  * mistyped.
  */
-import { KaizenError } from '../src/errors.js';
+
 import type { KeystoneClient, User } from '../src/keystone/index.js';
+import { KaizenError } from '../src/platform/errors.js';
 import type { UserQuery } from './args.js';
 import type { CommandDeps } from './deps.js';
 import type { CommandResult, KeystoneUserSummary, ProjectMembership } from './results.js';
@@ -93,7 +94,7 @@ export async function membershipsOf(deps: CommandDeps, userId: string): Promise<
 }
 
 /**
- * The refusal for a protected account (see src/keystone/protection.ts), or undefined when the
+ * The refusal for a protected account (see src/domain/accounts/protection.ts), or undefined when the
  * command may go on. Without Keystone nothing can be looked up, and the caller fails on that anyway.
  */
 export async function protectionRefusal(

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-const entry = 'dist/src/main.js';
+const entry = 'dist/src/app/main.js';
 function newest(dir) {
   let latest = 0;
   for (const name of readdirSync(dir)) {

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Applicant } from '../src/intake/applicant.js';
-import { ApplicationStore } from '../src/provision/applications.js';
+import { ApplicationStore } from '../src/domain/applications/store.js';
+import type { Applicant } from '../src/domain/intake/applicant.js';
 import { sampleApplicant } from './support/applicants.js';
 import { uniquePrefix } from './support/bot.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, capabilities, loadConfig, settingsTable } from '../src/config.js';
+import { ConfigError, capabilities, loadConfig, settingsTable } from '../src/platform/config/config.js';
 
 const secret = Buffer.alloc(32, 7).toString('base64');
 

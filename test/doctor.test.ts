@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type CliIo, runCli } from '../src/cli.js';
+import { type CliIo, runCli } from '../src/app/cli.js';
 import { keystoneEnv, TEST_ADMIN_CHANNEL, testEnv } from './support/bot.js';
 import { type SheetsFake, startSheetsFake } from './support/sheets-fake.js';
 import { type SlackFake, startSlackFake } from './support/slack-fake.js';

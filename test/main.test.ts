@@ -14,7 +14,7 @@ function run(
 ): { child: ChildProcess; output: () => string } {
   const chunks: string[] = [];
   // Only the given settings: the test machine's own environment must not leak into the bot.
-  const child = spawn(resolve(TSX), [resolve('src/main.ts')], {
+  const child = spawn(resolve(TSX), [resolve('src/app/main.ts')], {
     cwd,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -30,7 +30,7 @@ async function exitCode(child: ChildProcess): Promise<number | null> {
   return code;
 }
 
-describe('npm start (src/main.ts)', () => {
+describe('npm start (src/app/main.ts)', () => {
   it('explains what to set and exits non-zero when nothing is configured', async () => {
     const { child, output } = run({});
     expect(await exitCode(child)).toBe(1);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { settings } from '../src/config.js';
-import { NEEDED_FOR_A_FULL_BOT, envExample as writeEnvExample } from '../src/env-example.js';
+import { NEEDED_FOR_A_FULL_BOT, envExample as writeEnvExample } from '../src/ops/env-example.js';
+import { settings } from '../src/platform/config/config.js';
 
 const readme = readFileSync('README.md', 'utf8');
 const envExample = readFileSync('.env.example', 'utf8');

@@ -4,7 +4,7 @@
  * accounts are never admins, whichever list names them. Real bot, Slack fake.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Env } from '../src/config.js';
+import type { Env } from '../src/platform/config/config.js';
 import { ADMIN, kaizen } from './commands/helpers.js';
 import { startTestBot, type TestBot, testEnv } from './support/bot.js';
 import { type SlackFake, startSlackFake } from './support/slack-fake.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VERSION } from '../src/version.js';
+import { VERSION } from '../src/platform/version.js';
 import { startTestBot, TEST_SIGNING_SECRET, type TestBot, testEnv } from './support/bot.js';
 import { metricValue } from './support/metrics.js';
 import { type SlackFake, startSlackFake } from './support/slack-fake.js';

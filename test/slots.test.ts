@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Slots } from '../src/slots.js';
+import { Slots } from '../src/platform/slots.js';
 
 describe('Slots', () => {
   it('lets at most `size` run at once and the rest follow in order', async () => {

@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../src/cli.js';
-import { VERSION } from '../src/version.js';
+import { runCli } from '../src/app/cli.js';
+import { VERSION } from '../src/platform/version.js';
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
 
@@ -16,7 +16,7 @@ describe('the version', () => {
     const code = await runCli(['--version'], {}, { out: (text) => out.push(text), err: () => {} });
     expect(code).toBe(0);
     expect(out).toEqual([`kaizen ${version}`]);
-    const child = spawnSync('node_modules/.bin/tsx', ['src/kaizen.ts', '--version'], {
+    const child = spawnSync('node_modules/.bin/tsx', ['src/app/kaizen.ts', '--version'], {
       encoding: 'utf8',
       env: { PATH: process.env.PATH, HOME: process.env.HOME },
     });

@@ -5,8 +5,8 @@
  * sees what the app is for. A pure function of its input.
  */
 import type { types as slack } from '@slack/bolt';
-import type { DoctorLine } from '../src/doctor.js';
-import type { Decision, PendingApplicant, QueueOverview, UnusedLink } from '../src/overview.js';
+import type { DoctorLine } from '../src/ops/doctor.js';
+import type { Decision, PendingApplicant, QueueOverview, UnusedLink } from '../src/ops/overview.js';
 import { APPLICANT_ACTIONS } from './applicant-card.js';
 import { clipPlain, escapeAndClip, escapeMrkdwn, mention, slackDate } from './mrkdwn.js';
 import { describeWait, messageLink } from './reminders.js';

@@ -5,9 +5,9 @@
  * escaped, and every text is cut to Block Kit's limits.
  */
 import type { types as slack } from '@slack/bolt';
-import { fullName } from '../src/intake/applicant.js';
-import type { ApplicationRecord, ProjectClash, ProvisionStep } from '../src/provision/applications.js';
-import type { QuotaValues } from '../src/quotas/types.js';
+import type { ApplicationRecord, ProjectClash, ProvisionStep } from '../src/domain/applications/store.js';
+import { fullName } from '../src/domain/intake/applicant.js';
+import type { QuotaValues } from '../src/domain/quotas/types.js';
 import { clipPlain, escapeAndClip, escapeMrkdwn, mention, slackDate } from './mrkdwn.js';
 import { projectProtectionReason } from './protection.js';
 

@@ -4,8 +4,8 @@
  * what to fix, e.g. "row 7 (ann@x.org): PIN must be 4 digits".
  */
 import type { types as slack } from '@slack/bolt';
-import { describeInvalidRow } from '../src/intake/parse.js';
-import type { IntakeNotice } from '../src/intake/poll.js';
+import { describeInvalidRow } from '../src/domain/intake/parse.js';
+import type { IntakeNotice } from '../src/domain/intake/poll.js';
 import type { SlackMessage } from './applicant-card.js';
 import { escapeAndClip } from './mrkdwn.js';
 

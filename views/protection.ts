@@ -1,8 +1,8 @@
 /**
  * Why the bot refuses to touch an account or let an application join a project, in words for Slack,
- * the terminal and the API. The rule and its reason codes are in src/keystone/protection.ts.
+ * the terminal and the API. The rule and its reason codes are in src/domain/accounts/protection.ts.
  */
-import type { AccountProtection, ProjectProtection } from '../src/keystone/protection.js';
+import type { AccountProtection, ProjectProtection } from '../src/domain/accounts/protection.js';
 
 const ACCOUNT_REASONS: Record<AccountProtection, string> = {
   bot_account: "it is the bot's own Keystone account",

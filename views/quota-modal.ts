@@ -4,16 +4,16 @@
  * applicant id.
  */
 import type { types as slack } from '@slack/bolt';
-import type { Applicant } from '../src/intake/applicant.js';
-import { fullName } from '../src/intake/applicant.js';
-import type { QuotaPresets } from '../src/quotas/presets.js';
+import type { Applicant } from '../src/domain/intake/applicant.js';
+import { fullName } from '../src/domain/intake/applicant.js';
+import type { QuotaPresets } from '../src/domain/quotas/presets.js';
 import {
   CINDER_KEYS,
   NEUTRON_KEYS,
   NOVA_KEYS,
   type QuotaChoice,
   type QuotaKey,
-} from '../src/quotas/types.js';
+} from '../src/domain/quotas/types.js';
 import { gib, quotaSummary } from './applicant-card.js';
 import { clipPlain, escapeAndClip } from './mrkdwn.js';
 

@@ -3,7 +3,7 @@
  * emailed to the applicant). `private_metadata` carries the applicant id.
  */
 import type { types as slack } from '@slack/bolt';
-import { type Applicant, fullName } from '../src/intake/applicant.js';
+import { type Applicant, fullName } from '../src/domain/intake/applicant.js';
 import { escapeAndClip } from './mrkdwn.js';
 
 export const REJECT_MODAL_CALLBACK = 'applicant_reject_modal';

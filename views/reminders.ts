@@ -4,7 +4,7 @@
  * of their input; everything that came from the sheet is escaped.
  */
 import type { types as slack } from '@slack/bolt';
-import type { WaitingApplicant } from '../src/jobs/admin-reminders.js';
+import type { WaitingApplicant } from '../src/domain/reminders/admin-reminders.js';
 import { clipPlain, escapeAndClip, escapeMrkdwn } from './mrkdwn.js';
 
 export type { WaitingApplicant };

@@ -3,8 +3,8 @@
  * submitted. `private_metadata` carries the applicant id.
  */
 import type { types as slack } from '@slack/bolt';
-import type { Applicant } from '../src/intake/applicant.js';
-import type { ProjectClash } from '../src/provision/applications.js';
+import type { ProjectClash } from '../src/domain/applications/store.js';
+import type { Applicant } from '../src/domain/intake/applicant.js';
 import { clipPlain, escapeAndClip } from './mrkdwn.js';
 import { projectProtectionReason } from './protection.js';
 

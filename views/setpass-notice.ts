@@ -2,7 +2,7 @@
  * What the admin channel reads about the password page: a lockout (with the command that sends a
  * new link), a completed password change, or a link that no longer matches the account. Plain mrkdwn text; the user name is escaped.
  */
-import type { SetpassEvent } from '../src/setpass/events.js';
+import type { SetpassEvent } from '../src/domain/setpass/events.js';
 import { escapeMrkdwn } from './mrkdwn.js';
 
 export function setpassNoticeText(event: SetpassEvent): string {

@@ -4,7 +4,7 @@
  * needs no script and no inline style (the Content-Security-Policy forbids both).
  */
 
-import { FORGOT_PATH } from '../src/setpass/paths.js';
+import { FORGOT_PATH } from '../src/domain/setpass/paths.js';
 
 export interface SiteInfo {
   /** The cloud's name as users know it, e.g. "OpenStack" or "MOC". */

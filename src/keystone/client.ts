@@ -1,5 +1,6 @@
 import type { z } from 'zod';
-import { KaizenError } from '../errors.js';
+import type { AccountReader } from '../domain/accounts/protection.js';
+import { KaizenError } from '../platform/errors.js';
 import { type AdminProject, type AdminVerdict, adminScopedToken, checkAdminCaller } from './admin-caller.js';
 import {
   authProjects,
@@ -26,7 +27,6 @@ import {
 } from './http.js';
 import { changeOwnPassword, type PasswordLoginInput, passwordLogin } from './login.js';
 import { pickByName, pickOne, sameName } from './names.js';
-import type { AccountReader } from './protection.js';
 import {
   type Catalog,
   type FederatedIdentity,

@@ -1,4 +1,4 @@
-import { isKaizenError } from '../errors.js';
+import { isKaizenError } from '../platform/errors.js';
 
 export interface Ensured<T> {
   value: T;

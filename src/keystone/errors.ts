@@ -1,4 +1,4 @@
-import { type ErrorKind, KaizenError } from '../errors.js';
+import { type ErrorKind, KaizenError } from '../platform/errors.js';
 
 const SERVICE = 'keystone';
 

@@ -1,4 +1,4 @@
-import type { Config } from '../config.js';
+import type { Config } from '../platform/config/config.js';
 import { KeystoneClient } from './client.js';
 import type { KeystoneObserver } from './http.js';
 import { keystoneFetch } from './tls.js';

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { KaizenError } from '../errors.js';
+import { KaizenError } from '../platform/errors.js';
 import { displayUrl, errorFromFailure, errorFromResponse, type RequestContext } from './errors.js';
 
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;

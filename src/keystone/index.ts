@@ -1,3 +1,14 @@
+export {
+  AccountGuard,
+  type AccountProtection,
+  type AccountReader,
+  type ProjectProtection,
+  type ProtectionPolicy,
+  protectedAccount,
+  protectedProject,
+  protectionPolicy,
+  type Verdict,
+} from '../domain/accounts/protection.js';
 export type { AdminProject, AdminVerdict } from './admin-caller.js';
 export type { CreatedApplicationCredential, NewApplicationCredential } from './app-credentials.js';
 export {
@@ -18,17 +29,6 @@ export { type Ensured, getOrCreate } from './ensure.js';
 export { displayUrl } from './errors.js';
 export type { FetchLike, KeystoneCall, KeystoneObserver, KeystoneStats } from './http.js';
 export type { LoginScope, LoginUser, PasswordLoginInput } from './login.js';
-export {
-  AccountGuard,
-  type AccountProtection,
-  type AccountReader,
-  type ProjectProtection,
-  type ProtectionPolicy,
-  protectedAccount,
-  protectedProject,
-  protectionPolicy,
-  type Verdict,
-} from './protection.js';
 export type {
   Catalog,
   CatalogEndpoint,

@@ -1,4 +1,4 @@
-import { KaizenError } from '../errors.js';
+import { KaizenError } from '../platform/errors.js';
 import { errorFromResponse, keystoneMessage, redact } from './errors.js';
 import type { KeystoneHttp, KeystoneRequest } from './http.js';
 import { type IssuedToken, issuedToken } from './session.js';

@@ -1,4 +1,4 @@
-import { KaizenError } from '../errors.js';
+import { KaizenError } from '../platform/errors.js';
 
 export const sameName = (a: string, b: string): boolean => a.trim().toLowerCase() === b.trim().toLowerCase();
 

@@ -1,4 +1,4 @@
-import { KaizenError } from '../errors.js';
+import { KaizenError } from '../platform/errors.js';
 import { displayUrl } from './errors.js';
 import type { KeystoneHttp, KeystoneRequest, KeystoneResponse } from './http.js';
 import { type TokenInfo, tokenBodySchema } from './schemas.js';

@@ -1,8 +1,8 @@
-import type { Config } from '../config.js';
-import { Sealer } from '../crypto/sealer.js';
-import type { Logger } from '../log.js';
-import type { Metrics } from '../metrics.js';
-import type { Redis } from '../redis.js';
+import type { Config } from '../platform/config/config.js';
+import { Sealer } from '../platform/crypto/sealer.js';
+import type { Logger } from '../platform/log.js';
+import type { Metrics } from '../platform/metrics.js';
+import type { Redis } from '../platform/redis.js';
 import { MailOutbox, type OutboxOptions } from './outbox.js';
 import { MailDeliveryError, type MailTransport, transportFromConfig } from './transport.js';
 

@@ -12,11 +12,11 @@
 
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Sealer } from '../crypto/sealer.js';
-import { describeError } from '../errors.js';
-import { keys } from '../keys.js';
-import type { Logger } from '../log.js';
-import type { Redis } from '../redis.js';
+import type { Sealer } from '../platform/crypto/sealer.js';
+import { describeError } from '../platform/errors.js';
+import { keys } from '../platform/keys.js';
+import type { Logger } from '../platform/log.js';
+import type { Redis } from '../platform/redis.js';
 import type { MailMessage } from './message.js';
 import { MailDeliveryError, type MailTransport } from './transport.js';
 

@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import { createSecureContext, rootCertificates } from 'node:tls';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
-import type { Config } from '../config.js';
-import { type ErrorKind, KaizenError } from '../errors.js';
+import type { Config } from '../platform/config/config.js';
+import { type ErrorKind, KaizenError } from '../platform/errors.js';
 import type { MailMessage } from './message.js';
 
 export interface MailTransport {

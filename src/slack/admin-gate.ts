@@ -7,8 +7,8 @@
  * audited by the command router.
  */
 import type { AllMiddlewareArgs, AnyMiddlewareArgs } from '@slack/bolt';
-import { describeError } from '../errors.js';
-import type { Logger } from '../log.js';
+import { describeError } from '../platform/errors.js';
+import type { Logger } from '../platform/log.js';
 import type { AdminDirectory } from './admins.js';
 import { ADMIN_CHECK_FAILED, notAllowedText } from './applicant-deps.js';
 

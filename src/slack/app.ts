@@ -7,8 +7,8 @@ import type { IncomingMessage, RequestListener } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import { App, type Logger as BoltLogger, HTTPReceiver, LogLevel, SocketModeReceiver } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
-import type { Config } from '../config.js';
-import type { Logger } from '../log.js';
+import type { Config } from '../platform/config/config.js';
+import type { Logger } from '../platform/log.js';
 import { refuseReplays, type SeenRequests, SIGNATURE_WINDOW_S, signedRequestOf } from './replay.js';
 
 export type { App } from '@slack/bolt';

@@ -6,12 +6,12 @@
 import type { WebClient } from '@slack/web-api';
 import { applicantCard, type CardQuota } from '../../views/applicant-card.js';
 import { invalidRowNotice } from '../../views/invalid-row-notice.js';
-import type { IntakeNotice } from '../intake/poll.js';
-import type { Logger } from '../log.js';
-import type { ApplicationRecord, ApplicationStore } from '../provision/applications.js';
-import type { QuotaPresets } from '../quotas/presets.js';
-import { resolveQuota } from '../quotas/resolve.js';
-import type { Services } from '../services.js';
+import type { Services } from '../app/services.js';
+import type { ApplicationRecord, ApplicationStore } from '../domain/applications/store.js';
+import type { IntakeNotice } from '../domain/intake/poll.js';
+import type { QuotaPresets } from '../domain/quotas/presets.js';
+import { resolveQuota } from '../domain/quotas/resolve.js';
+import type { Logger } from '../platform/log.js';
 
 export interface CardDeps {
   client: WebClient;

@@ -4,11 +4,11 @@
  */
 import type { WebClient } from '@slack/web-api';
 import { approvalEmails } from '../../views/emails/approval.js';
-import type { InFlight } from '../inflight.js';
-import type { Logger } from '../log.js';
-import type { ApplicationRecord } from '../provision/applications.js';
-import type { DecisionDeps, ProvisionDeps } from '../provision/deps.js';
-import type { Services } from '../services.js';
+import type { Services } from '../app/services.js';
+import type { ApplicationRecord } from '../domain/applications/store.js';
+import type { DecisionDeps, ProvisionDeps } from '../domain/provision/deps.js';
+import type { InFlight } from '../platform/inflight.js';
+import type { Logger } from '../platform/log.js';
 import type { AdminDirectory } from './admins.js';
 import { type CardDeps, cardDepsFrom } from './applicant-cards.js';
 

@@ -5,7 +5,7 @@
  */
 import type { WebClient } from '@slack/web-api';
 import { archiveLink, type CommandDeps, commandDeps, type Surface } from '../../commands/deps.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../platform/log.js';
 import type { SlackDeps } from './register.js';
 
 /** The command deps for a request handled with this Web API client. */

@@ -1,11 +1,11 @@
 /**
- * The scheduled jobs' way into the admin channel (`AdminNotices` from src/jobs/ports.ts), through
+ * The scheduled jobs' way into the admin channel (`AdminNotices` from src/domain/reminders/ports.ts), through
  * the Bolt app's Web API client.
  */
 import type { types as slack } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import { KaizenError } from '../errors.js';
-import type { AdminNotices, NoticeBlock } from '../jobs/ports.js';
+import type { AdminNotices, NoticeBlock } from '../domain/reminders/ports.js';
+import { KaizenError } from '../platform/errors.js';
 
 export function slackJobNotices(client: WebClient, adminChannel: string | undefined): AdminNotices {
   const channel = () => {

@@ -3,7 +3,7 @@
  * retries and 429s are each counted) and every request to /slack/events that was refused.
  */
 import type { RequestListener, ServerResponse } from 'node:http';
-import type { CallOutcome, RefusalReason } from '../metrics.js';
+import type { CallOutcome, RefusalReason } from '../platform/metrics.js';
 
 export type SlackCallObserver = (method: string, outcome: CallOutcome, seconds: number) => void;
 

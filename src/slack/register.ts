@@ -1,5 +1,5 @@
-import type { Metrics } from '../metrics.js';
-import type { Services } from '../services.js';
+import type { Services } from '../app/services.js';
+import type { Metrics } from '../platform/metrics.js';
 import { adminGate } from './admin-gate.js';
 import type { AdminDirectory } from './admins.js';
 import type { App } from './app.js';

@@ -6,9 +6,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { AnyMiddlewareArgs, Middleware } from '@slack/bolt';
-import { keys } from '../keys.js';
-import type { Logger } from '../log.js';
-import type { Redis } from '../redis.js';
+import { keys } from '../platform/keys.js';
+import type { Logger } from '../platform/log.js';
+import type { Redis } from '../platform/redis.js';
 
 /** How far a request's timestamp may be from our clock, either way, before it is refused. */
 export const SIGNATURE_WINDOW_S = 5 * 60;

@@ -4,7 +4,7 @@
  */
 import type { WebClient } from '@slack/web-api';
 import { setpassNoticeText } from '../../views/setpass-notice.js';
-import type { SetpassEvent } from '../setpass/events.js';
+import type { SetpassEvent } from '../domain/setpass/events.js';
 
 export function setpassNoticePoster(client: WebClient, adminChannel: string) {
   return async (event: SetpassEvent): Promise<void> => {

@@ -3,16 +3,16 @@
  * rows a notice there. `poll()` is what the schedule and `/kaizen sync` run.
  */
 import type { WebClient } from '@slack/web-api';
-import { recordSheetRead } from '../intake/last-read.js';
-import { pollApplications, type SheetIntake } from '../intake/poll.js';
-import type { ApplicationsSheet } from '../intake/sheets.js';
-import { protectionPolicy } from '../keystone/protection.js';
-import type { Metrics } from '../metrics.js';
-import type { ApplicationStore } from '../provision/applications.js';
-import { findProjectClash } from '../provision/project-names.js';
-import type { QuotaPresets } from '../quotas/presets.js';
-import type { Services } from '../services.js';
-import { PinHasher } from '../setpass/pin.js';
+import type { Services } from '../app/services.js';
+import { protectionPolicy } from '../domain/accounts/protection.js';
+import type { ApplicationStore } from '../domain/applications/store.js';
+import { recordSheetRead } from '../domain/intake/last-read.js';
+import { pollApplications, type SheetIntake } from '../domain/intake/poll.js';
+import { findProjectClash } from '../domain/provision/project-names.js';
+import type { QuotaPresets } from '../domain/quotas/presets.js';
+import { PinHasher } from '../domain/setpass/pin.js';
+import type { Metrics } from '../platform/metrics.js';
+import type { ApplicationsSheet } from '../sheets/sheets.js';
 import { postApplicantCard, postIntakeNotice } from './applicant-cards.js';
 
 export interface SheetIntakeParts {

@@ -5,9 +5,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { expect, inject } from 'vitest';
-import type { Env } from '../../src/config.js';
-import type { Logger } from '../../src/log.js';
-import type { ApplicationRecord } from '../../src/provision/applications.js';
+import type { ApplicationRecord } from '../../src/domain/applications/store.js';
+import type { Env } from '../../src/platform/config/config.js';
+import type { Logger } from '../../src/platform/log.js';
 import { HEADER, type RowInput, row } from '../intake/fixtures.js';
 import { adminClient } from '../keystone/fixtures.js';
 import {

@@ -4,8 +4,8 @@
  * missing, so every applicant ends with exactly one card.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keys } from '../../src/keys.js';
-import { ApplicationStore } from '../../src/provision/applications.js';
+import { ApplicationStore } from '../../src/domain/applications/store.js';
+import { keys } from '../../src/platform/keys.js';
 import { startTestBot, TEST_ADMIN_CHANNEL, type TestBot, uniquePrefix } from '../support/bot.js';
 import { type Harness, poll, setApplications, startHarness, textOf, uniqueApplicant } from './harness.js';
 

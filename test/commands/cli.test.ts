@@ -5,9 +5,9 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { CommandResult } from '../../commands/results.js';
-import { type CliIo, runCli } from '../../src/cli.js';
-import type { Env } from '../../src/config.js';
-import { ApplicationStore } from '../../src/provision/applications.js';
+import { type CliIo, runCli } from '../../src/app/cli.js';
+import { ApplicationStore } from '../../src/domain/applications/store.js';
+import type { Env } from '../../src/platform/config/config.js';
 import { adminClient, newMember } from '../keystone/fixtures.js';
 import { keystoneEnv, testEnv } from '../support/bot.js';
 import { applicant } from './helpers.js';

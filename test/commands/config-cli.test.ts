@@ -4,9 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli.js';
-import { type Env, settings } from '../../src/config.js';
-import type { EffectiveSetting } from '../../src/effective-config.js';
+import { runCli } from '../../src/app/cli.js';
+import type { EffectiveSetting } from '../../src/ops/effective-config.js';
+import { type Env, settings } from '../../src/platform/config/config.js';
 
 async function kaizen(env: Env, ...argv: string[]) {
   const out: string[] = [];

@@ -9,7 +9,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXIT } from '../../src/cli.js';
+import { EXIT } from '../../src/app/cli.js';
 import { testEnv } from '../support/bot.js';
 
 const TSX = 'node_modules/.bin/tsx';
@@ -23,7 +23,7 @@ interface Finished {
 }
 
 async function kaizen(args: string[], env: Record<string, string | undefined>): Promise<Finished> {
-  const child = spawn(TSX, ['src/kaizen.ts', ...args], {
+  const child = spawn(TSX, ['src/app/kaizen.ts', ...args], {
     // A working directory without a .env, so nothing but `env` configures it.
     cwd: process.cwd(),
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },

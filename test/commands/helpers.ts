@@ -5,7 +5,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
-import type { Applicant } from '../../src/intake/applicant.js';
+import type { Applicant } from '../../src/domain/intake/applicant.js';
 import { sampleApplicant } from '../support/applicants.js';
 import { TEST_SIGNING_SECRET, type TestBot } from '../support/bot.js';
 import type { SlackFake } from '../support/slack-fake.js';

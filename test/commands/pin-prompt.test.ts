@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { EXIT } from '../../src/cli.js';
-import type { Env } from '../../src/config.js';
-import { KaizenError } from '../../src/errors.js';
+import { EXIT } from '../../src/app/cli.js';
 import type { KeystoneClient } from '../../src/keystone/index.js';
+import type { Env } from '../../src/platform/config/config.js';
+import { KaizenError } from '../../src/platform/errors.js';
 import { adminClient, newMember } from '../keystone/fixtures.js';
 import { mailWorldEnv, startTestBot, type TestBot } from '../support/bot.js';
 import { type SlackFake, startSlackFake } from '../support/slack-fake.js';
@@ -120,7 +120,7 @@ describe('the terminal PIN prompt of kaizen reset', () => {
       script,
       [
         `cd ${shellQuote(process.cwd())}`,
-        `env -i ${settings} node_modules/.bin/tsx src/kaizen.ts reset ${shellQuote(member.user.name)} --yes --as alice`,
+        `env -i ${settings} node_modules/.bin/tsx src/app/kaizen.ts reset ${shellQuote(member.user.name)} --yes --as alice`,
         `echo $? > ${shellQuote(rcFile)}`,
         'exec sleep 600',
         '',

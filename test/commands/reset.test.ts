@@ -4,12 +4,12 @@
  * so the old password stops working at once; the emailed link then sets a working password.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type CliIo, runCli } from '../../src/cli.js';
-import type { Env } from '../../src/config.js';
-import { KaizenError } from '../../src/errors.js';
+import { type CliIo, runCli } from '../../src/app/cli.js';
+import { SetpassCrypto } from '../../src/domain/setpass/crypto.js';
+import { TokenStore } from '../../src/domain/setpass/store.js';
 import type { KeystoneClient } from '../../src/keystone/index.js';
-import { SetpassCrypto } from '../../src/setpass/crypto.js';
-import { TokenStore } from '../../src/setpass/store.js';
+import type { Env } from '../../src/platform/config/config.js';
+import { KaizenError } from '../../src/platform/errors.js';
 import { adminClient, afterRevocationTick, DOMAIN_ID, newMember, unique } from '../keystone/fixtures.js';
 import {
   mailWorldEnv,

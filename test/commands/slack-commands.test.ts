@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { WebClient } from '@slack/web-api';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ApplicationStore } from '../../src/provision/applications.js';
+import { ApplicationStore } from '../../src/domain/applications/store.js';
 import { adminClient, newMember } from '../keystone/fixtures.js';
 import {
   keystoneEnv,

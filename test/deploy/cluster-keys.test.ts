@@ -1,7 +1,7 @@
 /**
  * Redis Cluster safety of the key layout. Three checks:
  * - every multi-key call site in src/ and commands/ (scripts, MGET, DEL of several keys,
- *   pipelines, transactions…) uses only keys of src/keys.ts that hash to one slot, whatever their
+ *   pipelines, transactions…) uses only keys of src/platform/keys.ts that hash to one slot, whatever their
  *   arguments;
  * - our CRC16 slot function agrees with Redis's own CLUSTER KEYSLOT;
  * - the stores' real flows run against a cluster-mode Redis (which refuses CROSSSLOT) while a
@@ -14,11 +14,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Applicant } from '../../src/intake/applicant.js';
-import { keys } from '../../src/keys.js';
-import { ApplicationStore } from '../../src/provision/applications.js';
-import { SetpassCrypto } from '../../src/setpass/crypto.js';
-import { TokenStore } from '../../src/setpass/store.js';
+import { ApplicationStore } from '../../src/domain/applications/store.js';
+import type { Applicant } from '../../src/domain/intake/applicant.js';
+import { SetpassCrypto } from '../../src/domain/setpass/crypto.js';
+import { TokenStore } from '../../src/domain/setpass/store.js';
+import { keys } from '../../src/platform/keys.js';
 import { sampleApplicant } from '../support/applicants.js';
 import { uniquePrefix } from '../support/bot.js';
 import { keySlot, slotsOf } from './key-slot.js';
@@ -129,11 +129,11 @@ const multiKeySites = allSites.filter((site) => site.multi);
 describe('multi-key call sites in the source', () => {
   it('are found (the scan itself works)', () => {
     const files = new Set(multiKeySites.map((site) => site.site.split(':')[0]));
-    expect(files).toContain('src/setpass/store.ts');
+    expect(files).toContain('src/domain/setpass/store.ts');
     expect(multiKeySites.length).toBeGreaterThan(5);
   });
 
-  it('name their keys through src/keys.ts, so their slots can be checked', () => {
+  it('name their keys through src/platform/keys.ts, so their slots can be checked', () => {
     const unresolved = multiKeySites.filter((site) => site.keyNames.length === 0);
     expect(unresolved.map((site) => `${site.site} (${site.command})`)).toEqual([]);
   });

@@ -14,7 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_ONLY_ENV, type Env, loadConfig, settings } from '../../src/config.js';
+import { ADMIN_ONLY_ENV, type Env, loadConfig, settings } from '../../src/platform/config/config.js';
 import { selfSigned } from '../support/certificates.js';
 import { closeNow, freePort, listenLocally } from '../support/local-http.js';
 
@@ -103,7 +103,7 @@ describe('systemd units', () => {
       const service = unit.get('Service')!;
       const one = (key: string) => service.get(key)?.join(' ');
       expect(one('User')).toBe('kaizen');
-      expect(one('ExecStart')).toBe('/usr/bin/node /opt/kaizen/dist/src/main.js');
+      expect(one('ExecStart')).toBe('/usr/bin/node /opt/kaizen/dist/src/app/main.js');
       expect(one('EnvironmentFile')).toBe(envFile);
       expect(one('Environment')).toContain(`KAIZEN_ROLE=${role}`);
       expect(one('Environment')).toContain('NODE_ENV=production');

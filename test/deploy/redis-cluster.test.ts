@@ -5,11 +5,11 @@
  */
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
-import { runDoctor } from '../../src/doctor.js';
-import { keepHouse } from '../../src/jobs/housekeeping.js';
-import { keys } from '../../src/keys.js';
-import { silentLogger } from '../../src/log.js';
+import { runDoctor } from '../../src/ops/doctor.js';
+import { loadConfig } from '../../src/platform/config/config.js';
+import { keepHouse } from '../../src/platform/jobs/housekeeping.js';
+import { keys } from '../../src/platform/keys.js';
+import { silentLogger } from '../../src/platform/log.js';
 import {
   ADMIN_1,
   ADMIN_2,

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keys } from '../../src/keys.js';
+import { keys } from '../../src/platform/keys.js';
 import { sampleApplicant } from '../support/applicants.js';
 import { startTestBot, type TestBot, testEnv } from '../support/bot.js';
 import { freePort } from '../support/local-http.js';

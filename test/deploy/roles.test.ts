@@ -9,13 +9,13 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type RunningKaizen, startKaizen } from '../../src/app.js';
-import { type CliIo, runCli } from '../../src/cli.js';
-import { type Env, loadConfig } from '../../src/config.js';
-import { keys } from '../../src/keys.js';
+import { type CliIo, runCli } from '../../src/app/cli.js';
+import { type RunningKaizen, startKaizen } from '../../src/app/start.js';
 import type { KeystoneClient } from '../../src/keystone/index.js';
-import { createLogger } from '../../src/log.js';
-import { VERSION } from '../../src/version.js';
+import { type Env, loadConfig } from '../../src/platform/config/config.js';
+import { keys } from '../../src/platform/keys.js';
+import { createLogger } from '../../src/platform/log.js';
+import { VERSION } from '../../src/platform/version.js';
 import { adminClient, afterRevocationTick, newMember } from '../keystone/fixtures.js';
 import { openLink, passwordWorks, strongPassword, submit, tokenOf } from '../setpass/helpers.js';
 import {
@@ -49,7 +49,7 @@ function setpassEnv(overrides: Env = {}): Env {
 
 /** `npm start` as a child process with only `env` (the test machine's own environment kept out). */
 async function startProcess(env: Env): Promise<{ code: number | null; output: string }> {
-  const child: ChildProcess = spawn('node_modules/.bin/tsx', ['src/main.ts'], {
+  const child: ChildProcess = spawn('node_modules/.bin/tsx', ['src/app/main.ts'], {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningKaizen, startKaizen } from '../../src/app.js';
-import { ConfigError, loadConfig } from '../../src/config.js';
-import { clientIp, isHttps } from '../../src/http/client-ip.js';
-import { createLogger } from '../../src/log.js';
+import { type RunningKaizen, startKaizen } from '../../src/app/start.js';
+import { ConfigError, loadConfig } from '../../src/platform/config/config.js';
+import { clientIp, isHttps } from '../../src/platform/http/client-ip.js';
+import { createLogger } from '../../src/platform/log.js';
 import { uniquePrefix } from '../support/bot.js';
 import { selfSigned } from '../support/certificates.js';
 

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ApplicationStore } from '../../src/provision/applications.js';
+import { ApplicationStore } from '../../src/domain/applications/store.js';
 import {
   ADMIN_1,
   ADMIN_2,

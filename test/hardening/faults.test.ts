@@ -5,7 +5,7 @@
  * leave exactly one of everything.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VERSION } from '../../src/version.js';
+import { VERSION } from '../../src/platform/version.js';
 import {
   ADMIN_1,
   ADMIN_2,

@@ -7,8 +7,8 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Env } from '../../src/config.js';
-import { keys } from '../../src/keys.js';
+import type { Env } from '../../src/platform/config/config.js';
+import { keys } from '../../src/platform/keys.js';
 import { ADMIN, kaizen, responseMatching } from '../commands/helpers.js';
 import { adminClient, newMember } from '../keystone/fixtures.js';
 import { mailWorldEnv, startTestBot, TEST_SIGNING_SECRET, type TestBot } from '../support/bot.js';

@@ -6,9 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Audit } from '../../src/audit.js';
-import type { Env } from '../../src/config.js';
-import { ApplicationStore } from '../../src/provision/applications.js';
+import { ApplicationStore } from '../../src/domain/applications/store.js';
+import { Audit } from '../../src/domain/audit/audit.js';
+import type { Env } from '../../src/platform/config/config.js';
 import {
   ADMIN_1,
   ADMIN_2,

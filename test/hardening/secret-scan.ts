@@ -4,9 +4,9 @@
  * under its Redis prefix, its log output, and everything it sent to Slack.
  */
 import { Redis } from 'ioredis';
-import { type Env, loadConfig } from '../../src/config.js';
-import { silentLogger } from '../../src/log.js';
-import { closeServices, createServices } from '../../src/services.js';
+import { closeServices, createServices } from '../../src/app/services.js';
+import { type Env, loadConfig } from '../../src/platform/config/config.js';
+import { silentLogger } from '../../src/platform/log.js';
 import { dumpRedis } from '../support/redis-dump.js';
 import type { SlackFake } from '../support/slack-fake.js';
 import type { SmtpTestServer } from '../support/smtp.js';

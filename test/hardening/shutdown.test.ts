@@ -23,7 +23,7 @@ import { type BotProcess, BotProcesses } from '../support/bot-process.js';
 import { FaultProxy } from '../support/fault-proxy.js';
 import { sendSlashCommand } from '../support/slack-sign.js';
 
-/** src/app.ts drains for 20 s by default (main.ts passes no other value). */
+/** src/app/start.ts drains for 20 s by default (main.ts passes no other value). */
 const DRAIN_MS = 20_000;
 const USER_STEP = /^POST \/v3\/users /;
 

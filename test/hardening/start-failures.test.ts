@@ -10,7 +10,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Env } from '../../src/config.js';
+import type { Env } from '../../src/platform/config/config.js';
 import { keystoneEnv, testEnv } from '../support/bot.js';
 
 /**
@@ -38,7 +38,7 @@ afterAll(async () => {
 
 /** Starts the bot; resolves with its exit code and output, or with `code: 'running'` when it is still up after the deadline. */
 async function start(env: Env): Promise<{ code: number | 'running'; output: string }> {
-  const child = spawn('node_modules/.bin/tsx', ['src/main.ts'], {
+  const child = spawn('node_modules/.bin/tsx', ['src/app/main.ts'], {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,5 +1,5 @@
 /** Rows of an applications sheet as the MOC access form writes them, for intake tests. */
-import { DEFAULT_HEADERS } from '../../src/intake/columns.js';
+import { DEFAULT_HEADERS } from '../../src/domain/intake/columns.js';
 
 export const HEADER = [
   DEFAULT_HEADERS.timestamp,

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { headerNames, mapColumns, missingHeadersNotice } from '../../src/intake/columns.js';
-import { describeInvalidRow, type ParsedRow, parseRow, rowKey, splitUsers } from '../../src/intake/parse.js';
+import { headerNames, mapColumns, missingHeadersNotice } from '../../src/domain/intake/columns.js';
+import {
+  describeInvalidRow,
+  type ParsedRow,
+  parseRow,
+  rowKey,
+  splitUsers,
+} from '../../src/domain/intake/parse.js';
 import { HEADER, type RowInput, row } from './fixtures.js';
 
 const names = headerNames();

@@ -1,13 +1,17 @@
 import { WebClient } from '@slack/web-api';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Audit } from '../../src/audit.js';
-import { InFlight } from '../../src/inflight.js';
-import { type AdminReminderDeps, nextAdminReminderAt, remindAdmins } from '../../src/jobs/admin-reminders.js';
-import { JobScheduler } from '../../src/jobs/scheduler.js';
-import { silentLogger } from '../../src/log.js';
-import { Metrics } from '../../src/metrics.js';
-import { ApplicationStore } from '../../src/provision/applications.js';
+import { ApplicationStore } from '../../src/domain/applications/store.js';
+import { Audit } from '../../src/domain/audit/audit.js';
+import {
+  type AdminReminderDeps,
+  nextAdminReminderAt,
+  remindAdmins,
+} from '../../src/domain/reminders/admin-reminders.js';
+import { InFlight } from '../../src/platform/inflight.js';
+import { JobScheduler } from '../../src/platform/jobs/scheduler.js';
+import { silentLogger } from '../../src/platform/log.js';
+import { Metrics } from '../../src/platform/metrics.js';
 import { slackJobNotices } from '../../src/slack/job-notices.js';
 import { adminDigest, stillWaitingReply } from '../../views/reminders.js';
 import { TEST_ADMIN_CHANNEL, TEST_BOT_TOKEN, uniquePrefix } from '../support/bot.js';

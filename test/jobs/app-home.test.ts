@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { DOCTOR_DEADLINE_MS, type DoctorLine } from '../../src/doctor.js';
-import type { Decision } from '../../src/overview.js';
-import { ApplicationStore } from '../../src/provision/applications.js';
-import { rejectApplicant } from '../../src/provision/workflow.js';
+import { ApplicationStore } from '../../src/domain/applications/store.js';
+import { rejectApplicant } from '../../src/domain/provision/workflow.js';
+import { DOCTOR_DEADLINE_MS, type DoctorLine } from '../../src/ops/doctor.js';
+import type { Decision } from '../../src/ops/overview.js';
 import { appHomeView, type HomeInput } from '../../views/app-home.js';
 import { APPLICANT_ACTIONS } from '../../views/applicant-card.js';
 import { adminClient, newMember } from '../keystone/fixtures.js';

@@ -1,8 +1,9 @@
 /** Records and clients the job tests share. */
-import type { Applicant } from '../../src/intake/applicant.js';
+
+import type { ApplicationRecord, ApplicationStore } from '../../src/domain/applications/store.js';
+import type { Applicant } from '../../src/domain/intake/applicant.js';
+import type { Setpass } from '../../src/domain/setpass/service.js';
 import type { KeystoneClient } from '../../src/keystone/index.js';
-import type { ApplicationRecord, ApplicationStore } from '../../src/provision/applications.js';
-import type { Setpass } from '../../src/setpass/service.js';
 import { newMember } from '../keystone/fixtures.js';
 
 import { sampleApplicant } from '../support/applicants.js';

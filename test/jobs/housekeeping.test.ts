@@ -1,9 +1,9 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Audit } from '../../src/audit.js';
-import { keepHouse } from '../../src/jobs/housekeeping.js';
-import { keys } from '../../src/keys.js';
-import { silentLogger } from '../../src/log.js';
+import { Audit } from '../../src/domain/audit/audit.js';
+import { keepHouse } from '../../src/platform/jobs/housekeeping.js';
+import { keys } from '../../src/platform/keys.js';
+import { silentLogger } from '../../src/platform/log.js';
 import { uniquePrefix } from '../support/bot.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';

@@ -5,9 +5,13 @@
  * real Keystone, the test SMTP server and the Slack fake; the reminder runs use a fake clock.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { readReminderLedger, remindUsers, type UserReminderDeps } from '../../src/jobs/user-reminders.js';
-import { userReminderTexts } from '../../src/schedules.js';
-import type { Setpass } from '../../src/setpass/service.js';
+import { userReminderTexts } from '../../src/app/schedules.js';
+import {
+  readReminderLedger,
+  remindUsers,
+  type UserReminderDeps,
+} from '../../src/domain/reminders/user-reminders.js';
+import type { Setpass } from '../../src/domain/setpass/service.js';
 import { ADMIN, kaizen, press, responseMatching } from '../commands/helpers.js';
 import { adminClient, newMember } from '../keystone/fixtures.js';
 import { keystoneEnv, startTestBot, type TestBot, testEnv } from '../support/bot.js';

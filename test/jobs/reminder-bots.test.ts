@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { readReminderLedger } from '../../src/jobs/user-reminders.js';
-import { ApplicationStore } from '../../src/provision/applications.js';
+import { ApplicationStore } from '../../src/domain/applications/store.js';
+import { readReminderLedger } from '../../src/domain/reminders/user-reminders.js';
 import { adminClient, newMember } from '../keystone/fixtures.js';
 import {
   keystoneEnv,

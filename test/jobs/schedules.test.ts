@@ -1,10 +1,10 @@
 import { getTasks } from 'node-cron';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
-import { silentLogger } from '../../src/log.js';
-import { ApplicationStore } from '../../src/provision/applications.js';
-import { scheduledJobs } from '../../src/schedules.js';
-import { closeServices, createServices } from '../../src/services.js';
+import { scheduledJobs } from '../../src/app/schedules.js';
+import { closeServices, createServices } from '../../src/app/services.js';
+import { ApplicationStore } from '../../src/domain/applications/store.js';
+import { ConfigError, loadConfig } from '../../src/platform/config/config.js';
+import { silentLogger } from '../../src/platform/log.js';
 import { startTestBot, TEST_ADMIN_CHANNEL, type TestBot, testEnv } from '../support/bot.js';
 import { type SlackFake, startSlackFake } from '../support/slack-fake.js';
 import { pendingApplication } from './fixtures.js';

@@ -2,27 +2,27 @@ import { randomBytes } from 'node:crypto';
 import { WebClient } from '@slack/web-api';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { Audit } from '../../src/audit.js';
-import { loadConfig } from '../../src/config.js';
-import { Sealer } from '../../src/crypto/sealer.js';
-import type { ReminderOutbox } from '../../src/jobs/ports.js';
+import { userReminderTexts } from '../../src/app/schedules.js';
+import { ApplicationStore } from '../../src/domain/applications/store.js';
+import { Audit } from '../../src/domain/audit/audit.js';
+import type { ReminderOutbox } from '../../src/domain/reminders/ports.js';
 import {
   CLAIM_LEASE_MS,
   lastReminder,
   readReminderLedger,
   remindUsers,
   type UserReminderDeps,
-} from '../../src/jobs/user-reminders.js';
-import { keys } from '../../src/keys.js';
+} from '../../src/domain/reminders/user-reminders.js';
+import { SetpassCrypto } from '../../src/domain/setpass/crypto.js';
+import { setpassFromConfig } from '../../src/domain/setpass/from-config.js';
+import type { Setpass } from '../../src/domain/setpass/service.js';
 import { AccountGuard, protectionPolicy } from '../../src/keystone/index.js';
-import { silentLogger } from '../../src/log.js';
 import { MailOutbox } from '../../src/mail/outbox.js';
 import { type SmtpTransport, transportFromConfig } from '../../src/mail/transport.js';
-import { ApplicationStore } from '../../src/provision/applications.js';
-import { userReminderTexts } from '../../src/schedules.js';
-import { SetpassCrypto } from '../../src/setpass/crypto.js';
-import { setpassFromConfig } from '../../src/setpass/from-config.js';
-import type { Setpass } from '../../src/setpass/service.js';
+import { loadConfig } from '../../src/platform/config/config.js';
+import { Sealer } from '../../src/platform/crypto/sealer.js';
+import { keys } from '../../src/platform/keys.js';
+import { silentLogger } from '../../src/platform/log.js';
 import { slackJobNotices } from '../../src/slack/job-notices.js';
 import { adminClient, afterRevocationTick } from '../keystone/fixtures.js';
 import { passwordWorks } from '../setpass/helpers.js';

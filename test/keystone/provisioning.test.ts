@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { isKaizenError } from '../../src/errors.js';
+import { isKaizenError } from '../../src/platform/errors.js';
 import { adminClient, DOMAIN_ID, newMember, unique } from './fixtures.js';
 
 const client = adminClient();

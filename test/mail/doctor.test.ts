@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
-import { liveChecks, runDoctor } from '../../src/doctor.js';
+import { liveChecks, runDoctor } from '../../src/ops/doctor.js';
+import { loadConfig } from '../../src/platform/config/config.js';
 import { testEnv } from '../support/bot.js';
 import { type SmtpTestServer, startSmtpServer } from '../support/smtp.js';
 

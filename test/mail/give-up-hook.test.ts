@@ -5,11 +5,11 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
-import { silentLogger } from '../../src/log.js';
 import { outboxFromConfig } from '../../src/mail/from-config.js';
 import type { MailMessage } from '../../src/mail/message.js';
 import type { MailOutbox, OutboxOptions } from '../../src/mail/outbox.js';
+import { loadConfig } from '../../src/platform/config/config.js';
+import { silentLogger } from '../../src/platform/log.js';
 import { testEnv, uniquePrefix } from '../support/bot.js';
 import { type SmtpTestServer, startSmtpServer } from '../support/smtp.js';
 

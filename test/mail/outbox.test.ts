@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
-import { Sealer } from '../../src/crypto/sealer.js';
-import { silentLogger } from '../../src/log.js';
 import type { MailMessage } from '../../src/mail/message.js';
 import { MailOutbox, type OutboxOptions } from '../../src/mail/outbox.js';
 import { type SmtpTransport, transportFromConfig } from '../../src/mail/transport.js';
+import { loadConfig } from '../../src/platform/config/config.js';
+import { Sealer } from '../../src/platform/crypto/sealer.js';
+import { silentLogger } from '../../src/platform/log.js';
 import { testEnv, uniquePrefix } from '../support/bot.js';
 import { type SmtpTestServer, startSmtpServer } from '../support/smtp.js';
 

@@ -6,7 +6,7 @@
 import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keystoneOperation } from '../../src/keystone/http.js';
-import { Metrics } from '../../src/metrics.js';
+import { Metrics } from '../../src/platform/metrics.js';
 import { observedFetch } from '../../src/slack/observe.js';
 import { startTestBot, TEST_BOT_TOKEN, TEST_SIGNING_SECRET, type TestBot, testEnv } from '../support/bot.js';
 import { metricValue } from '../support/metrics.js';

@@ -5,7 +5,7 @@
  * from the click to the Keystone calls it made.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Metrics } from '../../src/metrics.js';
+import type { Metrics } from '../../src/platform/metrics.js';
 import {
   ADMIN_1,
   applicantWithCard,

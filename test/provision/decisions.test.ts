@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ApplicationRecord } from '../../src/provision/applications.js';
-import type { ProvisionDeps } from '../../src/provision/deps.js';
-import { createdByTag } from '../../src/provision/project-names.js';
+import type { ApplicationRecord } from '../../src/domain/applications/store.js';
+import type { ProvisionDeps } from '../../src/domain/provision/deps.js';
+import { createdByTag } from '../../src/domain/provision/project-names.js';
 import {
   joinExistingProject,
   rejectApplicant,
@@ -9,7 +9,7 @@ import {
   runProvisioning,
   setQuotaChoice,
   startApproval,
-} from '../../src/provision/workflow.js';
+} from '../../src/domain/provision/workflow.js';
 import { DOMAIN_ID, newMember, unique } from '../keystone/fixtures.js';
 import { APPLICATIONS_TAB, type Harness, mailTo, startHarness } from './harness.js';
 

@@ -1,13 +1,17 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { KeystoneClient } from '../../src/keystone/index.js';
 import {
   type ApplicationRecord,
   PROVISION_STEPS,
   type ProvisionStep,
-} from '../../src/provision/applications.js';
-import { type ProvisionDeps, quotaSetter } from '../../src/provision/deps.js';
-import { RunLock } from '../../src/provision/run-lock.js';
-import { resumeStalledApprovals, runProvisioning, startApproval } from '../../src/provision/workflow.js';
+} from '../../src/domain/applications/store.js';
+import { type ProvisionDeps, quotaSetter } from '../../src/domain/provision/deps.js';
+import { RunLock } from '../../src/domain/provision/run-lock.js';
+import {
+  resumeStalledApprovals,
+  runProvisioning,
+  startApproval,
+} from '../../src/domain/provision/workflow.js';
+import { KeystoneClient } from '../../src/keystone/index.js';
 import { freePort } from '../support/local-http.js';
 import { type Harness, mailTo, startHarness } from './harness.js';
 

@@ -5,12 +5,12 @@
  * must be told so (not that someone, in fact they themselves, is already approving).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Audit } from '../../src/audit.js';
-import { loadConfig } from '../../src/config.js';
-import { keys } from '../../src/keys.js';
-import { ApplicationStore } from '../../src/provision/applications.js';
-import { startApproval } from '../../src/provision/workflow.js';
-import { createRedis, type Redis } from '../../src/redis.js';
+import { ApplicationStore } from '../../src/domain/applications/store.js';
+import { Audit } from '../../src/domain/audit/audit.js';
+import { startApproval } from '../../src/domain/provision/workflow.js';
+import { loadConfig } from '../../src/platform/config/config.js';
+import { keys } from '../../src/platform/keys.js';
+import { createRedis, type Redis } from '../../src/platform/redis.js';
 import { sampleApplicant } from '../support/applicants.js';
 import { uniquePrefix } from '../support/bot.js';
 import { FaultProxy } from '../support/fault-proxy.js';

@@ -2,15 +2,15 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BUILT_IN_PRESETS, loadPresets, parsePresets } from '../../src/quotas/presets.js';
+import { BUILT_IN_PRESETS, loadPresets, parsePresets } from '../../src/domain/quotas/presets.js';
 import {
   adjustPorts,
   describeQuotaChoice,
   parseQuotaInput,
   resolveQuota,
   validateQuotaValues,
-} from '../../src/quotas/resolve.js';
-import { valuesFor } from '../../src/quotas/setter.js';
+} from '../../src/domain/quotas/resolve.js';
+import { valuesFor } from '../../src/domain/quotas/setter.js';
 
 describe('built-in quota presets', () => {
   it('are small, medium and large with the documented values', () => {

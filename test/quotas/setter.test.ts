@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { BUILT_IN_PRESETS } from '../../src/domain/quotas/presets.js';
+import { setQuotas } from '../../src/domain/quotas/setter.js';
 import type { KeystoneClient } from '../../src/keystone/index.js';
-import { BUILT_IN_PRESETS } from '../../src/quotas/presets.js';
-import { setQuotas } from '../../src/quotas/setter.js';
 import { adminClient, unique } from '../keystone/fixtures.js';
 import {
   type KeystoneRegistration,

@@ -5,10 +5,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type RunningKaizen, startKaizen } from '../../src/app.js';
-import { type Env, loadConfig } from '../../src/config.js';
+import { type RunningKaizen, startKaizen } from '../../src/app/start.js';
 import type { KeystoneClient } from '../../src/keystone/index.js';
-import { createLogger } from '../../src/log.js';
+import { type Env, loadConfig } from '../../src/platform/config/config.js';
+import { createLogger } from '../../src/platform/log.js';
 import {
   adminClient,
   afterRevocationTick,

@@ -7,9 +7,9 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
-import { type RunningKaizen, startKaizen } from '../../src/app.js';
-import { type Env, loadConfig } from '../../src/config.js';
+import { type RunningKaizen, startKaizen } from '../../src/app/start.js';
 import type { KeystoneClient } from '../../src/keystone/index.js';
+import { type Env, loadConfig } from '../../src/platform/config/config.js';
 import { adminClient, newMember } from '../keystone/fixtures.js';
 import { keystoneEnv, startTestBot, type TestBot, testEnv, uniquePrefix } from '../support/bot.js';
 import { type CapturedLog, captureLogs } from '../support/log-capture.js';

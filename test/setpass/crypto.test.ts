@@ -6,7 +6,7 @@ import {
   newToken,
   SetpassCrypto,
   TOKEN_PATTERN,
-} from '../../src/setpass/crypto.js';
+} from '../../src/domain/setpass/crypto.js';
 
 const secret = randomBytes(32);
 

@@ -1,16 +1,16 @@
 /** The password-page event stream and its consumer group, against the real Redis. */
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Audit } from '../../src/audit.js';
-import { keys } from '../../src/keys.js';
-import { silentLogger } from '../../src/log.js';
+import { Audit } from '../../src/domain/audit/audit.js';
 import {
   auditSetpassEvent,
   parseSetpassEvent,
   publishSetpassEvent,
   type SetpassEvent,
   SetpassEventConsumer,
-} from '../../src/setpass/events.js';
+} from '../../src/domain/setpass/events.js';
+import { keys } from '../../src/platform/keys.js';
+import { silentLogger } from '../../src/platform/log.js';
 import { uniquePrefix } from '../support/bot.js';
 
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';

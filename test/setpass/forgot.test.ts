@@ -6,12 +6,12 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { KaizenError } from '../../src/errors.js';
-import { keys } from '../../src/keys.js';
+import { publishSetpassEvent } from '../../src/domain/setpass/events.js';
+import type { Setpass } from '../../src/domain/setpass/service.js';
 import type { KeystoneClient } from '../../src/keystone/index.js';
-import { publishSetpassEvent } from '../../src/setpass/events.js';
-import { FORGOT_FLOOR_MS } from '../../src/setpass/routes.js';
-import type { Setpass } from '../../src/setpass/service.js';
+import { KaizenError } from '../../src/platform/errors.js';
+import { keys } from '../../src/platform/keys.js';
+import { FORGOT_FLOOR_MS } from '../../src/web/routes.js';
 import { adminClient, afterRevocationTick, DOMAIN_ID, newMember, unique } from '../keystone/fixtures.js';
 import { mailWorldEnv, startTestBot, TEST_ADMIN_CHANNEL, type TestBot } from '../support/bot.js';
 import { type SlackFake, startSlackFake } from '../support/slack-fake.js';

@@ -3,8 +3,8 @@
  * JavaScript would (cookie and hidden field carried over), and reading the answer.
  */
 import { expect } from 'vitest';
-import { KaizenError } from '../../src/errors.js';
 import type { KeystoneClient } from '../../src/keystone/index.js';
+import { KaizenError } from '../../src/platform/errors.js';
 
 export interface OpenedForm {
   status: number;

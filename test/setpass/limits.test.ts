@@ -6,12 +6,12 @@
 import type { IncomingMessage } from 'node:http';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
-import { addressBucket, clientIp, normalizeIp } from '../../src/http/client-ip.js';
+import { FailureLimits, KDF_CONCURRENCY, kdfSlots } from '../../src/domain/setpass/limits.js';
+import { PinHasher } from '../../src/domain/setpass/pin.js';
+import type { Setpass } from '../../src/domain/setpass/service.js';
 import type { KeystoneClient } from '../../src/keystone/index.js';
-import { FailureLimits, KDF_CONCURRENCY, kdfSlots } from '../../src/setpass/limits.js';
-import { PinHasher } from '../../src/setpass/pin.js';
-import type { Setpass } from '../../src/setpass/service.js';
+import { ConfigError, loadConfig } from '../../src/platform/config/config.js';
+import { addressBucket, clientIp, normalizeIp } from '../../src/platform/http/client-ip.js';
 import { adminClient, afterRevocationTick, newMember } from '../keystone/fixtures.js';
 import { keystoneEnv, startTestBot, type TestBot, testEnv, uniquePrefix } from '../support/bot.js';
 import { type SlackFake, startSlackFake } from '../support/slack-fake.js';

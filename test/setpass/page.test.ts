@@ -3,13 +3,13 @@
  * channel. Every answer a person can get, and what it does to the link, Keystone and the audit.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type RunningKaizen, startKaizen } from '../../src/app.js';
-import { type Env, loadConfig } from '../../src/config.js';
-import { keys } from '../../src/keys.js';
+import { type RunningKaizen, startKaizen } from '../../src/app/start.js';
+import { SetpassCrypto } from '../../src/domain/setpass/crypto.js';
+import type { Setpass } from '../../src/domain/setpass/service.js';
 import type { KeystoneClient } from '../../src/keystone/index.js';
-import { createLogger } from '../../src/log.js';
-import { SetpassCrypto } from '../../src/setpass/crypto.js';
-import type { Setpass } from '../../src/setpass/service.js';
+import { type Env, loadConfig } from '../../src/platform/config/config.js';
+import { keys } from '../../src/platform/keys.js';
+import { createLogger } from '../../src/platform/log.js';
 import { adminClient, afterRevocationTick, newMember } from '../keystone/fixtures.js';
 import { keystoneEnv, startTestBot, TEST_ADMIN_CHANNEL, type TestBot, testEnv } from '../support/bot.js';
 import { type SlackFake, startSlackFake } from '../support/slack-fake.js';

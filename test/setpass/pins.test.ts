@@ -5,9 +5,9 @@
 import { createHash, createHmac, randomBytes, scryptSync } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { keys } from '../../src/keys.js';
-import { deriveKey } from '../../src/setpass/crypto.js';
-import type { Setpass } from '../../src/setpass/service.js';
+import { deriveKey } from '../../src/domain/setpass/crypto.js';
+import type { Setpass } from '../../src/domain/setpass/service.js';
+import { keys } from '../../src/platform/keys.js';
 import { adminClient, newMember } from '../keystone/fixtures.js';
 import { keystoneEnv, startTestBot, TEST_ADMIN_CHANNEL, type TestBot, testEnv } from '../support/bot.js';
 import { dumpRedis } from '../support/redis-dump.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PasswordPolicy } from '../../src/setpass/policy.js';
+import { PasswordPolicy } from '../../src/domain/setpass/policy.js';
 
 const policy = new PasswordPolicy({ minLength: 12, minScore: 3 });
 const owner = { username: 'ann.lee@example.org', email: 'ann.lee@example.org' };

@@ -2,9 +2,9 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { keys } from '../../src/keys.js';
-import { newToken, SetpassCrypto } from '../../src/setpass/crypto.js';
-import { TokenStore } from '../../src/setpass/store.js';
+import { newToken, SetpassCrypto } from '../../src/domain/setpass/crypto.js';
+import { TokenStore } from '../../src/domain/setpass/store.js';
+import { keys } from '../../src/platform/keys.js';
 import { uniquePrefix } from '../support/bot.js';
 
 const prefix = uniquePrefix('setpass-store');

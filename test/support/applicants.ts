@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Applicant } from '../../src/intake/applicant.js';
+import type { Applicant } from '../../src/domain/intake/applicant.js';
 
 /** An applicant as intake would make it from a valid row; override what a test cares about. */
 export function sampleApplicant(overrides: Partial<Applicant> = {}): Applicant {

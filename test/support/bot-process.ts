@@ -1,5 +1,5 @@
 /**
- * The bot as a child process (`tsx src/main.ts`, what `npm run dev` runs) with only the given
+ * The bot as a child process (`tsx src/app/main.ts`, what `npm run dev` runs) with only the given
  * settings, for tests that kill it with SIGKILL or run several replicas side by side. Its log
  * (JSON lines on stdout) is kept for the test to read. Every process started here is killed when the
  * test process exits, even when afterAll never runs.
@@ -9,7 +9,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import type { Env } from '../../src/config.js';
+import type { Env } from '../../src/platform/config/config.js';
 
 const TSX = 'node_modules/.bin/tsx';
 
@@ -37,7 +37,7 @@ export class BotProcess {
    * `info` or lower for that line.
    */
   static async start(env: Env, readyTimeoutMs = 30_000): Promise<BotProcess> {
-    const child = spawn(TSX, ['src/main.ts'], {
+    const child = spawn(TSX, ['src/app/main.ts'], {
       env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,

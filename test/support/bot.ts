@@ -1,11 +1,11 @@
 /**
- * Starts the real bot (src/app.ts) on port 0 against the fakes and the real services, with a
+ * Starts the real bot (src/app/start.ts) on port 0 against the fakes and the real services, with a
  * Redis key prefix of its own so test files never see each other's keys.
  */
 import { randomBytes } from 'node:crypto';
-import { type RunningKaizen, startKaizen } from '../../src/app.js';
-import { type Env, loadConfig } from '../../src/config.js';
-import { createLogger, type Logger } from '../../src/log.js';
+import { type RunningKaizen, startKaizen } from '../../src/app/start.js';
+import { type Env, loadConfig } from '../../src/platform/config/config.js';
+import { createLogger, type Logger } from '../../src/platform/log.js';
 import type { SlackAppOptions } from '../../src/slack/app.js';
 import type { ProvidedKeystone } from './provided.js';
 import type { SheetsFake } from './sheets-fake.js';

@@ -1,6 +1,6 @@
 /** A logger for a bot under test whose lines are kept in memory, for tests that read what was logged. */
 import { Writable } from 'node:stream';
-import { createLogger, type Logger } from '../../src/log.js';
+import { createLogger, type Logger } from '../../src/platform/log.js';
 
 export interface CapturedLog {
   log: Logger;

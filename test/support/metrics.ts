@@ -1,6 +1,6 @@
 /** Reading one series out of a bot's metrics, for tests that check what moved. */
 import type { MetricValue } from 'prom-client';
-import type { Metrics } from '../../src/metrics.js';
+import type { Metrics } from '../../src/platform/metrics.js';
 
 /**
  * The value of `name` (a counter or gauge, or a histogram's `_count`/`_sum`) summed over the series

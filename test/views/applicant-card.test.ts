@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Applicant } from '../../src/intake/applicant.js';
-import type { ApplicationRecord } from '../../src/provision/applications.js';
-import { BUILT_IN_PRESETS } from '../../src/quotas/presets.js';
+import type { ApplicationRecord } from '../../src/domain/applications/store.js';
+import type { Applicant } from '../../src/domain/intake/applicant.js';
+import { BUILT_IN_PRESETS } from '../../src/domain/quotas/presets.js';
 import {
   APPLICANT_ACTIONS,
   applicantCard as buildApplicantCard,

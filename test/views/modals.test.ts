@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BUILT_IN_PRESETS } from '../../src/quotas/presets.js';
+import { BUILT_IN_PRESETS } from '../../src/domain/quotas/presets.js';
 import { invalidRowNotice as buildInvalidRowNotice } from '../../views/invalid-row-notice.js';
 import {
   quotaModal as buildQuotaModal,

@@ -1,4 +1,4 @@
-import type { ApprovalEmails } from '../../src/provision/ports.js';
+import type { ApprovalEmails } from '../../src/domain/provision/ports.js';
 import { addedToProjectEmail } from './added-to-project.js';
 import { rejectionEmail } from './rejection.js';
 import { welcomeEmail } from './welcome.js';

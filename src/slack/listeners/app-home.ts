@@ -6,9 +6,9 @@
 import type { AllMiddlewareArgs, SlackEventMiddlewareArgs } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { appHomeView } from '../../../views/app-home.js';
-import type { ReminderLinks } from '../../jobs/ports.js';
-import { HealthCache, queueOverview } from '../../overview.js';
-import { ApplicationStore } from '../../provision/applications.js';
+import { ApplicationStore } from '../../domain/applications/store.js';
+import type { ReminderLinks } from '../../domain/reminders/ports.js';
+import { HealthCache, queueOverview } from '../../ops/overview.js';
 import type { App } from '../app.js';
 import type { SlackDeps } from '../register.js';
 

@@ -10,7 +10,7 @@ import { parseCommand } from '../../../commands/parse.js';
 import type { CommandResult } from '../../../commands/results.js';
 import type { Caller } from '../../../commands/types.js';
 import { ephemeral, type SlackReply, slackReply, WORKING_ON_IT } from '../../../views/commands/slack.js';
-import { describeError } from '../../errors.js';
+import { describeError } from '../../platform/errors.js';
 import type { App } from '../app.js';
 import { slackCommandDeps } from '../command-surface.js';
 import type { SlackDeps } from '../register.js';

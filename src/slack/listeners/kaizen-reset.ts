@@ -30,8 +30,8 @@ import {
   slackReply,
 } from '../../../views/commands/slack.js';
 import { escapeMrkdwn } from '../../../views/mrkdwn.js';
-import { describeError } from '../../errors.js';
-import { isValidPin } from '../../setpass/pin.js';
+import { isValidPin } from '../../domain/setpass/pin.js';
+import { describeError } from '../../platform/errors.js';
 import type { App } from '../app.js';
 import { slackCommandDeps } from '../command-surface.js';
 import type { SlackDeps } from '../register.js';

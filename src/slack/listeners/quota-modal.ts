@@ -9,10 +9,10 @@ import {
   quotaBlockId,
   readQuotaModal,
 } from '../../../views/quota-modal.js';
-import { describeError, isKaizenError } from '../../errors.js';
-import { setQuotaChoice } from '../../provision/workflow.js';
-import { adjustPorts, parseQuotaInput } from '../../quotas/resolve.js';
-import type { QuotaChoice, QuotaKey } from '../../quotas/types.js';
+import { setQuotaChoice } from '../../domain/provision/workflow.js';
+import { adjustPorts, parseQuotaInput } from '../../domain/quotas/resolve.js';
+import type { QuotaChoice, QuotaKey } from '../../domain/quotas/types.js';
+import { describeError, isKaizenError } from '../../platform/errors.js';
 import type { App } from '../app.js';
 import { refreshApplicantCard } from '../applicant-cards.js';
 import {

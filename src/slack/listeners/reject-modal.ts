@@ -9,8 +9,8 @@ import {
   REJECT_REASON_MAX,
   readRejectModal,
 } from '../../../views/reject-modal.js';
-import { describeError, isKaizenError } from '../../errors.js';
-import { rejectApplicant } from '../../provision/workflow.js';
+import { rejectApplicant } from '../../domain/provision/workflow.js';
+import { describeError, isKaizenError } from '../../platform/errors.js';
 import type { App } from '../app.js';
 import { refreshApplicantCard } from '../applicant-cards.js';
 import {

@@ -11,8 +11,8 @@ import {
   readRenameModal,
   renameRefusal,
 } from '../../../views/rename-modal.js';
-import { describeError, isKaizenError } from '../../errors.js';
-import { renameNewProject } from '../../provision/workflow.js';
+import { renameNewProject } from '../../domain/provision/workflow.js';
+import { describeError, isKaizenError } from '../../platform/errors.js';
 import type { App } from '../app.js';
 import { refreshApplicantCard } from '../applicant-cards.js';
 import type { ApplicantSlackDeps } from '../applicant-deps.js';
