@@ -1,14 +1,50 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Two projects. `unit`: pure code (parsers, views, settings, the README's tables), no Redis, no
+ * Keystone, no child process: seconds (`npm run test:unit`). `integration`: everything else, against
+ * the real Redis, Keystone, SMTP server and Chromium that the global setup checks or starts.
+ */
+const UNIT = [
+  'test/commands/config-cli.test.ts',
+  'test/config.test.ts',
+  'test/intake/parse.test.ts',
+  'test/keystone/errors.test.ts',
+  'test/keystone/protection.test.ts',
+  'test/layers.test.ts',
+  'test/log.test.ts',
+  'test/mail/templates.test.ts',
+  'test/manifest.test.ts',
+  'test/quotas/presets.test.ts',
+  'test/readme.test.ts',
+  'test/release-files.test.ts',
+  'test/setpass/crypto.test.ts',
+  'test/setpass/page-view.test.ts',
+  'test/setpass/policy.test.ts',
+  'test/slots.test.ts',
+  'test/support-fakes-block-kit.test.ts',
+  'test/views/**/*.test.ts',
+];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['test/global-setup.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 180_000,
     pool: 'forks',
     // Keystone on SQLite serves one request at a time; two workers keep it busy without queueing.
     maxWorkers: 2,
     reporters: ['default'],
+    projects: [
+      { extends: true, test: { name: 'unit', include: UNIT, testTimeout: 10_000 } },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['test/**/*.test.ts'],
+          exclude: UNIT,
+          globalSetup: ['test/global-setup.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 180_000,
+        },
+      },
+    ],
   },
 });

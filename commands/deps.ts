@@ -5,13 +5,13 @@
  * the handler that needs it answers with the setting to turn on.
  */
 
-import type { Services } from '../src/app/services.js';
-import { ApplicationStore } from '../src/domain/applications/store.js';
+import { type AccountGuard, protectionPolicy } from '../src/domain/accounts/protection.js';
+import type { ApplicationStore } from '../src/domain/applications/store.js';
 import type { Audit } from '../src/domain/audit/audit.js';
 import { lastReminder } from '../src/domain/reminders/user-reminders.js';
-import type { ResendOptions, ResentLink } from '../src/domain/setpass/issue.js';
+import type { ResendOptions, ResentLink, SetpassLink } from '../src/domain/setpass/issue.js';
 import { forgotPageUrl } from '../src/domain/setpass/paths.js';
-import { AccountGuard, type KeystoneClient, protectionPolicy } from '../src/keystone/index.js';
+import type { KeystoneClient } from '../src/keystone/index.js';
 import type { MailMessage } from '../src/mail/message.js';
 import type { EnqueueResult } from '../src/mail/outbox.js';
 import { type Config, isEnabled } from '../src/platform/config/config.js';
@@ -19,15 +19,11 @@ import type { Logger } from '../src/platform/log.js';
 import type { Redis } from '../src/platform/redis.js';
 
 /** A password link as the setpass side hands it out. The URL is a secret: it goes into email only. */
-export interface IssuedLink {
-  url: string;
-  expiresAt: Date;
-}
 
 /** The setpass side, as commands use it. */
 export interface PasswordLinks {
   /** Sets a new random temporary password in Keystone and issues a link; the previous link dies. */
-  issue(user: { userId: string; username: string }, pinHash: string): Promise<IssuedLink>;
+  issue(user: { userId: string; username: string }, pinHash: string): Promise<SetpassLink>;
   /**
    * The live link, or a new one carrying the temporary password Keystone already has; never sets a
    * password. `deliver` runs while no one can redeem or issue the user's link.
@@ -35,12 +31,12 @@ export interface PasswordLinks {
   resend<T>(
     user: { userId: string; username: string },
     options: ResendOptions,
-    deliver: (link: IssuedLink, fresh: boolean) => Promise<T>,
+    deliver: (link: SetpassLink, fresh: boolean) => Promise<T>,
   ): Promise<ResentLink<T>>;
   /** The keyed hash of a PIN, as it is kept on file. */
   hashPin(pin: string): string;
   /** The user's live link, undefined when none (never issued, used, expired, replaced, burned). */
-  current(userId: string): Promise<IssuedLink | undefined>;
+  current(userId: string): Promise<SetpassLink | undefined>;
   /** `lockedOut` when wrong PINs burned the last link and none was issued since. */
   status(userId: string): Promise<{ lockedOut?: { attempts: number; at: Date } }>;
   pinOnFile(userId: string): Promise<string | undefined>;
@@ -133,35 +129,4 @@ export function offlineSurface(log: Logger): Surface {
 /** Slack's archive URL for a message; it redirects to the workspace, so no team domain is needed. */
 export function archiveLink(card: { channel: string; ts: string }): string {
   return `https://slack.com/archives/${card.channel}/p${card.ts.replace('.', '')}`;
-}
-
-/**
- * The deps for these services. Slack and the CLI pass their own surface, and the sheet intake when
- * they built one themselves; everything else is the same clients the rest of the bot uses.
- */
-export function commandDeps(
-  services: Services,
-  surface: Surface,
-  parts: { sheet?: SheetPoller } = {},
-): CommandDeps {
-  const { config, redis } = services;
-  return {
-    log: services.log,
-    redis,
-    audit: services.audit,
-    applications: services.applications ?? new ApplicationStore(redis),
-    // OS_AUTH_URL alone gives a client without credentials: no use to a command.
-    keystone: isEnabled(config, 'keystone') ? services.keystone : undefined,
-    domainId: config.keystone.domain,
-    accounts:
-      services.keystone === undefined
-        ? undefined
-        : new AccountGuard(services.keystone, protectionPolicy(config)),
-    links: services.setpass,
-    outbox: services.mail,
-    sheet: parts.sheet ?? services.intake,
-    reminders: { last: (userId) => lastReminder(redis, userId) },
-    mail: mailSettings(config),
-    surface,
-  };
 }

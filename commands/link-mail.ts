@@ -1,17 +1,18 @@
 /** Emailing a password link, shared by `reset` and `resend`. */
 
+import type { SetpassLink } from '../src/domain/setpass/issue.js';
 import type { User } from '../src/keystone/index.js';
 import type { MailMessage } from '../src/mail/message.js';
 import { KaizenError } from '../src/platform/errors.js';
 import { type LinkReason, passwordLinkEmail } from '../views/emails/password-link.js';
-import type { CommandDeps, IssuedLink, Outbox } from './deps.js';
+import type { CommandDeps, Outbox } from './deps.js';
 import type { MailOutcome } from './results.js';
 
 export interface LinkMail {
   reason: LinkReason;
   user: User;
   to: string;
-  link: IssuedLink;
+  link: SetpassLink;
   /** Names this email for the outbox: the same purpose twice sends once. */
   purpose: string;
 }

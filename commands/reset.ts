@@ -6,11 +6,12 @@
  * CLI's `--yes`) does it. The user's PIN on file is kept; without one, the confirming admin gives one.
  */
 
+import type { SetpassLink } from '../src/domain/setpass/issue.js';
 import { isValidPin } from '../src/domain/setpass/pin.js';
 import { KaizenError } from '../src/platform/errors.js';
 import type { UserQuery } from './args.js';
 import { createConfirmation, takeConfirmation } from './confirmations.js';
-import type { CommandDeps, IssuedLink, PasswordLinks } from './deps.js';
+import type { CommandDeps, PasswordLinks } from './deps.js';
 import { emailLink, requireOutbox } from './link-mail.js';
 import type { CommandResult, MailOutcome } from './results.js';
 import { actorOf, type Caller, callerLabel } from './types.js';
@@ -147,7 +148,7 @@ async function performReset(
     await links.storePinHash(user.id, pinHash);
   }
   const { actor } = requester;
-  let link: IssuedLink;
+  let link: SetpassLink;
   try {
     link = await links.issue({ userId: user.id, username: user.name }, pinHash);
   } catch (error) {

@@ -4,12 +4,17 @@
  * what to fix, e.g. "row 7 (ann@x.org): PIN must be 4 digits".
  */
 import type { types as slack } from '@slack/bolt';
-import { describeInvalidRow } from '../src/domain/intake/parse.js';
 import type { IntakeNotice } from '../src/domain/intake/poll.js';
 import type { SlackMessage } from './applicant-card.js';
-import { escapeAndClip } from './mrkdwn.js';
+import { clipPlain, escapeAndClip } from './mrkdwn.js';
 
 const ROWS_SHOWN = 25;
+
+/** "row 7 (ann@x.org): PIN must be 4 digits; Last name is empty" */
+export function describeInvalidRow(row: { rowNumber: number; email: string; reasons: string[] }): string {
+  const who = row.email === '' ? 'no email' : clipPlain(row.email, 80);
+  return `row ${row.rowNumber} (${who}): ${row.reasons.join('; ')}`;
+}
 const SECTION_MAX = 3000;
 
 export function invalidRowNotice(notice: IntakeNotice): SlackMessage {

@@ -6,7 +6,7 @@
 import { userInfo } from 'node:os';
 import { WebClient } from '@slack/web-api';
 import { takeConfirmation } from '../../commands/confirmations.js';
-import { archiveLink, commandDeps, type SheetPoller, type Surface } from '../../commands/deps.js';
+import { archiveLink, type SheetPoller, type Surface } from '../../commands/deps.js';
 import { runCommand, runDirectReset } from '../../commands/index.js';
 import { type CommandResult, outcomeOf } from '../../commands/results.js';
 import type { Caller, CommandName } from '../../commands/types.js';
@@ -14,8 +14,9 @@ import { textReply } from '../../views/commands/text.js';
 import type { Config } from '../platform/config/config.js';
 import { describeError } from '../platform/errors.js';
 import { createLogger, type Logger } from '../platform/log.js';
-import { slackSheetIntake } from '../slack/sheet-intake.js';
 import { closeServices, createServices, type Services } from './services.js';
+import { commandDeps } from './wiring/commands.js';
+import { slackSheetIntake } from './wiring/sheet-intake.js';
 
 export const OPERATOR_COMMANDS: readonly CommandName[] = [
   'pending',

@@ -5,6 +5,7 @@
  */
 import { reminderEmail } from '../../views/emails/reminder.js';
 import { adminDigest, passwordNeverSetNotice, stillWaitingReply } from '../../views/reminders.js';
+import { AccountGuard, protectionPolicy } from '../domain/accounts/protection.js';
 import { ApplicationStore } from '../domain/applications/store.js';
 import { remindAdmins } from '../domain/reminders/admin-reminders.js';
 import type { AdminNotices, ReminderLinks, ReminderOutbox } from '../domain/reminders/ports.js';
@@ -14,7 +15,6 @@ import {
   type UserReminderTexts,
 } from '../domain/reminders/user-reminders.js';
 import { forgotPageUrl } from '../domain/setpass/paths.js';
-import { AccountGuard, protectionPolicy } from '../keystone/index.js';
 import type { Config } from '../platform/config/config.js';
 import { keepHouse } from '../platform/jobs/housekeeping.js';
 import { type Job, JobScheduler } from '../platform/jobs/scheduler.js';

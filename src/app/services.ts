@@ -8,7 +8,7 @@ import { RecordChanges } from '../domain/applications/record-changes.js';
 import { ApplicationStore } from '../domain/applications/store.js';
 import { Audit } from '../domain/audit/audit.js';
 import type { SheetIntake } from '../domain/intake/poll.js';
-import { type ProvisionDeps, provisionDepsFrom } from '../domain/provision/deps.js';
+import type { ProvisionDeps } from '../domain/provision/deps.js';
 import type { SetpassIssuer, SheetWriter } from '../domain/provision/ports.js';
 import { DELIVERY_HOOK } from '../domain/provision/steps.js';
 import { markWelcomeDelivered, markWelcomeUndelivered } from '../domain/provision/workflow.js';
@@ -28,43 +28,44 @@ import { Slots } from '../platform/slots.js';
 import { VERSION } from '../platform/version.js';
 import { sheetsFromConfig } from '../sheets/from-config.js';
 import type { ApplicationsSheet } from '../sheets/sheets.js';
+import { provisionDepsFrom } from './wiring/provision.js';
 
 export interface Services {
-  config: Config;
-  log: Logger;
-  redis: Redis;
-  audit: Audit;
-  metrics: Metrics;
+  readonly config: Config;
+  readonly log: Logger;
+  readonly redis: Redis;
+  readonly audit: Audit;
+  readonly metrics: Metrics;
   /** Background work (provisioning, mail) that shutdown waits for. */
-  inflight: InFlight;
+  readonly inflight: InFlight;
   /** At most PROVISION_CONCURRENCY approvals provision at once; the rest queue in order. */
-  provisionSlots: Slots;
+  readonly provisionSlots: Slots;
   /** Records changed by no click (a welcome email delivered or given up); startKaizen redraws their cards. */
-  recordChanges: RecordChanges;
+  readonly recordChanges: RecordChanges;
   /** Admin client on the bot side; a credential-less one in the setpass role; undefined without OS_AUTH_URL. */
-  keystone: KeystoneClient | undefined;
+  readonly keystone: KeystoneClient | undefined;
   /** Application records: the applicant cards' state and provisioning checkpoints. */
-  applications?: ApplicationStore;
+  readonly applications: ApplicationStore;
   /** The mail outbox; undefined when mail is off. Its worker runs in the bot (startKaizen). */
-  mail?: MailOutbox;
+  readonly mail: MailOutbox | undefined;
   /** Quota presets in effect: built in, overridden by QUOTA_PRESETS_FILE. */
-  quotaPresets?: QuotaPresets;
+  readonly quotaPresets: QuotaPresets;
   /** Writes approval outcomes to the sheet; undefined when Sheets is off. */
-  sheetWriter?: SheetWriter;
+  readonly sheetWriter: SheetWriter | undefined;
   /** Issues password links for new users; undefined when setpass is off. */
-  setpassIssuer?: SetpassIssuer;
+  readonly setpassIssuer: SetpassIssuer | undefined;
   /**
    * Password links: the token store, the page's checks, and issuing (bot side). Undefined when
    * SETPASS_SECRET, PUBLIC_URL or OS_AUTH_URL is missing.
    */
-  setpass?: Setpass;
+  readonly setpass: Setpass | undefined;
   /**
    * What the approval workflow (src/domain/provision/workflow.ts) runs with; undefined where this process
    * cannot provision. Built last in `createServices`, from the fields above.
    */
-  provision?: ProvisionDeps;
+  readonly provision: ProvisionDeps | undefined;
   /** The applications sheet (the intake reads it, the workflow writes to it); undefined when Sheets is off. */
-  sheets?: ApplicationsSheet;
+  readonly sheets: ApplicationsSheet | undefined;
   /** One look at the sheet, cards and notices posted to Slack; set by startKaizen when Slack and Sheets are on. */
   intake?: SheetIntake;
 }
@@ -79,26 +80,30 @@ export function createServices(config: Config, log: Logger): Services {
   const metrics = new Metrics({ role: config.role, version: VERSION });
   const applications = new ApplicationStore(redis);
   const sheets = sheetsFromConfig(config, log);
-  const services: Services = {
+  const audit = new Audit(redis, config.audit.maxLength);
+  const keystone = keystoneFromConfig(config, { observe: keystoneObserver(metrics, log) });
+  const mail = config.role === 'setpass' ? undefined : outboxFromConfig(config, redis, log, {}, metrics);
+  const setpass = setpassFromConfig(config, { redis, keystone, log, metrics });
+  const shared = {
     config,
     log,
     redis,
-    audit: new Audit(redis, config.audit.maxLength),
+    audit,
     metrics,
     inflight: new InFlight(log),
     provisionSlots: new Slots(config.provision.concurrency),
     recordChanges: new RecordChanges(log),
-    keystone: keystoneFromConfig(config, { observe: keystoneObserver(metrics, log) }),
+    keystone,
     applications,
-    mail: config.role === 'setpass' ? undefined : outboxFromConfig(config, redis, log, {}, metrics),
+    mail,
     quotaPresets: presetsFromConfig(config.quotas),
     sheets,
     sheetWriter: sheets,
+    setpass,
+    setpassIssuer: setpass,
   };
-  services.setpass = setpassFromConfig(config, services);
-  services.setpassIssuer = services.setpass;
-  services.provision = provisionDepsFrom(services, approvalEmails);
-  const { audit, recordChanges } = services;
+  const services: Services = { ...shared, provision: provisionDepsFrom(shared, approvalEmails) };
+  const { recordChanges } = services;
   services.mail?.onDelivered(DELIVERY_HOOK, async (applicantId) => {
     const changed = await markWelcomeDelivered({ applications, audit }, applicantId);
     if (changed) await recordChanges.publish(changed);

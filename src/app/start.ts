@@ -4,12 +4,11 @@
  */
 
 import type { RequestListener } from 'node:http';
-import { commandDeps } from '../../commands/deps.js';
 import { selfServiceReset } from '../../commands/reset.js';
 import { adminChannelProblemText } from '../../views/protection.js';
+import { protectionPolicy } from '../domain/accounts/protection.js';
 import { ApprovalResumer } from '../domain/provision/resumer.js';
 import { auditSetpassEvent, SetpassEventConsumer } from '../domain/setpass/events.js';
-import { protectionPolicy } from '../keystone/index.js';
 import { type Config, capabilities } from '../platform/config/config.js';
 import { KaizenError } from '../platform/errors.js';
 import { type HealthCheck, healthRoutes, metricsRoutes } from '../platform/http/health.js';
@@ -22,18 +21,20 @@ import { inRequest, newRequestId, withRequestId } from '../platform/request-cont
 import { VERSION } from '../platform/version.js';
 import { AdminDirectory } from '../slack/admins.js';
 import { createSlackApp, type SlackApp, type SlackAppOptions } from '../slack/app.js';
-import { cardDepsFrom, cardRedrawer } from '../slack/applicant-cards.js';
+import { cardRedrawer } from '../slack/applicant-cards.js';
 import { slackJobNotices } from '../slack/job-notices.js';
 import { countRefusals, observedFetch } from '../slack/observe.js';
 import { registerListeners } from '../slack/register.js';
 import { SeenRequests } from '../slack/replay.js';
 import { setpassNoticePoster } from '../slack/setpass-notices.js';
-import { slackSheetIntake } from '../slack/sheet-intake.js';
 import { setpassRoutes, setpassSite } from '../web/routes.js';
 import { cliSurface } from './cli-commands.js';
 import { sharedStateSources } from './metric-sources.js';
 import { startSchedules } from './schedules.js';
 import { closeServices, createServices, type Services } from './services.js';
+import { commandDeps } from './wiring/commands.js';
+import { slackSheetIntake } from './wiring/sheet-intake.js';
+import { cardDepsFrom, slackDeps } from './wiring/slack.js';
 
 export interface StartOptions {
   log: Logger;
@@ -123,7 +124,7 @@ export async function startKaizen(config: Config, options: StartOptions): Promis
         presets: quotaPresets,
       });
     }
-    registerListeners(slack.app, { services, admins });
+    registerListeners(slack.app, slackDeps(slack.app.client, services, admins));
     const cards = cardDepsFrom(slack.app.client, services);
     redrawCard = cards && cardRedrawer(cards);
     // A welcome email delivered or given up after the approval changes the card too.

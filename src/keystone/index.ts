@@ -1,14 +1,3 @@
-export {
-  AccountGuard,
-  type AccountProtection,
-  type AccountReader,
-  type ProjectProtection,
-  type ProtectionPolicy,
-  protectedAccount,
-  protectedProject,
-  protectionPolicy,
-  type Verdict,
-} from '../domain/accounts/protection.js';
 export type { AdminProject, AdminVerdict } from './admin-caller.js';
 export type { CreatedApplicationCredential, NewApplicationCredential } from './app-credentials.js';
 export {

@@ -6,7 +6,6 @@
 import type { WebClient } from '@slack/web-api';
 import { applicantCard, type CardQuota } from '../../views/applicant-card.js';
 import { invalidRowNotice } from '../../views/invalid-row-notice.js';
-import type { Services } from '../app/services.js';
 import type { ApplicationRecord, ApplicationStore } from '../domain/applications/store.js';
 import type { IntakeNotice } from '../domain/intake/poll.js';
 import type { QuotaPresets } from '../domain/quotas/presets.js';
@@ -20,22 +19,6 @@ export interface CardDeps {
   /** DEFAULT_QUOTA_PRESET: what custom values are laid over. */
   defaultPreset: string;
   log: Logger;
-}
-
-/** The card's deps from the shared services; undefined without application records. */
-export function cardDepsFrom(
-  client: WebClient,
-  services: Pick<Services, 'config' | 'log' | 'applications' | 'quotaPresets'>,
-): CardDeps | undefined {
-  const { config, log, applications, quotaPresets } = services;
-  if (!applications || !quotaPresets) return undefined;
-  return {
-    client,
-    store: applications,
-    presets: quotaPresets,
-    defaultPreset: config.quotas.defaultPreset,
-    log,
-  };
 }
 
 /** The quota the card shows: what provisioning would set now. */

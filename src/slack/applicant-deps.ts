@@ -3,14 +3,12 @@
  * share: an ephemeral line to the admin who clicked, and the refusal for someone who is not one.
  */
 import type { WebClient } from '@slack/web-api';
-import { approvalEmails } from '../../views/emails/approval.js';
-import type { Services } from '../app/services.js';
 import type { ApplicationRecord } from '../domain/applications/store.js';
 import type { DecisionDeps, ProvisionDeps } from '../domain/provision/deps.js';
 import type { InFlight } from '../platform/inflight.js';
 import type { Logger } from '../platform/log.js';
 import type { AdminDirectory } from './admins.js';
-import { type CardDeps, cardDepsFrom } from './applicant-cards.js';
+import type { CardDeps } from './applicant-cards.js';
 
 export interface ApplicantSlackDeps {
   admins: Pick<AdminDirectory, 'isAdmin'>;
@@ -29,40 +27,6 @@ export function alreadyDecidedText(record: Pick<ApplicationRecord, 'state' | 'de
   const by = record.decidedBy ? ` by <@${record.decidedBy}>` : '';
   const what = record.state === 'rejected' ? 'rejected' : 'approved';
   return `This applicant was already ${what}${by}; the card now shows it.`;
-}
-
-/**
- * The listeners' deps from the shared services. Rejecting and choosing a quota work without
- * Keystone; approving needs the whole workflow. Undefined when there are no application records.
- */
-export function applicantSlackDeps(
-  client: WebClient,
-  services: Services,
-  admins: ApplicantSlackDeps['admins'],
-): ApplicantSlackDeps | undefined {
-  const { config, log, applications, quotaPresets } = services;
-  const cards = cardDepsFrom(client, services);
-  if (!applications || !quotaPresets || !cards) return undefined;
-  const decisions: DecisionDeps = services.provision ?? {
-    config,
-    log,
-    audit: services.audit,
-    applications,
-    quotaPresets,
-    mail: services.mail,
-    emails: approvalEmails,
-    sheet: services.sheetWriter,
-    metrics: services.metrics,
-  };
-  return {
-    admins,
-    adminChannel: config.slack.adminChannel,
-    cards,
-    provision: services.provision,
-    decisions,
-    inflight: services.inflight,
-    log,
-  };
 }
 
 /** Whether `user` is an admin; undefined when that cannot be told right now (Slack did not answer). */

@@ -4,15 +4,8 @@
  * Slack fails, because the command's own work matters more than these extras.
  */
 import type { WebClient } from '@slack/web-api';
-import { archiveLink, type CommandDeps, commandDeps, type Surface } from '../../commands/deps.js';
+import { archiveLink, type Surface } from '../../commands/deps.js';
 import type { Logger } from '../platform/log.js';
-import type { SlackDeps } from './register.js';
-
-/** The command deps for a request handled with this Web API client. */
-export function slackCommandDeps(deps: SlackDeps, client: WebClient): CommandDeps {
-  const { services } = deps;
-  return commandDeps(services, slackSurface(client, services.config.slack.adminChannel, services.log));
-}
 
 export function slackSurface(client: WebClient, adminChannel: string | undefined, log: Logger): Surface {
   return {

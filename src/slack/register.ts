@@ -1,9 +1,7 @@
-import type { Services } from '../app/services.js';
 import type { Metrics } from '../platform/metrics.js';
 import { adminGate } from './admin-gate.js';
-import type { AdminDirectory } from './admins.js';
 import type { App } from './app.js';
-import { applicantSlackDeps } from './applicant-deps.js';
+import type { SlackDeps } from './deps.js';
 import { register as registerAppHome } from './listeners/app-home.js';
 import { register as registerApplicantActions } from './listeners/applicant-actions.js';
 import { register as registerKaizenCommand } from './listeners/kaizen-command.js';
@@ -11,11 +9,6 @@ import { register as registerKaizenReset } from './listeners/kaizen-reset.js';
 import { register as registerQuotaModal } from './listeners/quota-modal.js';
 import { register as registerRejectModal } from './listeners/reject-modal.js';
 import { register as registerRenameModal } from './listeners/rename-modal.js';
-
-export interface SlackDeps {
-  services: Services;
-  admins: Pick<AdminDirectory, 'isAdmin'>;
-}
 
 /** The admin check of the surfaces that refuse non-admins: each "no" is a refused request in the metrics. */
 function countingRefusals(
@@ -37,19 +30,18 @@ export function registerListeners(app: App, deps: SlackDeps): void {
   // "no" is a refused request in the metrics.
   app.use(
     adminGate({
-      admins: countingRefusals(deps.admins, deps.services.metrics),
-      adminChannel: deps.services.config.slack.adminChannel,
-      log: deps.services.log,
+      admins: countingRefusals(deps.admins, deps.metrics),
+      adminChannel: deps.adminChannel,
+      log: deps.log,
     }),
   );
   registerKaizenCommand(app, deps);
   registerAppHome(app, deps);
   registerKaizenReset(app, deps);
-  const applicant = applicantSlackDeps(app.client, deps.services, deps.admins);
-  if (applicant) {
-    registerApplicantActions(app, applicant);
-    registerQuotaModal(app, applicant);
-    registerRejectModal(app, applicant);
-    registerRenameModal(app, applicant);
+  if (deps.applicant) {
+    registerApplicantActions(app, deps.applicant);
+    registerQuotaModal(app, deps.applicant);
+    registerRejectModal(app, deps.applicant);
+    registerRenameModal(app, deps.applicant);
   }
 }

@@ -22,19 +22,19 @@ import {
   tooManyAttemptsPage,
   unavailablePage,
 } from '../../views/setpass-page.js';
-import type { Audit } from '../domain/audit/audit.js';
-import { issueTokenForApi, type TokenRequest } from '../domain/setpass/issue.js';
-import { FORGOT_PATH } from '../domain/setpass/paths.js';
-import { isValidPin } from '../domain/setpass/pin.js';
-import type { PasswordChangeOutcome, Setpass } from '../domain/setpass/service.js';
 import {
   AccountGuard,
   type AccountProtection,
   type AccountReader,
   type ProtectionPolicy,
-  type User,
   type Verdict,
-} from '../keystone/index.js';
+} from '../domain/accounts/protection.js';
+import type { Audit } from '../domain/audit/audit.js';
+import { issueTokenForApi, type TokenRequest } from '../domain/setpass/issue.js';
+import { FORGOT_PATH } from '../domain/setpass/paths.js';
+import { isValidPin } from '../domain/setpass/pin.js';
+import type { PasswordChangeOutcome, Setpass } from '../domain/setpass/service.js';
+import type { User } from '../keystone/index.js';
 import type { Config } from '../platform/config/config.js';
 import { describeError, isKaizenError } from '../platform/errors.js';
 import { isHttps } from '../platform/http/client-ip.js';

@@ -8,7 +8,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { headerNames, mapColumns } from '../../src/domain/intake/columns.js';
-import { describeInvalidRow, LIMITS, parseRow, rowKey } from '../../src/domain/intake/parse.js';
+import { LIMITS, parseRow, rowKey } from '../../src/domain/intake/parse.js';
+import { describeInvalidRow } from '../../views/invalid-row-notice.js';
 import { HEADER, type RowInput, row } from '../intake/fixtures.js';
 import { fuzzParameters, fuzzRuns, reportCases } from './fuzz-settings.js';
 

@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { headerNames, mapColumns, missingHeadersNotice } from '../../src/domain/intake/columns.js';
-import {
-  describeInvalidRow,
-  type ParsedRow,
-  parseRow,
-  rowKey,
-  splitUsers,
-} from '../../src/domain/intake/parse.js';
+import { type ParsedRow, parseRow, rowKey, splitUsers } from '../../src/domain/intake/parse.js';
+import { describeInvalidRow } from '../../views/invalid-row-notice.js';
 import { HEADER, type RowInput, row } from './fixtures.js';
 
 const names = headerNames();

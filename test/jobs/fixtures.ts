@@ -48,7 +48,7 @@ export async function approvedApplicant(
   await store.checkpoint(input.id, 'user', user.id);
   await store.checkpoint(input.id, 'setpass', 'issued');
   await store.transition(input.id, ['approving'], 'notified');
-  const issuedAt = (await setpass.linkStatus(user.id)).createdAt!;
+  const issuedAt = (await setpass.status(user.id)).createdAt!;
   return { email, userId: user.id, link, issuedAt, applicantId: input.id, firstPassword: password };
 }
 

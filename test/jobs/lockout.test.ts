@@ -94,7 +94,7 @@ const mailsTo = (email: string) => smtp.messages.filter((mail) => mail.to.includ
 describe('a user locked out by wrong PINs', () => {
   it('gets no reminder and no fresh link until an admin resets; then the reminders resume', async () => {
     const { user, link } = await approvedUser();
-    const issuedAt = (await setpass.linkStatus(user.id)).createdAt!;
+    const issuedAt = (await setpass.status(user.id)).createdAt!;
     const outcomes: string[] = [];
     for (let i = 0; i < 3; i++) {
       const outcome = await setpass.changePassword({
@@ -107,7 +107,7 @@ describe('a user locked out by wrong PINs', () => {
       outcomes.push(outcome.kind);
     }
     expect(outcomes).toEqual(['wrong_pin', 'wrong_pin', 'locked_out']);
-    expect(await setpass.linkStatus(user.id)).toMatchObject({ live: false, lockedOut: { attempts: 3 } });
+    expect(await setpass.status(user.id)).toMatchObject({ live: false, lockedOut: { attempts: 3 } });
 
     // Every reminder would be due by now, and the link is dead: still nothing goes out.
     const clock = { now: issuedAt };
@@ -131,7 +131,7 @@ describe('a user locked out by wrong PINs', () => {
     const resetLink = linkIn(resetMail!);
     expect(resetLink).toBeDefined();
     expect(resetLink).not.toBe(link.url);
-    const status = await setpass.linkStatus(user.id);
+    const status = await setpass.status(user.id);
     expect(status.live).toBe(true);
     expect(status.lockedOut).toBeUndefined();
     const unlocked = await kaizen(running, slack, `status ${user.name}`);

@@ -3,6 +3,7 @@ import { WebClient } from '@slack/web-api';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { userReminderTexts } from '../../src/app/schedules.js';
+import { AccountGuard, protectionPolicy } from '../../src/domain/accounts/protection.js';
 import { ApplicationStore } from '../../src/domain/applications/store.js';
 import { Audit } from '../../src/domain/audit/audit.js';
 import type { ReminderOutbox } from '../../src/domain/reminders/ports.js';
@@ -16,7 +17,6 @@ import {
 import { SetpassCrypto } from '../../src/domain/setpass/crypto.js';
 import { setpassFromConfig } from '../../src/domain/setpass/from-config.js';
 import type { Setpass } from '../../src/domain/setpass/service.js';
-import { AccountGuard, protectionPolicy } from '../../src/keystone/index.js';
 import { MailOutbox } from '../../src/mail/outbox.js';
 import { type SmtpTransport, transportFromConfig } from '../../src/mail/transport.js';
 import { loadConfig } from '../../src/platform/config/config.js';
@@ -243,7 +243,7 @@ describe('user reminders with a fake clock', () => {
     // The link expires: Redis drops both of its keys, as their TTL would.
     const hmac = await r.redis.hget(keys.setpassUser(user.userId), 'hmac');
     await r.redis.del(keys.setpassToken(hmac!), keys.setpassUser(user.userId));
-    expect((await r.setpass.linkStatus(user.userId)).live).toBe(false);
+    expect((await r.setpass.status(user.userId)).live).toBe(false);
 
     clock.now = new Date(user.issuedAt.getTime() + 48 * HOUR);
     expect(await remindUsers(r.deps)).toMatchObject({ sent: 1 });
@@ -252,7 +252,7 @@ describe('user reminders with a fake clock', () => {
     const fresh = /https:\/\/register\.example\.org\/\?token=[\w%-]+/.exec(mail!.text)?.[0];
     expect(fresh).toBeDefined();
     expect(fresh).not.toBe(user.link.url);
-    expect((await r.setpass.linkStatus(user.userId)).live).toBe(true);
+    expect((await r.setpass.status(user.userId)).live).toBe(true);
     const audit = await r.deps.audit.read({ subject: user.email });
     expect(audit[0]!.detail).toContain('fresh link');
 

@@ -4,8 +4,12 @@
  * their surfaces against the real Keystone.
  */
 import { describe, expect, it } from 'vitest';
+import {
+  type ProtectionPolicy,
+  protectedAccount,
+  protectedProject,
+} from '../../src/domain/accounts/protection.js';
 import type { RoleAssignment } from '../../src/keystone/index.js';
-import { type ProtectionPolicy, protectedAccount, protectedProject } from '../../src/keystone/index.js';
 
 const policy: ProtectionPolicy = {
   domainId: 'default',

@@ -5,11 +5,12 @@
  * admins hear of it.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { commandDeps, offlineSurface } from '../../commands/deps.js';
+import { offlineSurface } from '../../commands/deps.js';
 import { resend } from '../../commands/resend.js';
 import { resetPassword } from '../../commands/reset.js';
 import type { Caller } from '../../commands/types.js';
 import { userReminderTexts } from '../../src/app/schedules.js';
+import { commandDeps } from '../../src/app/wiring/commands.js';
 import { remindUser, type UserReminderDeps } from '../../src/domain/reminders/user-reminders.js';
 import { SetpassCrypto } from '../../src/domain/setpass/crypto.js';
 import { isKaizenError } from '../../src/platform/errors.js';
@@ -194,7 +195,7 @@ describe('a password set outside the link', () => {
         (await setpass.tokens.current(user.userId))!.temporaryPassword,
       ),
     ).toBe(true);
-    expect(await setpass.currentLink(user.userId)).toEqual(user.link);
+    expect(await setpass.current(user.userId)).toEqual(user.link);
     expect(smtp.messages.length).toBe(mailsBefore);
 
     // Once it is let go, the reminder that found it held goes out at the next run.

@@ -257,9 +257,9 @@ describe('the password page', () => {
     expect(await passwordWorks(keystone, member.user.id, password)).toBe(true);
     expect(await passwordWorks(keystone, member.user.id, temporary)).toBe(false);
     expect((await openLink(running.url, member.token)).status).toBe(404);
-    expect(await setpass.linkStatus(member.user.id)).toEqual({ live: false });
+    expect(await setpass.status(member.user.id)).toEqual({ live: false });
     expect(await setpass.passwordSetAt(member.user.id)).toBeInstanceOf(Date);
-    expect(await setpass.currentLink(member.user.id)).toBeUndefined();
+    expect(await setpass.current(member.user.id)).toBeUndefined();
 
     const notice = await slack.waitFor(
       (calls) =>
@@ -328,7 +328,7 @@ describe('the password page', () => {
       outcome: 'denied',
       detail: `password link disabled after 3 wrong PINs (from ${ip})`,
     });
-    expect(await setpass.linkStatus(member.user.id)).toEqual({
+    expect(await setpass.status(member.user.id)).toEqual({
       live: false,
       lockedOut: { attempts: 3, at: expect.any(Date) },
     });
@@ -450,7 +450,7 @@ describe('the password page', () => {
       ip,
     });
     expect(mismatched.status).toBe(403);
-    expect(await setpass.linkStatus(member.user.id)).toMatchObject({ live: true });
+    expect(await setpass.status(member.user.id)).toMatchObject({ live: true });
     expect(
       (await submit(running.url, member.token, { pin: PIN, password: strongPassword(), ip })).status,
     ).toBe(200);
@@ -482,7 +482,7 @@ describe('the password page', () => {
     expect(answer.status).toBe(409);
     expect(heading(answer.html)).toBe('This link does not match your account any more');
     expect((await openLink(running.url, member.token)).status).toBe(404);
-    expect(await setpass.linkStatus(member.user.id)).toEqual({ live: false });
+    expect(await setpass.status(member.user.id)).toEqual({ live: false });
   });
 
   it('keeps the link when Keystone cannot be reached, so the user can simply try again', async () => {

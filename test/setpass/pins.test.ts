@@ -111,7 +111,7 @@ describe('PINs', () => {
 
     // The PIN on file expires: one link lifetime after the link does, renewed by each new link.
     const pinTtl = await plain.pexpiretime(`${config.redis.keyPrefix}${keys.setpassPin(member.user.id)}`);
-    const status = await setpass.linkStatus(member.user.id);
+    const status = await setpass.status(member.user.id);
     expect(pinTtl).toBe(status.expiresAt!.getTime() + config.setpass.tokenTtlMs);
     plain.disconnect();
   });
@@ -144,7 +144,7 @@ describe('PINs', () => {
     // told the link is gone once they were. The right PIN among them is one of those.
     expect(kinds.filter((k) => k === 'rate_limited' || k === 'dead')).toHaveLength(20 - MAX_ATTEMPTS);
     expect(['rate_limited', 'dead']).toContain(outcomes.at(-1)!.kind);
-    expect(await setpass.linkStatus(member.user.id)).toMatchObject({
+    expect(await setpass.status(member.user.id)).toMatchObject({
       live: false,
       lockedOut: { attempts: MAX_ATTEMPTS },
     });
@@ -165,7 +165,7 @@ describe('PINs', () => {
     expect(statuses.filter((s) => s === 403)).toHaveLength(1);
     expect(statuses.filter((s) => s === 429 || s === 404)).toHaveLength(20 - MAX_ATTEMPTS);
     expect(heading(answers[statuses.indexOf(403)]!.html)).toBe('This link has been disabled');
-    expect(await setpass.linkStatus(member.user.id)).toMatchObject({
+    expect(await setpass.status(member.user.id)).toMatchObject({
       lockedOut: { attempts: MAX_ATTEMPTS },
     });
     const notices = await slack.waitFor(

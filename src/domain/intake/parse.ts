@@ -89,12 +89,6 @@ export function rowKeyOfCells(cells: readonly string[], columns: ColumnMap): str
   return rowKey(cell(columns.timestamp), cell(columns.email));
 }
 
-/** "row 7 (ann@x.org): PIN must be 4 digits; Last name is empty" */
-export function describeInvalidRow(row: { rowNumber: number; email: string; reasons: string[] }): string {
-  const who = row.email === '' ? 'no email' : clip(row.email, 80);
-  return `row ${row.rowNumber} (${who}): ${row.reasons.join('; ')}`;
-}
-
 const NBSP = /[\u00a0\u2007\u202f]/g;
 
 /** Non-breaking spaces to spaces, runs of whitespace to one space, trimmed. */

@@ -1,6 +1,5 @@
 /** What the approval workflow works with, handed in as one object by the composition root (or a test). */
 
-import type { Services } from '../../app/services.js';
 import type { KeystoneClient } from '../../keystone/index.js';
 import type { MailOutbox } from '../../mail/outbox.js';
 import type { Config } from '../../platform/config/config.js';
@@ -57,30 +56,4 @@ export type DecisionDeps = Pick<
 /** The quota setter that goes through `keystone`'s catalog and admin token. */
 export function quotaSetter(keystone: KeystoneClient): QuotaSetter {
   return (projectId, values) => setQuotas(keystone, projectId, values);
-}
-
-/**
- * The workflow's dependencies from the shared services, or undefined when this process cannot
- * provision (no admin Keystone credentials, or the setpass role).
- */
-export function provisionDepsFrom(services: Services, emails: ApprovalEmails): ProvisionDeps | undefined {
-  const { config, keystone, applications, quotaPresets } = services;
-  if (config.role === 'setpass' || config.keystone.auth === undefined) return undefined;
-  if (keystone === undefined || applications === undefined || quotaPresets === undefined) return undefined;
-  return {
-    config,
-    log: services.log,
-    audit: services.audit,
-    redis: services.redis,
-    applications,
-    keystone,
-    quotas: quotaSetter(keystone),
-    quotaPresets,
-    mail: services.mail,
-    emails,
-    sheet: services.sheetWriter,
-    setpass: services.setpassIssuer,
-    slots: services.provisionSlots,
-    metrics: services.metrics,
-  };
 }

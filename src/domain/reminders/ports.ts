@@ -2,8 +2,9 @@
  * What the scheduled jobs need from the rest of the bot, as small interfaces, so src/jobs knows
  * nothing of Slack, SMTP or the password page and runs with any of them switched off.
  */
+
 import type { MailMessage } from '../../mail/message.js';
-import type { ResendOptions, ResentLink } from '../setpass/issue.js';
+import type { ResendOptions, ResentLink, SetpassLink } from '../setpass/issue.js';
 
 /** A Block Kit block built by views/; the jobs only pass it through to the Slack side. */
 export type NoticeBlock = object;
@@ -17,10 +18,6 @@ export interface AdminNotices {
 }
 
 /** A password link as the setpass side hands it out. The URL is a secret: it goes into email only. */
-export interface ReminderLink {
-  url: string;
-  expiresAt: Date;
-}
 
 /** The setpass side, as the user reminders use it. */
 export interface ReminderLinks {
@@ -35,7 +32,7 @@ export interface ReminderLinks {
     lockedOut?: { attempts: number; at: Date };
   }>;
   /** The user's live link, undefined when none (never issued, used, expired, replaced, burned). */
-  current(userId: string): Promise<ReminderLink | undefined>;
+  current(userId: string): Promise<SetpassLink | undefined>;
   /**
    * The live link, or a new one carrying the temporary password Keystone already has (never a new
    * password); `deliver` runs while the user's link can be neither redeemed nor issued.
@@ -43,7 +40,7 @@ export interface ReminderLinks {
   resend<T>(
     user: { userId: string; username: string },
     options: ResendOptions,
-    deliver: (link: ReminderLink, fresh: boolean) => Promise<T>,
+    deliver: (link: SetpassLink, fresh: boolean) => Promise<T>,
   ): Promise<ResentLink<T>>;
   /** The PIN hash kept for the user, so a fresh link takes the PIN they chose. */
   pinOnFile(userId: string): Promise<string | undefined>;

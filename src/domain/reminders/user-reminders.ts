@@ -25,8 +25,8 @@ import type { AccountGuard } from '../accounts/protection.js';
 import type { ApplicationRecord, ApplicationStore } from '../applications/store.js';
 import type { Audit } from '../audit/audit.js';
 import { fullName } from '../intake/applicant.js';
-import type { ResentLink } from '../setpass/issue.js';
-import type { AdminNotices, ReminderLink, ReminderLinks, ReminderOutbox } from './ports.js';
+import type { ResentLink, SetpassLink } from '../setpass/issue.js';
+import type { AdminNotices, ReminderLinks, ReminderOutbox } from './ports.js';
 
 export interface ReminderPolicy {
   /** REMINDER_AFTER: from the link's issue to the first reminder. */
@@ -42,7 +42,7 @@ export interface ReminderEmailInput {
   to: string;
   name: string;
   username: string;
-  link: ReminderLink;
+  link: SetpassLink;
   /** 1 for the first reminder. */
   reminder: number;
   max: number;

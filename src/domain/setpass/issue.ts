@@ -11,14 +11,35 @@
 
 import type { KeystoneClient } from '../../keystone/index.js';
 import { KaizenError } from '../../platform/errors.js';
+import type { UserClaims } from './claim.js';
 import { newTemporaryPassword } from './crypto.js';
-import type { Setpass, SetpassLink } from './service.js';
-import type { Lockout } from './store.js';
+import type { IssuedToken, Lockout, NewToken, TokenStore } from './store.js';
+
+/** A password link as it is handed out: the URL is a secret and goes into email only. */
+export interface SetpassLink {
+  url: string;
+  expiresAt: Date;
+}
+
+/** What issuing and resending need of the setpass side (src/domain/setpass/service.ts has it all). */
+export interface LinkDesk {
+  readonly claims: UserClaims;
+  readonly tokens: TokenStore;
+  /** The setpass side's own client: the admin one on the bot side. */
+  readonly keystone: KeystoneClient;
+  hashPin(pin: string): string;
+  linkUrl(token: string): string;
+  issueToken(input: NewToken): Promise<IssuedToken>;
+  current(userId: string): Promise<SetpassLink | undefined>;
+  pinOnFile(userId: string): Promise<string | undefined>;
+  storePinHash(userId: string, pinHash: string): Promise<void>;
+  passwordSetAt(userId: string): Promise<Date | undefined>;
+}
 
 export interface IssueDeps {
   /** With admin credentials: the temporary password is set through it. */
   keystone?: KeystoneClient | undefined;
-  setpass?: Setpass | undefined;
+  setpass?: LinkDesk | undefined;
 }
 
 export interface LinkUser {
@@ -89,7 +110,7 @@ export type ResentLink<T> =
  * the email. Never sets a password.
  */
 export async function resendSetpassLink<T>(
-  setpass: Setpass,
+  setpass: LinkDesk,
   user: LinkUser,
   options: ResendOptions,
   deliver: (link: SetpassLink, fresh: boolean) => Promise<T>,
@@ -103,7 +124,7 @@ export async function resendSetpassLink<T>(
       if (lockout !== undefined) return { kind: 'locked_out', lockout };
     }
     const live = await setpass.tokens.current(userId);
-    const link = live && (await setpass.currentLink(userId));
+    const link = live && (await setpass.current(userId));
     if (live !== undefined && link !== undefined) {
       // A link issued before temporary passwords were kept on their own: keep this one now.
       await setpass.tokens.keepTemporaryPassword(
@@ -139,7 +160,7 @@ export interface TokenRequest {
  * temporary password (or the one kept after it expired) is reused.
  */
 export async function issueTokenForApi(
-  setpass: Setpass,
+  setpass: LinkDesk,
   userId: string,
   request: TokenRequest,
 ): Promise<string> {

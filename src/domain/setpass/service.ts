@@ -26,6 +26,7 @@ import {
   type ResendOptions,
   type ResentLink,
   resendSetpassLink,
+  type SetpassLink,
 } from './issue.js';
 import { DEFAULT_BUDGETS, type FailureBudgets, type FailureCharge, FailureLimits } from './limits.js';
 import { isValidPin, type PinCheck, PinHasher } from './pin.js';
@@ -50,11 +51,6 @@ export interface SetpassOptions {
   metrics?: Pick<Metrics, 'link' | 'wrongPin' | 'lockout'>;
   /** Where the credentials for the command line point; without it the page cannot make them. */
   cliCredentials?: CliCredentialSettings;
-}
-
-export interface SetpassLink {
-  url: string;
-  expiresAt: Date;
 }
 
 /** What opening a link shows. */
@@ -201,23 +197,13 @@ export class Setpass {
   }
 
   /** The user's live link, to send again (`/kaizen resend`); undefined when there is none. */
-  async currentLink(userId: string): Promise<SetpassLink | undefined> {
+  async current(userId: string): Promise<SetpassLink | undefined> {
     const current = await this.tokens.currentToken(userId);
     return current && { url: this.linkUrl(current.token), expiresAt: current.expiresAt };
   }
 
-  async linkStatus(userId: string): Promise<LinkStatus> {
-    return this.tokens.status(userId);
-  }
-
-  /** `currentLink`, by the name the commands' and reminders' ports use. */
-  async current(userId: string): Promise<SetpassLink | undefined> {
-    return this.currentLink(userId);
-  }
-
-  /** `linkStatus`, by the name the reminders' port uses. */
   async status(userId: string): Promise<LinkStatus> {
-    return this.linkStatus(userId);
+    return this.tokens.status(userId);
   }
 
   async pinOnFile(userId: string): Promise<string | undefined> {

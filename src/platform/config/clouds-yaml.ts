@@ -8,7 +8,9 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
-import type { Env } from './config.js';
+
+/** The process environment, or a file's settings read as one. */
+type Env = Record<string, string | undefined>;
 
 export interface CloudsSearch {
   cwd: string;

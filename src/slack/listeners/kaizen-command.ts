@@ -12,8 +12,7 @@ import type { Caller } from '../../../commands/types.js';
 import { ephemeral, type SlackReply, slackReply, WORKING_ON_IT } from '../../../views/commands/slack.js';
 import { describeError } from '../../platform/errors.js';
 import type { App } from '../app.js';
-import { slackCommandDeps } from '../command-surface.js';
-import type { SlackDeps } from '../register.js';
+import type { SlackDeps } from '../deps.js';
 
 type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
 
@@ -22,7 +21,7 @@ export const ANSWER_BUDGET_MS = 1_500;
 
 export async function handleKaizenCommand(args: CommandArgs, deps: SlackDeps): Promise<void> {
   const { command, ack, respond, client, context } = args;
-  const { log, inflight } = deps.services;
+  const { log, inflight } = deps;
   const started = Date.now();
   const parsed = parseCommand(command.text);
   if (parsed.name === 'help') {
@@ -40,7 +39,7 @@ export async function handleKaizenCommand(args: CommandArgs, deps: SlackDeps): P
     return;
   }
   const caller: Caller = { via: 'slack', userId: command.user_id, isAdmin };
-  const work = runCommand(slackCommandDeps(deps, client), caller, {
+  const work = runCommand(deps.commands(client), caller, {
     name: parsed.name,
     words: parsed.args,
   }).catch((error: unknown): CommandResult => {

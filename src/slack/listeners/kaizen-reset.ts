@@ -33,8 +33,7 @@ import { escapeMrkdwn } from '../../../views/mrkdwn.js';
 import { isValidPin } from '../../domain/setpass/pin.js';
 import { describeError } from '../../platform/errors.js';
 import type { App } from '../app.js';
-import { slackCommandDeps } from '../command-surface.js';
-import type { SlackDeps } from '../register.js';
+import type { SlackDeps } from '../deps.js';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
 type ViewArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
@@ -48,7 +47,7 @@ export async function handleResetConfirm(args: ButtonArgs, deps: SlackDeps): Pro
   try {
     await confirmOrAskForPin(args, deps);
   } catch (error) {
-    deps.services.log.error({ err: error }, 'the Reset button failed');
+    deps.log.error({ err: error }, 'the Reset button failed');
     await args.respond({ ...ephemeral({ text: `:x: The reset did not start: ${describeError(error)}` }) });
   }
 }
@@ -63,7 +62,7 @@ async function confirmOrAskForPin(args: ButtonArgs, deps: SlackDeps): Promise<vo
     });
     return;
   }
-  const commandDeps = slackCommandDeps(deps, client);
+  const commandDeps = deps.commands(client);
   const pending = await peekConfirmation(commandDeps.redis, action.value ?? '');
   if (pending === undefined) {
     await respond({ ...ephemeral(GONE), replace_original: true });
@@ -89,7 +88,7 @@ async function confirmOrAskForPin(args: ButtonArgs, deps: SlackDeps): Promise<vo
     }),
     replace_original: true,
   });
-  void deps.services.inflight.run('reset', async () => {
+  void deps.inflight.run('reset', async () => {
     const result = await runConfirmedReset(commandDeps, caller, action.value ?? '');
     await respond({ ...ephemeral(slackReply(result)), replace_original: true });
   });
@@ -98,7 +97,7 @@ async function confirmOrAskForPin(args: ButtonArgs, deps: SlackDeps): Promise<vo
 export async function handleResetCancel(args: ButtonArgs, deps: SlackDeps): Promise<void> {
   const { ack, action, respond } = args;
   await ack();
-  await takeConfirmation(deps.services.redis, action.value ?? '');
+  await takeConfirmation(deps.redis, action.value ?? '');
   await respond({ ...ephemeral({ text: 'Reset cancelled: nothing was changed.' }), replace_original: true });
 }
 
@@ -119,14 +118,11 @@ export async function handleResetPin(args: ViewArgs, deps: SlackDeps): Promise<v
     return;
   }
   await ack();
-  const commandDeps = slackCommandDeps(deps, client);
-  void deps.services.inflight.run('reset', async () => {
+  const commandDeps = deps.commands(client);
+  void deps.inflight.run('reset', async () => {
     const result: CommandResult = await runConfirmedReset(commandDeps, caller, metadata.confirmation, pin);
     if (metadata.responseUrl === undefined) {
-      deps.services.log.warn(
-        { outcome: result.kind },
-        'reset done, but there is no response URL to tell the admin',
-      );
+      deps.log.warn({ outcome: result.kind }, 'reset done, but there is no response URL to tell the admin');
       return;
     }
     await postToResponseUrl(metadata.responseUrl, {
@@ -140,7 +136,7 @@ async function callerOf(userId: string, deps: SlackDeps): Promise<Caller> {
   try {
     return { via: 'slack', userId, isAdmin: await deps.admins.isAdmin(userId) };
   } catch (error) {
-    deps.services.log.error({ err: error, user: userId }, 'could not check whether the caller is an admin');
+    deps.log.error({ err: error, user: userId }, 'could not check whether the caller is an admin');
     return { via: 'slack', userId, isAdmin: false };
   }
 }

@@ -3,17 +3,17 @@
  * rows a notice there. `poll()` is what the schedule and `/kaizen sync` run.
  */
 import type { WebClient } from '@slack/web-api';
-import type { Services } from '../app/services.js';
-import { protectionPolicy } from '../domain/accounts/protection.js';
-import type { ApplicationStore } from '../domain/applications/store.js';
-import { recordSheetRead } from '../domain/intake/last-read.js';
-import { pollApplications, type SheetIntake } from '../domain/intake/poll.js';
-import { findProjectClash } from '../domain/provision/project-names.js';
-import type { QuotaPresets } from '../domain/quotas/presets.js';
-import { PinHasher } from '../domain/setpass/pin.js';
-import type { Metrics } from '../platform/metrics.js';
-import type { ApplicationsSheet } from '../sheets/sheets.js';
-import { postApplicantCard, postIntakeNotice } from './applicant-cards.js';
+import { protectionPolicy } from '../../domain/accounts/protection.js';
+import type { ApplicationStore } from '../../domain/applications/store.js';
+import { recordSheetRead } from '../../domain/intake/last-read.js';
+import { pollApplications, type SheetIntake } from '../../domain/intake/poll.js';
+import { findProjectClash } from '../../domain/provision/project-names.js';
+import type { QuotaPresets } from '../../domain/quotas/presets.js';
+import { PinHasher } from '../../domain/setpass/pin.js';
+import type { Metrics } from '../../platform/metrics.js';
+import type { ApplicationsSheet } from '../../sheets/sheets.js';
+import { postApplicantCard, postIntakeNotice } from '../../slack/applicant-cards.js';
+import type { Services } from '../services.js';
 
 export interface SheetIntakeParts {
   client: WebClient;

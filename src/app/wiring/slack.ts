@@ -1,0 +1,87 @@
+/**
+ * The Slack listeners' deps, built once from the shared clients: each listener gets only what it
+ * uses. Rejecting and choosing a quota work without Keystone; approving needs the whole workflow.
+ */
+import type { WebClient } from '@slack/web-api';
+import { approvalEmails } from '../../../views/emails/approval.js';
+import type { DecisionDeps } from '../../domain/provision/deps.js';
+import { HealthCache } from '../../ops/overview.js';
+import type { AdminDirectory } from '../../slack/admins.js';
+import type { CardDeps } from '../../slack/applicant-cards.js';
+import type { ApplicantSlackDeps } from '../../slack/applicant-deps.js';
+import { slackSurface } from '../../slack/command-surface.js';
+import type { SlackDeps } from '../../slack/deps.js';
+import type { Services } from '../services.js';
+import { commandDeps } from './commands.js';
+
+/** The applicant card's deps; undefined without application records. */
+export function cardDepsFrom(
+  client: WebClient,
+  services: Pick<Services, 'config' | 'log' | 'applications' | 'quotaPresets'>,
+): CardDeps | undefined {
+  const { config, log, applications, quotaPresets } = services;
+  if (!applications || !quotaPresets) return undefined;
+  return {
+    client,
+    store: applications,
+    presets: quotaPresets,
+    defaultPreset: config.quotas.defaultPreset,
+    log,
+  };
+}
+
+function applicantSlackDeps(
+  client: WebClient,
+  services: Services,
+  admins: ApplicantSlackDeps['admins'],
+): ApplicantSlackDeps | undefined {
+  const { config, log, applications, quotaPresets } = services;
+  const cards = cardDepsFrom(client, services);
+  if (!applications || !quotaPresets || !cards) return undefined;
+  const decisions: DecisionDeps = services.provision ?? {
+    config,
+    log,
+    audit: services.audit,
+    applications,
+    quotaPresets,
+    mail: services.mail,
+    emails: approvalEmails,
+    sheet: services.sheetWriter,
+    metrics: services.metrics,
+  };
+  return {
+    admins,
+    adminChannel: config.slack.adminChannel,
+    cards,
+    provision: services.provision,
+    decisions,
+    inflight: services.inflight,
+    log,
+  };
+}
+
+export function slackDeps(
+  client: WebClient,
+  services: Services,
+  admins: Pick<AdminDirectory, 'isAdmin'>,
+): SlackDeps {
+  const { config, log, redis } = services;
+  const adminChannel = config.slack.adminChannel;
+  return {
+    admins,
+    adminChannel,
+    log,
+    metrics: services.metrics,
+    inflight: services.inflight,
+    redis,
+    commands: (requestClient) => commandDeps(services, slackSurface(requestClient, adminChannel, log)),
+    home: {
+      redis,
+      store: services.applications,
+      audit: services.audit,
+      health: new HealthCache(config),
+      links: services.setpass,
+    },
+    applicant: applicantSlackDeps(client, services, admins),
+  };
+}
