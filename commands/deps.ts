@@ -5,16 +5,15 @@
  * the handler that needs it answers with the setting to turn on.
  */
 
-import { type AccountGuard, protectionPolicy } from '../src/domain/accounts/protection.js';
+import type { AccountGuard } from '../src/domain/accounts/protection.js';
 import type { ApplicationStore } from '../src/domain/applications/store.js';
 import type { Audit } from '../src/domain/audit/audit.js';
-import { lastReminder } from '../src/domain/reminders/user-reminders.js';
 import type { ResendOptions, ResentLink, SetpassLink } from '../src/domain/setpass/issue.js';
 import { forgotPageUrl } from '../src/domain/setpass/paths.js';
 import type { KeystoneClient } from '../src/keystone/index.js';
 import type { MailMessage } from '../src/mail/message.js';
 import type { EnqueueResult } from '../src/mail/outbox.js';
-import { type Config, isEnabled } from '../src/platform/config/config.js';
+import type { Config } from '../src/platform/config/config.js';
 import type { Logger } from '../src/platform/log.js';
 import type { Redis } from '../src/platform/redis.js';
 

@@ -4,679 +4,38 @@
  * capability whose settings are absent is switched off (see `capabilities`).
  */
 import { readFileSync } from 'node:fs';
-import { validate as validateCron } from 'node-cron';
-import { z } from 'zod';
-import { parseDuration } from '../duration.js';
 import { KaizenError } from '../errors.js';
-import { isAddressOrRange } from '../http/client-ip.js';
 import { maskCredentials } from '../log.js';
 import { withCloud } from './clouds-yaml.js';
+import type { Area, Setting } from './setting.js';
+import { generalSettings } from './settings/general.js';
+import { googleSettings } from './settings/google.js';
+import { httpSettings } from './settings/http.js';
+import { keystoneSettings } from './settings/keystone.js';
+import { mailSettings } from './settings/mail.js';
+import { redisSettings } from './settings/redis.js';
+import { schedulesSettings } from './settings/schedules.js';
+import { setpassSettings } from './settings/setpass.js';
+import { slackSettings } from './settings/slack.js';
+import { webSettings } from './settings/web.js';
 
-export type Area =
-  | 'General'
-  | 'HTTP'
-  | 'Slack'
-  | 'Google'
-  | 'Keystone'
-  | 'Redis'
-  | 'Mail'
-  | 'Setpass'
-  | 'Schedules'
-  | 'Web';
-
-interface Setting<T> {
-  env: string;
-  area: Area;
-  doc: string;
-  /** The default as written in the environment; undefined means "not set". */
-  fallback: string | undefined;
-  secret: boolean;
-  parse: (raw: string | undefined) => T;
-}
-
-type Parsed<T extends z.ZodType> = z.output<T>;
-
-/** One setting whose raw text is checked by a zod schema. `hint` says what is expected, for the error list. */
-function setting<S extends z.ZodType>(
-  env: string,
-  area: Area,
-  doc: string,
-  schema: S,
-  hint: string,
-  options: { fallback?: string; secret?: boolean } = {},
-): Setting<Parsed<S> | undefined> {
-  return {
-    env,
-    area,
-    doc,
-    fallback: options.fallback,
-    secret: options.secret ?? false,
-    parse(raw) {
-      const text = raw === undefined || raw.trim() === '' ? options.fallback : raw.trim();
-      if (text === undefined) return undefined;
-      const result = schema.safeParse(text);
-      if (!result.success) throw new Error(hint);
-      return result.data;
-    },
-  };
-}
-
-const text = z.string().min(1);
-const url = z.url({ protocol: /^https?$/ });
-const wholeNumber = z.coerce.number().int();
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => ['true', '1', 'yes'].includes(v));
-const list = z.string().transform((v) =>
-  v
-    .split(/[\s,]+/)
-    .map((item) => item.trim())
-    .filter(Boolean),
-);
-const duration = z.string().transform((v, ctx) => {
-  const ms = parseDuration(v);
-  if (ms === undefined) ctx.addIssue({ code: 'custom', message: 'not a duration' });
-  return ms ?? 0;
-});
-const cron = z.string().refine((v) => {
-  const fields = v.trim().split(/\s+/).length;
-  return (fields === 5 || fields === 6) && validateCron(v);
-});
-const isTimeZone = (zone: string) => {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-};
-const secretKey = z.string().transform((v, ctx) => {
-  const bytes = Buffer.from(v, 'base64');
-  if (bytes.length < 32 || !/^[A-Za-z0-9+/_-]+={0,2}$/.test(v))
-    ctx.addIssue({ code: 'custom', message: 'short' });
-  return bytes;
-});
+export type { Area };
 
 export const settings = {
-  role: setting(
-    'KAIZEN_ROLE',
-    'General',
-    '`all` runs everything; `bot` the admin side; `setpass` only the public password page and API',
-    z.enum(['all', 'bot', 'setpass']),
-    'one of all, bot, setpass',
-    { fallback: 'all' },
-  ),
-  nodeEnv: setting('NODE_ENV', 'General', '`production` turns on the stricter checks', text, 'a word', {
-    fallback: 'development',
-  }),
-  logLevel: setting(
-    'LOG_LEVEL',
-    'General',
-    'pino log level',
-    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
-    'one of fatal, error, warn, info, debug, trace, silent',
-    { fallback: 'info' },
-  ),
-  port: setting(
-    'PORT',
-    'HTTP',
-    'the one HTTP listener: /slack/events, the password page, /token, /healthz, /metrics',
-    wholeNumber.min(0).max(65535),
-    'a port number from 0 to 65535',
-    { fallback: '3000' },
-  ),
-  host: setting('HOST', 'HTTP', 'address to listen on', text, 'an address such as 0.0.0.0', {
-    fallback: '0.0.0.0',
-  }),
-  metricsPort: setting(
-    'METRICS_PORT',
-    'HTTP',
-    'a second listener serving only /metrics; the setpass role serves /metrics nowhere else (unset: off)',
-    wholeNumber.min(0).max(65535),
-    'a port number from 0 to 65535',
-  ),
-  metricsHost: setting(
-    'METRICS_HOST',
-    'HTTP',
-    'address of the METRICS_PORT listener',
-    text,
-    'an address such as 127.0.0.1',
-    { fallback: '127.0.0.1' },
-  ),
-  publicUrl: setting(
-    'PUBLIC_URL',
-    'HTTP',
-    'base URL of the password page, used in emailed links',
-    url,
-    'an http(s) URL such as https://register.example.org',
-  ),
-  tlsCertFile: setting(
-    'TLS_CERT_FILE',
-    'HTTP',
-    'PEM certificate: with TLS_KEY_FILE the listener serves HTTPS itself',
-    text,
-    'a file path',
-  ),
-  tlsKeyFile: setting('TLS_KEY_FILE', 'HTTP', 'PEM private key for TLS_CERT_FILE', text, 'a file path'),
-  trustedProxies: setting(
-    'TRUSTED_PROXIES',
-    'HTTP',
-    'comma list of proxy addresses and CIDR ranges (IPv4 or IPv6) whose X-Forwarded-For/-Proto are honoured',
-    list.refine((entries) => entries.every(isAddressOrRange)),
-    'a comma-separated list of IP addresses and CIDR ranges such as 127.0.0.1, 10.0.0.0/8, fd00::/8',
-    { fallback: '' },
-  ),
-  allowInsecurePublicUrl: setting(
-    'ALLOW_INSECURE_PUBLIC_URL',
-    'HTTP',
-    'allow an http:// PUBLIC_URL in production',
-    bool,
-    'true or false',
-    { fallback: 'false' },
-  ),
-  slackBotToken: setting('SLACK_BOT_TOKEN', 'Slack', 'bot token (xoxb-…)', text, 'the xoxb- bot token', {
-    secret: true,
-  }),
-  slackSigningSecret: setting(
-    'SLACK_SIGNING_SECRET',
-    'Slack',
-    'signing secret that verifies requests to /slack/events',
-    text,
-    "the app's signing secret",
-    { secret: true },
-  ),
-  slackAppToken: setting(
-    'SLACK_APP_TOKEN',
-    'Slack',
-    'app-level token (xapp-…); when set the bot uses Socket Mode',
-    z.string().startsWith('xapp-'),
-    'an app-level token starting with xapp-',
-    { secret: true },
-  ),
-  slackAdminChannel: setting(
-    'SLACK_ADMIN_CHANNEL',
-    'Slack',
-    'channel id where applicant cards and outcomes are posted',
-    z.string().regex(/^[CG][A-Z0-9]+$/),
-    'a channel id such as C0123456789 (not the channel name)',
-  ),
-  slackAdmins: setting(
-    'SLACK_ADMINS',
-    'Slack',
-    'comma list of Slack user ids allowed to act; default: members of the admin channel',
-    list,
-    'a comma-separated list of user ids such as U0123,U0456',
-  ),
-  slackApiUrl: setting(
-    'SLACK_API_URL',
-    'Slack',
-    'Slack Web API base URL',
-    url,
-    'an http(s) URL ending in /api/',
-    {
-      fallback: 'https://slack.com/api/',
-    },
-  ),
-  googleCredentials: setting(
-    'GOOGLE_APPLICATION_CREDENTIALS',
-    'Google',
-    'path to the service-account JSON key',
-    text,
-    'a file path',
-  ),
-  googleSheetId: setting(
-    'GOOGLE_SHEET_ID',
-    'Google',
-    'id of the spreadsheet (from its URL)',
-    z.string().regex(/^[A-Za-z0-9_-]+$/),
-    'the id from the sheet URL',
-  ),
-  sheetApplications: setting(
-    'SHEET_APPLICATIONS',
-    'Google',
-    'tab with the form responses',
-    text,
-    'a tab name',
-    {
-      fallback: 'Form Responses 1',
-    },
-  ),
-  sheetAdmitted: setting(
-    'SHEET_ADMITTED',
-    'Google',
-    'tab that gets a row per approved user',
-    text,
-    'a tab name',
-    {
-      fallback: 'Current Users',
-    },
-  ),
-  sheetHeaders: setting(
-    'SHEET_HEADERS',
-    'Google',
-    'JSON object renaming column headers, e.g. {"email":"E-mail address"}',
-    z.string().transform((v, ctx) => {
-      try {
-        return z.record(z.string(), z.string()).parse(JSON.parse(v));
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'bad json' });
-        return {};
-      }
-    }),
-    'a JSON object of field name to header text',
-    { fallback: '{}' },
-  ),
-  sheetClearPin: setting(
-    'SHEET_CLEAR_PIN',
-    'Google',
-    'blank the PIN cell once it has been read (only the keyed hash is kept)',
-    bool,
-    'true or false',
-    {
-      fallback: 'true',
-    },
-  ),
-  googleSheetsApiUrl: setting(
-    'GOOGLE_SHEETS_API_URL',
-    'Google',
-    'Sheets API root URL',
-    url,
-    'an http(s) URL',
-    {
-      fallback: 'https://sheets.googleapis.com/',
-    },
-  ),
-  osAuthUrl: setting(
-    'OS_AUTH_URL',
-    'Keystone',
-    'Keystone v3 URL, e.g. https://keystone.example.org:5000/v3',
-    url,
-    'an http(s) URL',
-  ),
-  osUsername: setting('OS_USERNAME', 'Keystone', 'admin user name', text, 'a user name'),
-  osPassword: setting('OS_PASSWORD', 'Keystone', 'admin password', text, 'a password', { secret: true }),
-  osProjectName: setting('OS_PROJECT_NAME', 'Keystone', 'admin project', text, 'a project name', {
-    fallback: 'admin',
-  }),
-  osUserDomainName: setting(
-    'OS_USER_DOMAIN_NAME',
-    'Keystone',
-    'domain of OS_USERNAME',
-    text,
-    'a domain name',
-    {
-      fallback: 'Default',
-    },
-  ),
-  osProjectDomainName: setting(
-    'OS_PROJECT_DOMAIN_NAME',
-    'Keystone',
-    'domain of OS_PROJECT_NAME',
-    text,
-    'a domain name',
-    {
-      fallback: 'Default',
-    },
-  ),
-  osProjectDomainId: setting(
-    'OS_PROJECT_DOMAIN_ID',
-    'Keystone',
-    'domain id of OS_PROJECT_NAME (default: derived from OS_PROJECT_DOMAIN_NAME; `Default` is `default`)',
-    text,
-    'a domain id',
-  ),
-  osRegionName: setting('OS_REGION_NAME', 'Keystone', 'region for catalog lookups', text, 'a region id'),
-  osInterface: setting(
-    'OS_INTERFACE',
-    'Keystone',
-    'endpoint interface for catalog lookups',
-    z.enum(['public', 'internal', 'admin']),
-    'public, internal or admin',
-    { fallback: 'public' },
-  ),
-  osAppCredentialId: setting(
-    'OS_APPLICATION_CREDENTIAL_ID',
-    'Keystone',
-    'application credential id (instead of user/password)',
-    text,
-    'an id',
-  ),
-  osAppCredentialSecret: setting(
-    'OS_APPLICATION_CREDENTIAL_SECRET',
-    'Keystone',
-    'application credential secret',
-    text,
-    'the secret',
-    { secret: true },
-  ),
-  osCloud: setting(
-    'OS_CLOUD',
-    'Keystone',
-    'a cloud in clouds.yaml (./clouds.yaml, ~/.config/openstack/, /etc/openstack/; secure.yaml laid over it) instead of the OS_* settings; an OS_* setting that is set wins',
-    text,
-    'the name of a cloud in clouds.yaml',
-  ),
-  osClientConfigFile: setting(
-    'OS_CLIENT_CONFIG_FILE',
-    'Keystone',
-    'path of clouds.yaml, instead of the search path',
-    text,
-    'a file path',
-  ),
-  osClientSecureFile: setting(
-    'OS_CLIENT_SECURE_FILE',
-    'Keystone',
-    'path of secure.yaml, instead of the search path',
-    text,
-    'a file path',
-  ),
-  osCacert: setting(
-    'OS_CACERT',
-    'Keystone',
-    "PEM CA certificate(s) trusted for Keystone and the catalog's endpoints, besides the system's (or `cacert` in clouds.yaml)",
-    text,
-    'a file path',
-  ),
-  memberRole: setting('KAIZEN_MEMBER_ROLE', 'Keystone', 'role given on the project', text, 'a role name', {
-    fallback: 'member',
-  }),
-  domain: setting('KAIZEN_DOMAIN', 'Keystone', 'domain id for new projects and users', text, 'a domain id', {
-    fallback: 'default',
-  }),
-  adminRole: setting(
-    'KAIZEN_ADMIN_ROLE',
-    'Keystone',
-    'role that PUT /token callers need on the admin project; whoever holds it, anywhere, is a protected account',
-    text,
-    'a role name',
-    { fallback: 'admin' },
-  ),
-  serviceProject: setting(
-    'KAIZEN_SERVICE_PROJECT',
-    'Keystone',
-    "project of the cloud's service accounts: its members are never reset, resent to or reminded, and no application joins it",
-    text,
-    'a project name',
-    { fallback: 'service' },
-  ),
-  protectedUsers: setting(
-    'KAIZEN_PROTECTED_USERS',
-    'Keystone',
-    'comma list of more Keystone user names or ids that no Slack action or password link may touch',
-    list,
-    'a comma-separated list of user names or ids',
-    { fallback: '' },
-  ),
-  protectedProjects: setting(
-    'KAIZEN_PROTECTED_PROJECTS',
-    'Keystone',
-    'comma list of more project names or ids that no application may join (the admin and service projects always are)',
-    list,
-    'a comma-separated list of project names or ids',
-    { fallback: '' },
-  ),
-  redisUrl: setting(
-    'REDIS_URL',
-    'Redis',
-    'Redis server',
-    z.url({ protocol: /^rediss?$/ }),
-    'a redis:// or rediss:// URL',
-    {
-      fallback: 'redis://127.0.0.1:6379',
-    },
-  ),
-  redisSentinels: setting(
-    'REDIS_SENTINELS',
-    'Redis',
-    'comma list of host:port Sentinels (instead of REDIS_URL)',
-    list,
-    'a comma-separated list of host:port',
-  ),
-  redisClusterNodes: setting(
-    'REDIS_CLUSTER_NODES',
-    'Redis',
-    'comma list of host:port nodes of a Redis Cluster (instead of REDIS_URL, whose user and password still apply)',
-    list,
-    'a comma-separated list of host:port',
-  ),
-  redisSentinelName: setting('REDIS_SENTINEL_NAME', 'Redis', 'master name for Sentinel', text, 'a name', {
-    fallback: 'mymaster',
-  }),
-  redisKeyPrefix: setting(
-    'REDIS_KEY_PREFIX',
-    'Redis',
-    'prefix for every key, to share one Redis',
-    z.string(),
-    'a short text such as kaizen:',
-    { fallback: '' },
-  ),
-  smtpUrl: setting(
-    'SMTP_URL',
-    'Mail',
-    'mail relay, e.g. smtp://user:pass@host:587',
-    z.url({ protocol: /^smtps?$/ }),
-    'an smtp:// or smtps:// URL',
-    { secret: true },
-  ),
-  smtpRequireTls: setting(
-    'SMTP_REQUIRE_TLS',
-    'Mail',
-    'require STARTTLS on smtp:// relays',
-    bool,
-    'true or false',
-    {
-      fallback: 'true',
-    },
-  ),
-  smtpCaFile: setting(
-    'SMTP_CA_FILE',
-    'Mail',
-    'extra CA certificate (PEM) for the relay',
-    text,
-    'a file path',
-  ),
-  mailFrom: setting(
-    'MAIL_FROM',
-    'Mail',
-    'sender address',
-    text,
-    'an address such as "Cloud <noreply@x.org>"',
-  ),
-  supportEmail: setting(
-    'SUPPORT_EMAIL',
-    'Mail',
-    'address users are told to write to',
-    z.email(),
-    'an email address',
-  ),
-  setpassSecret: setting(
-    'SETPASS_SECRET',
-    'Setpass',
-    '32+ random bytes, base64: encrypts temporary passwords, keys token hashes',
-    secretKey,
-    'at least 32 random bytes in base64 (make one with `openssl rand -base64 32`)',
-    { secret: true },
-  ),
-  setpassTokenTtl: setting(
-    'SETPASS_TOKEN_TTL',
-    'Setpass',
-    'lifetime of a password link',
-    duration,
-    'a duration such as 90s, 15m, 24h, 7d',
-    {
-      fallback: '7d',
-    },
-  ),
-  appCredentialTtl: setting(
-    'APP_CREDENTIAL_TTL',
-    'Setpass',
-    'lifetime of the application credential the password page makes for the command line (unset: it does not expire)',
-    duration,
-    'a duration such as 90d, 24h',
-  ),
-  setpassMaxPinAttempts: setting(
-    'SETPASS_MAX_PIN_ATTEMPTS',
-    'Setpass',
-    'wrong PINs before a link is burned',
-    wholeNumber.min(1).max(20),
-    'a whole number from 1 to 20',
-    { fallback: '3' },
-  ),
-  passwordMinLength: setting(
-    'PASSWORD_MIN_LENGTH',
-    'Setpass',
-    'minimum length of a new password',
-    wholeNumber.min(8).max(128),
-    'a whole number from 8 to 128',
-    { fallback: '12' },
-  ),
-  passwordMinScore: setting(
-    'PASSWORD_MIN_SCORE',
-    'Setpass',
-    'minimum zxcvbn strength score (0–4)',
-    wholeNumber.min(0).max(4),
-    'a whole number from 0 to 4',
-    { fallback: '3' },
-  ),
-  setpassSiteName: setting(
-    'SETPASS_SITE_NAME',
-    'Setpass',
-    'the cloud as users know it, in the password page header and title',
-    text,
-    'a short name such as "MOC OpenStack"',
-    { fallback: 'OpenStack' },
-  ),
-  sheetPollCron: setting(
-    'SHEET_POLL_CRON',
-    'Schedules',
-    'when to read the sheet',
-    cron,
-    'a cron expression with 5 or 6 fields',
-    {
-      fallback: '*/2 * * * *',
-    },
-  ),
-  reminderCron: setting(
-    'REMINDER_CRON',
-    'Schedules',
-    'when to remind users with unused links',
-    cron,
-    'a cron expression with 5 or 6 fields',
-    { fallback: '0 9 * * *' },
-  ),
-  adminReminderCron: setting(
-    'ADMIN_REMINDER_CRON',
-    'Schedules',
-    'when to remind admins of waiting applicants',
-    cron,
-    'a cron expression with 5 or 6 fields',
-    { fallback: '0 10 * * 1-5' },
-  ),
-  housekeepingCron: setting(
-    'HOUSEKEEPING_CRON',
-    'Schedules',
-    'when to release stuck application locks and trim the audit stream',
-    cron,
-    'a cron expression with 5 or 6 fields',
-    { fallback: '7 * * * *' },
-  ),
-  timezone: setting(
-    'TZ',
-    'Schedules',
-    'time zone of the schedules',
-    z.string().refine(isTimeZone),
-    'an IANA zone such as Europe/Berlin',
-    {
-      fallback: 'UTC',
-    },
-  ),
-  reminderAfter: setting(
-    'REMINDER_AFTER',
-    'Schedules',
-    'first user reminder after',
-    duration,
-    'a duration such as 2d',
-    {
-      fallback: '2d',
-    },
-  ),
-  reminderInterval: setting(
-    'REMINDER_INTERVAL',
-    'Schedules',
-    'time between user reminders',
-    duration,
-    'a duration such as 2d',
-    {
-      fallback: '2d',
-    },
-  ),
-  reminderMax: setting(
-    'REMINDER_MAX',
-    'Schedules',
-    'reminders per user at most',
-    wholeNumber.min(0).max(50),
-    'a whole number from 0 to 50',
-    {
-      fallback: '3',
-    },
-  ),
-  adminReminderAfter: setting(
-    'ADMIN_REMINDER_AFTER',
-    'Schedules',
-    'remind admins of applicants waiting longer than',
-    duration,
-    'a duration such as 24h',
-    { fallback: '24h' },
-  ),
-  auditMaxLength: setting(
-    'AUDIT_MAX_LENGTH',
-    'General',
-    'audit stream entries kept',
-    wholeNumber.min(100),
-    'a whole number ≥ 100',
-    {
-      fallback: '100000',
-    },
-  ),
-  provisionConcurrency: setting(
-    'PROVISION_CONCURRENCY',
-    'General',
-    'approvals provisioned at once per process; more wait their turn',
-    wholeNumber.min(1).max(64),
-    'a whole number from 1 to 64',
-    { fallback: '4' },
-  ),
-  quotaPresetsFile: setting(
-    'QUOTA_PRESETS_FILE',
-    'General',
-    'JSON file of quota presets (default: small/medium/large built in)',
-    text,
-    'a file path',
-  ),
-  defaultQuotaPreset: setting(
-    'DEFAULT_QUOTA_PRESET',
-    'General',
-    'preset applied when an admin picks none',
-    text,
-    'a preset name',
-    {
-      fallback: 'small',
-    },
-  ),
-  loginUrl: setting(
-    'LOGIN_URL',
-    'Web',
-    'dashboard login page, shown in emails and after success',
-    url,
-    'a URL',
-  ),
-  gettingStartedUrl: setting('GETTING_STARTED_URL', 'Web', 'documentation for new users', url, 'a URL'),
-  termsUrl: setting('TERMS_URL', 'Web', 'terms of use', url, 'a URL'),
+  ...generalSettings,
+  ...httpSettings,
+  ...slackSettings,
+  ...googleSettings,
+  ...keystoneSettings,
+  ...redisSettings,
+  ...mailSettings,
+  ...setpassSettings,
+  ...schedulesSettings,
+  ...webSettings,
 } as const;
 
 type Settings = typeof settings;
 type Values = { [K in keyof Settings]: ReturnType<Settings[K]['parse']> };
-type Defaulted<T> = Exclude<T, undefined>;
 
 export type Role = 'all' | 'bot' | 'setpass';
 
@@ -694,7 +53,7 @@ export const ADMIN_ONLY_ENV = [
 export interface Config {
   role: Role;
   production: boolean;
-  logLevel: Defaulted<Values['logLevel']>;
+  logLevel: Values['logLevel'];
   http: {
     port: number;
     host: string;
@@ -889,22 +248,22 @@ function build(v: Required<Values>): Config {
             kind: 'password',
             username: v.osUsername,
             password: v.osPassword,
-            projectName: v.osProjectName!,
-            userDomainName: v.osUserDomainName!,
-            projectDomainName: v.osProjectDomainName!,
+            projectName: v.osProjectName,
+            userDomainName: v.osUserDomainName,
+            projectDomainName: v.osProjectDomainName,
           }
         : undefined;
   return {
-    role: v.role!,
+    role: v.role,
     production: v.nodeEnv === 'production',
-    logLevel: v.logLevel!,
+    logLevel: v.logLevel,
     http: {
-      port: v.port!,
-      host: v.host!,
+      port: v.port,
+      host: v.host,
       publicUrl: v.publicUrl?.replace(/\/+$/, ''),
       tls: v.tlsCertFile && v.tlsKeyFile ? { certFile: v.tlsCertFile, keyFile: v.tlsKeyFile } : undefined,
-      trustedProxies: v.trustedProxies!,
-      metrics: v.metricsPort === undefined ? undefined : { port: v.metricsPort, host: v.metricsHost! },
+      trustedProxies: v.trustedProxies,
+      metrics: v.metricsPort === undefined ? undefined : { port: v.metricsPort, host: v.metricsHost },
     },
     slack: {
       botToken: v.slackBotToken,
@@ -912,74 +271,74 @@ function build(v: Required<Values>): Config {
       appToken: v.slackAppToken,
       adminChannel: v.slackAdminChannel,
       admins: v.slackAdmins && v.slackAdmins.length > 0 ? v.slackAdmins : undefined,
-      apiUrl: v.slackApiUrl!.endsWith('/') ? v.slackApiUrl! : `${v.slackApiUrl}/`,
+      apiUrl: v.slackApiUrl.endsWith('/') ? v.slackApiUrl : `${v.slackApiUrl}/`,
     },
     google: {
       credentialsFile: v.googleCredentials,
       sheetId: v.googleSheetId,
-      applicationsTab: v.sheetApplications!,
-      admittedTab: v.sheetAdmitted!,
-      headers: v.sheetHeaders!,
-      clearPin: v.sheetClearPin!,
-      apiUrl: v.googleSheetsApiUrl!.endsWith('/') ? v.googleSheetsApiUrl! : `${v.googleSheetsApiUrl}/`,
+      applicationsTab: v.sheetApplications,
+      admittedTab: v.sheetAdmitted,
+      headers: v.sheetHeaders,
+      clearPin: v.sheetClearPin,
+      apiUrl: v.googleSheetsApiUrl.endsWith('/') ? v.googleSheetsApiUrl : `${v.googleSheetsApiUrl}/`,
     },
     keystone: {
       authUrl: v.osAuthUrl?.replace(/\/+$/, ''),
       auth: keystoneAuth,
-      adminProjectName: v.osProjectName!,
-      adminProjectDomainName: v.osProjectDomainName!,
+      adminProjectName: v.osProjectName,
+      adminProjectDomainName: v.osProjectDomainName,
       adminProjectDomainId:
         v.osProjectDomainId ??
-        (v.osProjectDomainName!.toLowerCase() === 'default' ? 'default' : v.osProjectDomainName!),
+        (v.osProjectDomainName.toLowerCase() === 'default' ? 'default' : v.osProjectDomainName),
       region: v.osRegionName,
-      interface: v.osInterface!,
-      memberRole: v.memberRole!,
-      adminRole: v.adminRole!,
-      domain: v.domain!,
-      serviceProject: v.serviceProject!,
-      protectedUsers: v.protectedUsers!,
-      protectedProjects: v.protectedProjects!,
+      interface: v.osInterface,
+      memberRole: v.memberRole,
+      adminRole: v.adminRole,
+      domain: v.domain,
+      serviceProject: v.serviceProject,
+      protectedUsers: v.protectedUsers,
+      protectedProjects: v.protectedProjects,
       caFile: v.osCacert,
       insecure: false,
     },
     redis: {
-      url: v.redisUrl!,
+      url: v.redisUrl,
       sentinels: v.redisSentinels && v.redisSentinels.length > 0 ? v.redisSentinels : undefined,
-      sentinelName: v.redisSentinelName!,
-      keyPrefix: v.redisKeyPrefix!,
+      sentinelName: v.redisSentinelName,
+      keyPrefix: v.redisKeyPrefix,
       clusterNodes: v.redisClusterNodes && v.redisClusterNodes.length > 0 ? v.redisClusterNodes : undefined,
     },
     mail: {
       smtpUrl: v.smtpUrl,
-      requireTls: v.smtpRequireTls!,
+      requireTls: v.smtpRequireTls,
       caFile: v.smtpCaFile,
       from: v.mailFrom,
       supportEmail: v.supportEmail,
     },
     setpass: {
       secret: v.setpassSecret,
-      tokenTtlMs: v.setpassTokenTtl!,
+      tokenTtlMs: v.setpassTokenTtl,
       appCredentialTtlMs: v.appCredentialTtl,
-      maxPinAttempts: v.setpassMaxPinAttempts!,
-      passwordMinLength: v.passwordMinLength!,
-      passwordMinScore: v.passwordMinScore!,
-      siteName: v.setpassSiteName!,
+      maxPinAttempts: v.setpassMaxPinAttempts,
+      passwordMinLength: v.passwordMinLength,
+      passwordMinScore: v.passwordMinScore,
+      siteName: v.setpassSiteName,
     },
     schedules: {
-      sheetPoll: v.sheetPollCron!,
-      reminder: v.reminderCron!,
-      adminReminder: v.adminReminderCron!,
-      housekeeping: v.housekeepingCron!,
-      timezone: v.timezone!,
-      reminderAfterMs: v.reminderAfter!,
-      reminderIntervalMs: v.reminderInterval!,
-      reminderMax: v.reminderMax!,
-      adminReminderAfterMs: v.adminReminderAfter!,
+      sheetPoll: v.sheetPollCron,
+      reminder: v.reminderCron,
+      adminReminder: v.adminReminderCron,
+      housekeeping: v.housekeepingCron,
+      timezone: v.timezone,
+      reminderAfterMs: v.reminderAfter,
+      reminderIntervalMs: v.reminderInterval,
+      reminderMax: v.reminderMax,
+      adminReminderAfterMs: v.adminReminderAfter,
     },
     web: { loginUrl: v.loginUrl, gettingStartedUrl: v.gettingStartedUrl, termsUrl: v.termsUrl },
-    quotas: { presetsFile: v.quotaPresetsFile, defaultPreset: v.defaultQuotaPreset! },
-    provision: { concurrency: v.provisionConcurrency! },
-    audit: { maxLength: v.auditMaxLength! },
+    quotas: { presetsFile: v.quotaPresetsFile, defaultPreset: v.defaultQuotaPreset },
+    provision: { concurrency: v.provisionConcurrency },
+    audit: { maxLength: v.auditMaxLength },
   };
 }
 

@@ -1,0 +1,135 @@
+/** The cloud: admin credentials (or clouds.yaml), the domain and roles new users get, and who is protected. */
+import { z } from 'zod';
+import { list, setting, text, url } from '../setting.js';
+
+export const keystoneSettings = {
+  osAuthUrl: setting(
+    'OS_AUTH_URL',
+    'Keystone',
+    'Keystone v3 URL, e.g. https://keystone.example.org:5000/v3',
+    url,
+    'an http(s) URL',
+  ),
+  osUsername: setting('OS_USERNAME', 'Keystone', 'admin user name', text, 'a user name'),
+  osPassword: setting('OS_PASSWORD', 'Keystone', 'admin password', text, 'a password', { secret: true }),
+  osProjectName: setting('OS_PROJECT_NAME', 'Keystone', 'admin project', text, 'a project name', {
+    fallback: 'admin',
+  }),
+  osUserDomainName: setting(
+    'OS_USER_DOMAIN_NAME',
+    'Keystone',
+    'domain of OS_USERNAME',
+    text,
+    'a domain name',
+    {
+      fallback: 'Default',
+    },
+  ),
+  osProjectDomainName: setting(
+    'OS_PROJECT_DOMAIN_NAME',
+    'Keystone',
+    'domain of OS_PROJECT_NAME',
+    text,
+    'a domain name',
+    {
+      fallback: 'Default',
+    },
+  ),
+  osProjectDomainId: setting(
+    'OS_PROJECT_DOMAIN_ID',
+    'Keystone',
+    'domain id of OS_PROJECT_NAME (default: derived from OS_PROJECT_DOMAIN_NAME; `Default` is `default`)',
+    text,
+    'a domain id',
+  ),
+  osRegionName: setting('OS_REGION_NAME', 'Keystone', 'region for catalog lookups', text, 'a region id'),
+  osInterface: setting(
+    'OS_INTERFACE',
+    'Keystone',
+    'endpoint interface for catalog lookups',
+    z.enum(['public', 'internal', 'admin']),
+    'public, internal or admin',
+    { fallback: 'public' },
+  ),
+  osAppCredentialId: setting(
+    'OS_APPLICATION_CREDENTIAL_ID',
+    'Keystone',
+    'application credential id (instead of user/password)',
+    text,
+    'an id',
+  ),
+  osAppCredentialSecret: setting(
+    'OS_APPLICATION_CREDENTIAL_SECRET',
+    'Keystone',
+    'application credential secret',
+    text,
+    'the secret',
+    { secret: true },
+  ),
+  osCloud: setting(
+    'OS_CLOUD',
+    'Keystone',
+    'a cloud in clouds.yaml (./clouds.yaml, ~/.config/openstack/, /etc/openstack/; secure.yaml laid over it) instead of the OS_* settings; an OS_* setting that is set wins',
+    text,
+    'the name of a cloud in clouds.yaml',
+  ),
+  osClientConfigFile: setting(
+    'OS_CLIENT_CONFIG_FILE',
+    'Keystone',
+    'path of clouds.yaml, instead of the search path',
+    text,
+    'a file path',
+  ),
+  osClientSecureFile: setting(
+    'OS_CLIENT_SECURE_FILE',
+    'Keystone',
+    'path of secure.yaml, instead of the search path',
+    text,
+    'a file path',
+  ),
+  osCacert: setting(
+    'OS_CACERT',
+    'Keystone',
+    "PEM CA certificate(s) trusted for Keystone and the catalog's endpoints, besides the system's (or `cacert` in clouds.yaml)",
+    text,
+    'a file path',
+  ),
+  memberRole: setting('KAIZEN_MEMBER_ROLE', 'Keystone', 'role given on the project', text, 'a role name', {
+    fallback: 'member',
+  }),
+  domain: setting('KAIZEN_DOMAIN', 'Keystone', 'domain id for new projects and users', text, 'a domain id', {
+    fallback: 'default',
+  }),
+  adminRole: setting(
+    'KAIZEN_ADMIN_ROLE',
+    'Keystone',
+    'role that PUT /token callers need on the admin project; whoever holds it, anywhere, is a protected account',
+    text,
+    'a role name',
+    { fallback: 'admin' },
+  ),
+  serviceProject: setting(
+    'KAIZEN_SERVICE_PROJECT',
+    'Keystone',
+    "project of the cloud's service accounts: its members are never reset, resent to or reminded, and no application joins it",
+    text,
+    'a project name',
+    { fallback: 'service' },
+  ),
+  protectedUsers: setting(
+    'KAIZEN_PROTECTED_USERS',
+    'Keystone',
+    'comma list of more Keystone user names or ids that no Slack action or password link may touch',
+    list,
+    'a comma-separated list of user names or ids',
+    { fallback: '' },
+  ),
+  protectedProjects: setting(
+    'KAIZEN_PROTECTED_PROJECTS',
+    'Keystone',
+    'comma list of more project names or ids that no application may join (the admin and service projects always are)',
+    list,
+    'a comma-separated list of project names or ids',
+    { fallback: '' },
+  ),
+} as const;
