@@ -15,7 +15,7 @@ import { headerNames, mapColumns } from '../src/domain/intake/columns.js';
 import { parseRow } from '../src/domain/intake/parse.js';
 import { PinHasher } from '../src/domain/setpass/pin.js';
 import { keys } from '../src/platform/keys.js';
-import { HEADER } from '../test/intake/fixtures.js';
+import { HEADER } from '../test/domain/intake/fixtures.js';
 import { TEST_ADMIN_CHANNEL, testEnv } from '../test/support/bot.js';
 import { type SheetsFake, startSheetsFake } from '../test/support/sheets-fake.js';
 import { type SlackFake, startSlackFake } from '../test/support/slack-fake.js';

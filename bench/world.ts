@@ -19,7 +19,7 @@ import { PinHasher } from '../src/domain/setpass/pin.js';
 import { type Env, loadConfig } from '../src/platform/config/config.js';
 import { silentLogger } from '../src/platform/log.js';
 import { postApplicantCard } from '../src/slack/applicant-cards.js';
-import { HEADER, type RowInput, row } from '../test/intake/fixtures.js';
+import { HEADER, type RowInput, row } from '../test/domain/intake/fixtures.js';
 import { approvalWorldEnv, TEST_ADMIN_CHANNEL } from '../test/support/bot.js';
 import { freePort } from '../test/support/local-http.js';
 import { keystoneAdmin, type ProvidedKeystone } from '../test/support/provided.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { HEADER } from '../intake/fixtures.js';
+import { HEADER } from '../domain/intake/fixtures.js';
 import { TEST_SIGNING_SECRET, type TestBot } from '../support/bot.js';
 import { sendSlashCommand, sendViewSubmission } from '../support/slack-sign.js';
 import {

@@ -8,7 +8,7 @@ import { expect, inject } from 'vitest';
 import type { ApplicationRecord } from '../../src/domain/applications/store.js';
 import type { Env } from '../../src/platform/config/config.js';
 import type { Logger } from '../../src/platform/log.js';
-import { HEADER, type RowInput, row } from '../intake/fixtures.js';
+import { HEADER, type RowInput, row } from '../domain/intake/fixtures.js';
 import { adminClient } from '../keystone/fixtures.js';
 import {
   approvalWorldEnv,

@@ -1,6 +1,6 @@
 /**
  * The `kaizen` executable as an operator runs it: a process of its own, its exit status and what it
- * prints. Only the given settings reach it, as in test/main.test.ts.
+ * prints. Only the given settings reach it, as in test/app/main.test.ts.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

@@ -5,7 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type CliIo, runCli } from '../../src/app/cli.js';
 import type { Env } from '../../src/platform/config/config.js';
-import { HEADER, row } from '../intake/fixtures.js';
+import { HEADER, row } from '../domain/intake/fixtures.js';
 import { startTestBot, TEST_ADMIN_CHANNEL, type TestBot, testEnv } from '../support/bot.js';
 import { type SheetsFake, startSheetsFake } from '../support/sheets-fake.js';
 import { type SlackFake, startSlackFake } from '../support/slack-fake.js';

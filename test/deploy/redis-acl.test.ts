@@ -14,8 +14,15 @@ import { type RunningKaizen, startKaizen } from '../../src/app/start.js';
 import type { KeystoneClient } from '../../src/keystone/index.js';
 import { loadConfig } from '../../src/platform/config/config.js';
 import { keys } from '../../src/platform/keys.js';
+import {
+  askForgot,
+  openLink,
+  passwordWorks,
+  strongPassword,
+  submit,
+  tokenOf,
+} from '../domain/setpass/helpers.js';
 import { adminClient, afterRevocationTick, newMember } from '../keystone/fixtures.js';
-import { askForgot, openLink, passwordWorks, strongPassword, submit, tokenOf } from '../setpass/helpers.js';
 import { keystoneEnv, startTestBot, TEST_ADMIN_CHANNEL, type TestBot, testEnv } from '../support/bot.js';
 import { type CapturedLog, captureLogs } from '../support/log-capture.js';
 import { PrivateRedis, startRedis } from '../support/redis-server.js';

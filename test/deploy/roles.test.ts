@@ -16,8 +16,8 @@ import { type Env, loadConfig } from '../../src/platform/config/config.js';
 import { keys } from '../../src/platform/keys.js';
 import { createLogger } from '../../src/platform/log.js';
 import { VERSION } from '../../src/platform/version.js';
+import { openLink, passwordWorks, strongPassword, submit, tokenOf } from '../domain/setpass/helpers.js';
 import { adminClient, afterRevocationTick, newMember } from '../keystone/fixtures.js';
-import { openLink, passwordWorks, strongPassword, submit, tokenOf } from '../setpass/helpers.js';
 import {
   keystoneEnv,
   startTestBot,

@@ -27,9 +27,17 @@ import {
   waitForCard,
 } from '../approval/harness.js';
 import { kaizen } from '../commands/helpers.js';
-import { HEADER, type RowInput } from '../intake/fixtures.js';
+import { HEADER, type RowInput } from '../domain/intake/fixtures.js';
+import {
+  alerts,
+  heading,
+  openLink,
+  post,
+  strongPassword,
+  submit,
+  tokenOf,
+} from '../domain/setpass/helpers.js';
 import { anonymousClient, newMember } from '../keystone/fixtures.js';
-import { alerts, heading, openLink, post, strongPassword, submit, tokenOf } from '../setpass/helpers.js';
 import { TEST_ADMIN_CHANNEL, TEST_SIGNING_SECRET, type TestBot, uniquePrefix } from '../support/bot.js';
 import { captureLogs } from '../support/log-capture.js';
 import {

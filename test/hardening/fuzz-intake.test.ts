@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { headerNames, mapColumns } from '../../src/domain/intake/columns.js';
 import { LIMITS, parseRow, rowKey } from '../../src/domain/intake/parse.js';
 import { describeInvalidRow } from '../../views/invalid-row-notice.js';
-import { HEADER, type RowInput, row } from '../intake/fixtures.js';
+import { HEADER, type RowInput, row } from '../domain/intake/fixtures.js';
 import { fuzzParameters, fuzzRuns, reportCases } from './fuzz-settings.js';
 
 const RUNS = fuzzRuns(1_000);

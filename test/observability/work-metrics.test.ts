@@ -21,8 +21,8 @@ import {
   uniqueApplicant,
   waitForCard,
 } from '../approval/harness.js';
-import { waitUntil } from '../jobs/fixtures.js';
-import { submit as submitPage, tokenOf } from '../setpass/helpers.js';
+import { waitUntil } from '../domain/reminders/fixtures.js';
+import { submit as submitPage, tokenOf } from '../domain/setpass/helpers.js';
 import { TEST_SIGNING_SECRET, type TestBot } from '../support/bot.js';
 import { type CapturedLog, captureLogs } from '../support/log-capture.js';
 import { metricValue, metricValues } from '../support/metrics.js';
