@@ -6,11 +6,12 @@
  * `context.adminCheckFailure` saying why), because `help` is for everyone and a refused command is
  * audited by the command router.
  */
+
 import type { AllMiddlewareArgs, AnyMiddlewareArgs } from '@slack/bolt';
+import { ADMIN_CHECK_FAILED, notAllowedText } from '../../views/applicant-replies.js';
 import { describeError } from '../platform/errors.js';
 import type { Logger } from '../platform/log.js';
 import type { AdminDirectory } from './admins.js';
-import { ADMIN_CHECK_FAILED, notAllowedText } from './applicant-deps.js';
 
 type GateArgs = AnyMiddlewareArgs & AllMiddlewareArgs;
 

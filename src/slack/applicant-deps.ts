@@ -22,13 +22,6 @@ export interface ApplicantSlackDeps {
   log: Logger;
 }
 
-/** For a click or a submission on an applicant someone has decided already. */
-export function alreadyDecidedText(record: Pick<ApplicationRecord, 'state' | 'decidedBy'>): string {
-  const by = record.decidedBy ? ` by <@${record.decidedBy}>` : '';
-  const what = record.state === 'rejected' ? 'rejected' : 'approved';
-  return `This applicant was already ${what}${by}; the card now shows it.`;
-}
-
 /** Whether `user` is an admin; undefined when that cannot be told right now (Slack did not answer). */
 export async function adminCheck(
   deps: Pick<ApplicantSlackDeps, 'admins' | 'log'>,
@@ -40,12 +33,6 @@ export async function adminCheck(
     deps.log.error({ err: error, user }, 'could not check whether the user is an admin');
     return undefined;
   }
-}
-
-export const ADMIN_CHECK_FAILED = 'Could not check whether you are an admin; try again in a moment.';
-
-export function notAllowedText(adminChannel: string | undefined): string {
-  return `You're not allowed to do that; ask an admin of ${adminChannel ? `<#${adminChannel}>` : 'the admin channel'}.`;
 }
 
 /** A reply only the clicking admin sees. Never throws: a lost reply must not undo the work. */

@@ -3,8 +3,10 @@
  * Reject. Only admins may act; a decision already taken answers the clicker and redraws the card.
  * Approve acks at once and runs provisioning in the background, redrawing the card as steps finish.
  */
+
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { APPLICANT_ACTIONS } from '../../../views/applicant-card.js';
+import { APPLICATION_GONE, alreadyDecidedText, notAllowedText } from '../../../views/applicant-replies.js';
 import { escapeMrkdwn } from '../../../views/mrkdwn.js';
 import { protectedProjectText } from '../../../views/protection.js';
 import { quotaModal } from '../../../views/quota-modal.js';
@@ -16,7 +18,7 @@ import { joinExistingProject, runProvisioning, startApproval } from '../../domai
 import { describeError } from '../../platform/errors.js';
 import type { App } from '../app.js';
 import { refreshApplicantCard } from '../applicant-cards.js';
-import { type ApplicantSlackDeps, alreadyDecidedText, notAllowedText, tellUser } from '../applicant-deps.js';
+import { type ApplicantSlackDeps, tellUser } from '../applicant-deps.js';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
 
@@ -91,7 +93,7 @@ export async function handleApprove(args: ButtonArgs, deps: ApplicantSlackDeps):
       await alreadyDecided(args, deps, click, started.record);
       return;
     case 'not_found':
-      await tellUser(args.client, deps.log, click, 'This application is no longer on file.');
+      await tellUser(args.client, deps.log, click, APPLICATION_GONE);
       return;
   }
 }
@@ -140,7 +142,7 @@ export async function handleJoin(args: ButtonArgs, deps: ApplicantSlackDeps): Pr
       return;
     }
     case 'not_found':
-      await tellUser(args.client, deps.log, click, 'This application is no longer on file.');
+      await tellUser(args.client, deps.log, click, APPLICATION_GONE);
       return;
     default:
       await tellUser(
@@ -197,7 +199,7 @@ async function openable(
 ): Promise<ApplicationRecord | undefined> {
   const record = await deps.cards.store.get(click.applicantId);
   if (!record) {
-    await tellUser(args.client, deps.log, click, 'This application is no longer on file.');
+    await tellUser(args.client, deps.log, click, APPLICATION_GONE);
     return undefined;
   }
   if (record.state === 'pending' || record.state === 'failed') return record;

@@ -2,7 +2,9 @@
  * The Quota modal's submission: checks every field (whole numbers, -1 for unlimited) and answers
  * mistakes in the modal itself; a good choice is saved on the application and the card redrawn.
  */
+
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
+import { ADMIN_CHECK_FAILED, APPLICATION_GONE, notAllowedText } from '../../../views/applicant-replies.js';
 import {
   QUOTA_MODAL_CALLBACK,
   QUOTA_PRESET_BLOCK,
@@ -15,12 +17,7 @@ import type { QuotaChoice, QuotaKey } from '../../domain/quotas/types.js';
 import { describeError, isKaizenError } from '../../platform/errors.js';
 import type { App } from '../app.js';
 import { refreshApplicantCard } from '../applicant-cards.js';
-import {
-  ADMIN_CHECK_FAILED,
-  type ApplicantSlackDeps,
-  adminCheck,
-  notAllowedText,
-} from '../applicant-deps.js';
+import { type ApplicantSlackDeps, adminCheck } from '../applicant-deps.js';
 
 type SubmitArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
 
@@ -76,7 +73,7 @@ export async function handleQuotaSubmission(args: SubmitArgs, deps: ApplicantSla
     return;
   }
   if (outcome.kind === 'not_found') {
-    await errors(args, { [QUOTA_PRESET_BLOCK]: 'This application is no longer on file.' });
+    await errors(args, { [QUOTA_PRESET_BLOCK]: APPLICATION_GONE });
     return;
   }
   if (outcome.kind === 'locked') {

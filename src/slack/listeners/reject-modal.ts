@@ -2,7 +2,14 @@
  * The Reject modal's submission: a reason is required; the applicant is rejected (emailed when
  * the box is ticked, the sheet row marked) and the card says who rejected and why.
  */
+
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
+import {
+  ADMIN_CHECK_FAILED,
+  APPLICATION_GONE,
+  alreadyDecidedText,
+  notAllowedText,
+} from '../../../views/applicant-replies.js';
 import {
   REJECT_MODAL_CALLBACK,
   REJECT_REASON_BLOCK,
@@ -13,14 +20,7 @@ import { rejectApplicant } from '../../domain/provision/workflow.js';
 import { describeError, isKaizenError } from '../../platform/errors.js';
 import type { App } from '../app.js';
 import { refreshApplicantCard } from '../applicant-cards.js';
-import {
-  ADMIN_CHECK_FAILED,
-  type ApplicantSlackDeps,
-  adminCheck,
-  alreadyDecidedText,
-  notAllowedText,
-  tellUser,
-} from '../applicant-deps.js';
+import { type ApplicantSlackDeps, adminCheck, tellUser } from '../applicant-deps.js';
 
 type SubmitArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
 
@@ -60,7 +60,7 @@ export async function handleRejectSubmission(args: SubmitArgs, deps: ApplicantSl
   }
   switch (outcome.kind) {
     case 'not_found':
-      await reasonError(args, 'This application is no longer on file.');
+      await reasonError(args, APPLICATION_GONE);
       return;
     case 'busy':
       await reasonError(

@@ -3,7 +3,9 @@
  * protected project's) and answered in the modal; a good name goes on the application, and the
  * approval that stopped at the taken name goes on.
  */
+
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
+import { APPLICATION_GONE } from '../../../views/applicant-replies.js';
 import {
   badNameText,
   RENAME_MODAL_CALLBACK,
@@ -55,7 +57,7 @@ export async function handleRenameSubmission(args: SubmitArgs, deps: ApplicantSl
       await nameError(args, badNameText(outcome.max));
       return;
     case 'not_found':
-      await nameError(args, 'This application is no longer on file.');
+      await nameError(args, APPLICATION_GONE);
       return;
     default:
       await nameError(args, 'This application is not waiting for a new project name any more.');
