@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { WebClient } from '@slack/web-api';
 import { slackSheetIntake } from '../src/app/wiring/sheet-intake.js';
+import { sheetsFromConfig } from '../src/app/wiring/sheets.js';
 import { ApplicationStore } from '../src/domain/applications/store.js';
 import type { PollCounts } from '../src/domain/intake/poll.js';
 import { presetsFromConfig } from '../src/domain/quotas/presets.js';
@@ -15,7 +16,6 @@ import { PinHasher } from '../src/domain/setpass/pin.js';
 import { loadConfig } from '../src/platform/config/config.js';
 import { silentLogger } from '../src/platform/log.js';
 import { createRedis } from '../src/platform/redis.js';
-import { sheetsFromConfig } from '../src/sheets/from-config.js';
 import { cpuMsSince, since } from './stats.js';
 
 export type PollerRequest = { kind: 'poll' } | { kind: 'hash-pins'; count: number } | { kind: 'exit' };

@@ -13,7 +13,6 @@ import type { SetpassIssuer, SheetWriter } from '../domain/provision/ports.js';
 import { DELIVERY_HOOK } from '../domain/provision/steps.js';
 import { markWelcomeDelivered, markWelcomeUndelivered } from '../domain/provision/workflow.js';
 import { presetsFromConfig, type QuotaPresets } from '../domain/quotas/presets.js';
-import { setpassFromConfig } from '../domain/setpass/from-config.js';
 import type { Setpass } from '../domain/setpass/service.js';
 import { keystoneFromConfig } from '../keystone/from-config.js';
 import type { KeystoneClient, KeystoneObserver } from '../keystone/index.js';
@@ -26,9 +25,10 @@ import { Metrics } from '../platform/metrics.js';
 import { createRedis, logRedisEvents, type Redis } from '../platform/redis.js';
 import { Slots } from '../platform/slots.js';
 import { VERSION } from '../platform/version.js';
-import { sheetsFromConfig } from '../sheets/from-config.js';
 import type { ApplicationsSheet } from '../sheets/sheets.js';
 import { provisionDepsFrom } from './wiring/provision.js';
+import { setpassFromConfig } from './wiring/setpass.js';
+import { sheetsFromConfig } from './wiring/sheets.js';
 
 export interface Services {
   readonly config: Config;

@@ -4,14 +4,14 @@
  */
 import { WebClient } from '@slack/web-api';
 import { adminChannelProblemText } from '../../views/protection.js';
-import { mapColumns, missingHeadersNotice, quoteTab } from '../domain/intake/columns.js';
+import { headerNames, mapColumns, missingHeadersNotice, quoteTab } from '../domain/intake/columns.js';
 import { keystoneFromConfig } from '../keystone/from-config.js';
 import { transportFromConfig } from '../mail/transport.js';
 import { type CapabilityName, type Config, capabilities } from '../platform/config/config.js';
 import { KaizenError } from '../platform/errors.js';
 import { maskCredentials, scrubSecrets, silentLogger } from '../platform/log.js';
 import { createRedis, pingRedis } from '../platform/redis.js';
-import { sheetsFromConfig } from '../sheets/from-config.js';
+import { sheetsClientFromConfig } from '../sheets/from-config.js';
 import { AdminDirectory } from '../slack/admins.js';
 
 export interface DoctorLine {
@@ -75,10 +75,10 @@ export const liveChecks: Partial<Record<CapabilityName, LiveCheck>> = {
     return `admin token issued; catalog lists ${catalog.length} services (quota services: ${quotaServices.join(', ') || 'none'})`;
   },
   sheets: async (config) => {
-    const sheet = sheetsFromConfig(config, silentLogger)!;
+    const client = sheetsClientFromConfig(config, silentLogger)!;
     const tab = config.google.applicationsTab;
-    const [header = []] = await sheet.client.readRange(`${quoteTab(tab)}!1:1`, tab);
-    const mapped = mapColumns(header, sheet.options.names);
+    const [header = []] = await client.readRange(`${quoteTab(tab)}!1:1`, tab);
+    const mapped = mapColumns(header, headerNames(config.google.headers));
     if (!mapped.ok) throw new KaizenError('config', missingHeadersNotice(tab, mapped.missing));
     return `header row read: ${header.length} columns, all required ones found`;
   },

@@ -3,6 +3,7 @@ import { WebClient } from '@slack/web-api';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { userReminderTexts } from '../../../src/app/schedules.js';
+import { setpassFromConfig } from '../../../src/app/wiring/setpass.js';
 import { AccountGuard, protectionPolicy } from '../../../src/domain/accounts/protection.js';
 import { ApplicationStore } from '../../../src/domain/applications/store.js';
 import { Audit } from '../../../src/domain/audit/audit.js';
@@ -15,7 +16,6 @@ import {
   type UserReminderDeps,
 } from '../../../src/domain/reminders/user-reminders.js';
 import { SetpassCrypto } from '../../../src/domain/setpass/crypto.js';
-import { setpassFromConfig } from '../../../src/domain/setpass/from-config.js';
 import type { Setpass } from '../../../src/domain/setpass/service.js';
 import { MailOutbox } from '../../../src/mail/outbox.js';
 import { type SmtpTransport, transportFromConfig } from '../../../src/mail/transport.js';

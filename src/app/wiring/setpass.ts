@@ -1,9 +1,9 @@
+import { Setpass } from '../../domain/setpass/service.js';
 import type { KeystoneClient } from '../../keystone/index.js';
 import { type Config, isEnabled } from '../../platform/config/config.js';
 import type { Logger } from '../../platform/log.js';
 import type { Metrics } from '../../platform/metrics.js';
 import type { Redis } from '../../platform/redis.js';
-import { Setpass } from './service.js';
 
 /**
  * The password-link feature for these settings, or undefined when it is off (SETPASS_SECRET,

@@ -1,0 +1,20 @@
+import { headerNames } from '../../domain/intake/columns.js';
+import type { Config } from '../../platform/config/config.js';
+import type { Logger } from '../../platform/log.js';
+import { sheetsClientFromConfig } from '../../sheets/from-config.js';
+import { ApplicationsSheet } from '../../sheets/sheets.js';
+
+/**
+ * The applications sheet for these settings, or undefined when Sheets is off or in the `setpass`
+ * role. An unknown SHEET_HEADERS field is a `config` error: start-up stops with it.
+ */
+export function sheetsFromConfig(config: Config, log: Logger): ApplicationsSheet | undefined {
+  const client = sheetsClientFromConfig(config, log);
+  if (!client) return undefined;
+  const { google } = config;
+  return new ApplicationsSheet(client, {
+    applicationsTab: google.applicationsTab,
+    admittedTab: google.admittedTab,
+    names: headerNames(google.headers),
+  });
+}
