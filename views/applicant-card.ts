@@ -4,11 +4,13 @@
  * step, a retry) redraws the whole card the same way. Everything that came from the sheet is
  * escaped, and every text is cut to Block Kit's limits.
  */
+
 import type { types as slack } from '@slack/bolt';
 import type { ApplicationRecord, ProjectClash, ProvisionStep } from '../src/domain/applications/store.js';
 import { fullName } from '../src/domain/intake/applicant.js';
 import type { QuotaValues } from '../src/domain/quotas/types.js';
 import { clipPlain, escapeAndClip, escapeMrkdwn, mention, slackDate } from './mrkdwn.js';
+import { noteText } from './notes.js';
 import { projectProtectionReason } from './protection.js';
 
 export const APPLICANT_ACTIONS = {
@@ -68,7 +70,7 @@ export function applicantCard({ record, quota }: ApplicantCardInput): SlackMessa
   const notes = record.notes.slice(0, LIMITS.notes);
   if (notes.length > 0) {
     const more = record.notes.length - notes.length;
-    const lines = notes.map((note) => `:warning: ${escapeAndClip(note, 500)}`);
+    const lines = notes.map((note) => `:warning: ${escapeAndClip(noteText(note), 500)}`);
     if (more > 0) lines.push(`…and ${more} more`);
     blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: clipJoined(lines) }] });
   }

@@ -135,7 +135,11 @@ describe('the applicant card', () => {
   it('an existing project with its contact, extra users, notes, and a custom quota with RAM in GiB', () => {
     const card = applicantCard({
       record: record(
-        { notes: ['Possible duplicate: ann@example.org applied before.'] },
+        {
+          notes: [
+            { code: 'possible_duplicate', email: 'ann@example.org', project: 'Physics', since: '11/02/2026' },
+          ],
+        },
         {
           project: { kind: 'existing', name: 'Physics', contactName: 'Dr. P', contactEmail: 'p@uni.edu' },
           extraUsers: ['bob@x.org', 'carol'],
@@ -148,7 +152,9 @@ describe('the applicant card', () => {
       '*Existing project:* Physics\nProject contact: Dr. P, p@uni.edu\nAlso add: bob@x.org, carol',
     );
     expect(all).toContain('*Quota:* custom — 40 instances · unlimited vCPUs · 1.5 GiB RAM');
-    expect(all).toContain(':warning: Possible duplicate: ann@example.org applied before.');
+    expect(all).toContain(
+      ':warning: Possible duplicate: ann@example.org applied for "Physics" before (11/02/2026) and that application is still pending.',
+    );
   });
 
   it('shows <!channel> and links from the sheet as text, never as a mention or a link', () => {
@@ -160,7 +166,10 @@ describe('the applicant card', () => {
       email: 'ann@example.org',
       project: { kind: 'new' as const, name: '<!everyone>', description: '<https://evil|x>' },
     };
-    const card = applicantCard({ record: record({ notes: ['<!channel> note'] }, evil), quota: SMALL });
+    const card = applicantCard({
+      record: record({ notes: [{ code: 'legacy', text: '<!channel> note' }] }, evil),
+      quota: SMALL,
+    });
     // Everything but the header (plain text, which Slack never parses for mentions) is mrkdwn.
     const serialized = json({ text: card.text, blocks: card.blocks.slice(1) });
     expect(serialized).not.toMatch(/<!channel>|<!here>|<!everyone>|<https:\/\/evil|<@U123>/);
@@ -182,7 +191,7 @@ describe('the applicant card', () => {
     const card = applicantCard({
       record: record(
         {
-          notes: Array.from({ length: 30 }, () => long),
+          notes: Array.from({ length: 30 }, () => ({ code: 'legacy' as const, text: long })),
           state: 'rejected',
           decidedBy: 'U0ADMIN',
           rejectReason: angles,
@@ -269,13 +278,13 @@ describe('the applicant card', () => {
   });
 
   it('an email the outbox gave up is crossed out, and the note says why and what to do', () => {
-    const note =
-      'welcome email could not be delivered: The mail relay at smtp.example.org:587 refused the message (SMTP 550) (after 1 attempt); use /kaizen resend ann@example.org';
+    const reason = 'The mail relay at smtp.example.org:587 refused the message (SMTP 550) (after 1 attempt)';
+    const note = `welcome email could not be delivered: ${reason}; use /kaizen resend ann@example.org`;
     const card = applicantCard({
       record: record({
         state: 'provisioned',
         decidedBy: 'U0ADMIN',
-        notes: [note],
+        notes: [{ code: 'welcome_undelivered', email: 'ann@example.org', reason, newUser: true }],
         checkpoints: {
           project: 'p-1',
           user: 'u-1',

@@ -4,12 +4,14 @@
  * two replicas clicking at once cannot both win, and every key a script touches is the same key,
  * which keeps it valid under Redis Cluster.
  */
+
 import { randomUUID } from 'node:crypto';
 import { keys } from '../../platform/keys.js';
 import type { Redis } from '../../platform/redis.js';
 import type { ProjectProtection } from '../accounts/protection.js';
 import type { Applicant } from '../intake/applicant.js';
 import type { QuotaChoice } from '../quotas/types.js';
+import { type Note, noteFromStore } from './notes.js';
 
 export type ApplicationState = 'pending' | 'approving' | 'provisioned' | 'notified' | 'rejected' | 'failed';
 
@@ -50,7 +52,7 @@ export interface ApplicationRecord {
   /** The Slack card, once posted. */
   card: { channel: string; ts: string } | undefined;
   /** Notes shown on the card, e.g. a duplicate application or a skipped quota service. */
-  notes: string[];
+  notes: Note[];
   /** Step name → what it produced (ids, or `done`). */
   checkpoints: Partial<Record<ProvisionStep, string>>;
   /** Who moved it to approving/rejected and when. */
@@ -78,7 +80,7 @@ export interface ApplicationRecord {
 }
 
 export type NewApplication = Pick<ApplicationRecord, 'applicant' | 'pinHash' | 'quota'> & {
-  notes?: string[];
+  notes?: Note[];
   projectClash?: ProjectClash;
 };
 
@@ -249,7 +251,7 @@ export class ApplicationStore {
 function parseRecord(raw: string): ApplicationRecord {
   const record = JSON.parse(raw) as ApplicationRecord;
   // cjson encodes an empty table as an object; restore arrays.
-  if (!Array.isArray(record.notes)) record.notes = [];
+  record.notes = Array.isArray(record.notes) ? record.notes.map(noteFromStore) : [];
   if (!Array.isArray(record.applicant.extraUsers)) record.applicant.extraUsers = [];
   if (!Array.isArray(record.applicant.row)) record.applicant.row = [];
   return record;

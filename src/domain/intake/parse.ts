@@ -11,8 +11,10 @@
  * into the form is taken as the text it is. Nothing here evaluates it, the card shows it escaped,
  * and every write back to the sheet uses RAW input (see sheets.ts), so the sheet never runs it.
  */
+
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import type { Note } from '../applications/notes.js';
 import { isValidPin } from '../setpass/pin.js';
 import type { Applicant, ProjectRequest } from './applicant.js';
 import type { ColumnMap, HeaderNames, SheetField } from './columns.js';
@@ -44,7 +46,7 @@ export type ParsedRow =
       /** Only for hashing at intake; never stored or logged. */
       pin: string;
       /** Things the admin should know, e.g. a comment that was cut. */
-      notes: string[];
+      notes: Note[];
     }
   | { kind: 'invalid'; rowNumber: number; key: string; email: string; reasons: string[] }
   | { kind: 'blank'; rowNumber: number };
@@ -207,7 +209,7 @@ export function parseRow(
   const email = line('email').toLowerCase();
   const key = rowKey(timestamp, email);
   const reasons: string[] = [];
-  const notes: string[] = [];
+  const notes: Note[] = [];
 
   let schema = schemas.get(names);
   if (schema === undefined) {
@@ -255,13 +257,11 @@ export function parseRow(
 
   let comment = cleanText(raw('comment'));
   if (comment.length > LIMITS.comment) {
-    notes.push(
-      `The comment was ${comment.length} characters long; the card shows the first ${LIMITS.comment}.`,
-    );
+    notes.push({ code: 'comment_cut', length: comment.length, limit: LIMITS.comment });
     comment = cutAtWord(comment, LIMITS.comment);
   }
   if (project.kind === 'new' && project.description.length > LIMITS.description) {
-    notes.push(`The project description was cut to ${LIMITS.description} characters.`);
+    notes.push({ code: 'description_cut', limit: LIMITS.description });
     project.description = cutAtWord(project.description, LIMITS.description);
   }
   const data = result.data;

@@ -4,11 +4,13 @@
  * sheet; a row becomes an application on exactly one of them because each new row key is claimed
  * with SET NX on `sheet:seen:<key>` first.
  */
+
 import { createHash } from 'node:crypto';
 import { KaizenError } from '../../platform/errors.js';
 import { keys } from '../../platform/keys.js';
 import type { Logger } from '../../platform/log.js';
 import type { Redis } from '../../platform/redis.js';
+import type { Note } from '../applications/notes.js';
 import type { ApplicationRecord, ApplicationStore, ProjectClash } from '../applications/store.js';
 import type { QuotaChoice } from '../quotas/types.js';
 import type { Applicant } from './applicant.js';
@@ -159,8 +161,7 @@ export async function pollApplications(deps: IntakeDeps): Promise<PollCounts> {
   return counts;
 }
 
-const DUPLICATE_PREFIX = 'Possible duplicate:';
-const isDuplicateNote = (note: string) => note.startsWith(DUPLICATE_PREFIX);
+const isDuplicateNote = (note: Note) => note.code === 'possible_duplicate';
 
 /** Claims the row, stores the application (PIN hashed), and answers it; undefined when another poller won. */
 async function admit(
@@ -204,7 +205,7 @@ async function clashOf(deps: IntakeDeps, applicant: Applicant): Promise<ProjectC
   }
 }
 
-function duplicateNotes(applicant: Applicant, pending: readonly ApplicationRecord[]): string[] {
+function duplicateNotes(applicant: Applicant, pending: readonly ApplicationRecord[]): Note[] {
   const project = applicant.project.name.toLowerCase();
   return pending
     .filter(
@@ -214,8 +215,12 @@ function duplicateNotes(applicant: Applicant, pending: readonly ApplicationRecor
         other.applicant.project.name.toLowerCase() === project,
     )
     .map(
-      (other) =>
-        `${DUPLICATE_PREFIX} ${applicant.email} applied for "${other.applicant.project.name}" before (${other.applicant.submittedAt || other.createdAt}) and that application is still pending.`,
+      (other): Note => ({
+        code: 'possible_duplicate',
+        email: applicant.email,
+        project: other.applicant.project.name,
+        since: other.applicant.submittedAt || other.createdAt,
+      }),
     );
 }
 

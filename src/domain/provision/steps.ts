@@ -3,11 +3,13 @@
  * run twice, it finds what the first run made. Each answers the checkpoint to save, and notes for
  * the card when something needs a person's eye but is not a failure.
  */
+
 import { randomBytes } from 'node:crypto';
 import type { User } from '../../keystone/index.js';
 import { Sealer } from '../../platform/crypto/sealer.js';
 import { isKaizenError, KaizenError } from '../../platform/errors.js';
 import { protectedProject, protectionPolicy } from '../accounts/protection.js';
+import type { Note } from '../applications/notes.js';
 import type { ApplicationRecord, ObjectOrigin, ProjectClash, ProvisionStep } from '../applications/store.js';
 import { type Applicant, fullName } from '../intake/applicant.js';
 import { describeQuotaChoice, resolveQuota } from '../quotas/resolve.js';
@@ -21,8 +23,8 @@ export interface StepResult {
   checkpoint: string;
   /** For the audit line. */
   detail?: string;
-  /** Lines for the card. */
-  notes?: string[];
+  /** What the card warns about. */
+  notes?: Note[];
   skipped?: boolean;
 }
 
@@ -117,7 +119,7 @@ async function joinChosen(
   return {
     checkpoint: found.id,
     detail: `joined existing project ${found.name} (${found.id}), chosen by ${chosen.by}`,
-    notes: [`Joins the existing project "${found.name}", as an admin chose; its quotas are left as they are`],
+    notes: [{ code: 'joins_existing_project', project: found.name }],
   };
 }
 
@@ -203,18 +205,13 @@ const user: Step = async (deps, record) => {
     defaultProjectId: checkpointOf(record, 'project'),
     domainId: domain,
   });
-  const notes = applicant.hasAccount
-    ? [`The applicant said they have an account, but none was found for ${name}: a new one was made`]
-    : [];
+  const notes: Note[] = applicant.hasAccount ? [{ code: 'no_account_found', user: name }] : [];
   return { checkpoint: ensured.value.id, detail: `user ${ensured.value.name} (${ensured.value.id})`, notes };
 };
 
-function existingAccountNotes(found: User): string[] {
-  const notes = [
-    `${found.name} already had an account: it gets the role on the project, and no password link`,
-  ];
-  if (!found.enabled)
-    notes.push(`The account ${found.name} is disabled in Keystone: it cannot log in until enabled`);
+function existingAccountNotes(found: User): Note[] {
+  const notes: Note[] = [{ code: 'existing_account', user: found.name }];
+  if (!found.enabled) notes.push({ code: 'account_disabled', user: found.name });
   return notes;
 }
 
@@ -242,7 +239,7 @@ const extraUsers: Step = async (deps, record) => {
   const projectId = checkpointOf(record, 'project');
   const roleId = checkpointOf(record, 'role');
   const added: string[] = [];
-  const notes: string[] = [];
+  const notes: Note[] = [];
   for (const name of wanted) {
     let found: User | undefined;
     try {
@@ -250,11 +247,11 @@ const extraUsers: Step = async (deps, record) => {
     } catch (error) {
       // Several accounts match the name: a person has to pick, which is no reason to stop the others.
       if (!isKaizenError(error, 'conflict')) throw error;
-      notes.push(`Extra user "${name}" not added: ${error.message}`);
+      notes.push({ code: 'extra_user_failed', user: name, error: error.message });
       continue;
     }
     if (found === undefined) {
-      notes.push(`Extra user "${name}" has no account in Keystone: not added`);
+      notes.push({ code: 'extra_user_missing', user: name });
       continue;
     }
     await deps.keystone.assignProjectRole(projectId, found.id, roleId);
@@ -356,10 +353,11 @@ const email: Step = async (deps, record) => {
   const newUser = record.origin?.user === 'created';
   const kind = newUser ? 'welcome' : 'added-to-project';
   if (deps.mail === undefined) {
-    const note = newUser
-      ? `Mail is off (SMTP_URL, MAIL_FROM): no email was sent; once it is on, \`/kaizen resend ${applicant.email}\` sends a password link`
-      : `Mail is off (SMTP_URL, MAIL_FROM): ${applicant.email} was not told about the project`;
-    return { checkpoint: 'skipped', skipped: true, notes: [note] };
+    return {
+      checkpoint: 'skipped',
+      skipped: true,
+      notes: [{ code: 'mail_off', email: applicant.email, newUser }],
+    };
   }
   const key = welcomeMailKey(record.id);
   const before = await deps.mail.status(key);
@@ -419,7 +417,7 @@ const admittedSheet: Step = async (deps, record) => {
     return {
       checkpoint: 'skipped',
       skipped: true,
-      notes: ['Sheets is off: the admitted tab was not updated'],
+      notes: [{ code: 'sheets_off' }],
     };
   }
   const row = [

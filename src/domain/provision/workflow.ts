@@ -4,8 +4,10 @@
  * record, so of two admins clicking at once exactly one wins and the other learns who; the steps are
  * checkpointed, so a failure or a crash resumes where it stopped and creates nothing twice.
  */
+
 import { describeError, isKaizenError, KaizenError } from '../../platform/errors.js';
 import { type ProjectProtection, protectedProject, protectionPolicy } from '../accounts/protection.js';
+import { type Note, sameNote } from '../applications/notes.js';
 import {
   type ApplicationRecord,
   PROVISION_STEPS,
@@ -294,11 +296,9 @@ export async function markWelcomeUndelivered(
   return deps.applications.get(applicantId);
 }
 
-function undeliveredNote(record: ApplicationRecord, reason: string): string {
-  const { email } = record.applicant;
-  return record.origin?.user === 'created'
-    ? `welcome email could not be delivered: ${reason}; use /kaizen resend ${email}`
-    : `the email telling ${email} about the project could not be delivered: ${reason}`;
+function undeliveredNote(record: ApplicationRecord, reason: string): Note {
+  const newUser = record.origin?.user === 'created';
+  return { code: 'welcome_undelivered', email: record.applicant.email, reason, newUser };
 }
 
 export type ProjectChoiceOutcome =
@@ -392,7 +392,7 @@ export async function renameNewProject(
     decidedBy: actor,
     decidedAt: at,
     failure: undefined,
-    notes: [...record.notes, `The new project was renamed from "${before}" to "${name}" by an admin`],
+    notes: [...record.notes, { code: 'project_renamed', from: before, to: name }],
   });
   if (!started.ok)
     return started.record ? { kind: 'not_waiting', record: started.record } : { kind: 'not_found' };
@@ -475,25 +475,23 @@ async function decideRejection(
   return { kind: 'rejected', record: (await deps.applications.get(applicantId)) ?? record, mail };
 }
 
-function leftoversNote(record: ApplicationRecord): string[] {
+function leftoversNote(record: ApplicationRecord): Note[] {
   const { project, user } = record.checkpoints;
   const made = [
     record.origin?.project === 'created' && project ? `project ${project}` : undefined,
     record.origin?.user === 'created' && user ? `user ${user}` : undefined,
-  ].filter(Boolean);
-  return made.length > 0
-    ? [`Made in Keystone before the failed approval and left in place: ${made.join(', ')}`]
-    : [];
+  ].filter((thing): thing is string => thing !== undefined);
+  return made.length > 0 ? [{ code: 'keystone_leftovers', made }] : [];
 }
 
 async function sendRejection(
   deps: DecisionDeps,
   record: ApplicationRecord,
   actor: string,
-  notes: string[],
+  notes: Note[],
 ): Promise<'sent' | 'queued' | 'not_sent'> {
   if (deps.mail === undefined) {
-    notes.push(`Mail is off (SMTP_URL, MAIL_FROM): ${record.applicant.email} was not told`);
+    notes.push({ code: 'rejection_mail_off', email: record.applicant.email });
     return 'not_sent';
   }
   const content = deps.emails.rejection({
@@ -518,7 +516,7 @@ async function sendRejection(
     return delivered ? 'sent' : 'queued';
   } catch (error) {
     deps.log.error({ err: error, applicant: record.id }, 'rejection email could not be queued');
-    notes.push(`The rejection email could not be queued: ${describeError(error)}`);
+    notes.push({ code: 'rejection_not_queued', error: describeError(error) });
     await deps.audit.record({
       actor,
       action: 'mail.rejection',
@@ -534,14 +532,14 @@ async function writeRejectedStatus(
   deps: DecisionDeps,
   record: ApplicationRecord,
   actor: string,
-  notes: string[],
+  notes: Note[],
 ): Promise<void> {
   if (deps.sheet === undefined) return;
   try {
     await deps.sheet.writeStatus(record.applicant, 'Rejected');
   } catch (error) {
     deps.log.error({ err: error, applicant: record.id }, 'could not write the rejection to the sheet');
-    notes.push(`The sheet row could not be marked Rejected: ${describeError(error)}`);
+    notes.push({ code: 'rejection_not_in_sheet', error: describeError(error) });
     await deps.audit.record({
       actor,
       action: 'sheet.status',
@@ -601,12 +599,12 @@ async function addNotes(
   deps: Pick<ProvisionDeps, 'applications'>,
   id: string,
   states: ApplicationRecord['state'][],
-  notes: string[],
+  notes: Note[],
 ): Promise<void> {
   if (notes.length === 0) return;
   const record = await deps.applications.get(id);
   if (record === undefined) return;
-  const fresh = notes.filter((note) => !record.notes.includes(note));
+  const fresh = notes.filter((note) => !record.notes.some((known) => sameNote(known, note)));
   if (fresh.length > 0) await deps.applications.update(id, states, { notes: [...record.notes, ...fresh] });
 }
 

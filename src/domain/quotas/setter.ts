@@ -6,6 +6,7 @@
 
 import { displayUrl, type KeystoneClient } from '../../keystone/index.js';
 import { isKaizenError, KaizenError } from '../../platform/errors.js';
+import type { Note } from '../applications/notes.js';
 import { CINDER_KEYS, NEUTRON_KEYS, NOVA_KEYS, type QuotaKey, type QuotaValues } from './types.js';
 
 export type QuotaServiceName = 'compute' | 'volume' | 'network';
@@ -57,7 +58,7 @@ export interface QuotaOutcome {
   /** The services that took their quotas, with what was sent. */
   applied: { service: QuotaServiceName; values: QuotaValues }[];
   /** Services skipped, as lines for the applicant's card. */
-  notes: string[];
+  notes: Note[];
 }
 
 export interface SetQuotasOptions {
@@ -82,7 +83,7 @@ export async function setQuotas(
     if (Object.keys(wanted).length === 0) continue;
     const base = await endpointOrSkip(keystone, service);
     if (base === undefined) {
-      outcome.notes.push(`${service.name} quotas skipped: no ${service.name} service in the catalog`);
+      outcome.notes.push({ code: 'quota_service_missing', service: service.name });
       continue;
     }
     await putQuota(keystone, service, service.url(base, projectId), wanted, options.timeoutMs ?? 15_000);

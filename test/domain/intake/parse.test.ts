@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { headerNames, mapColumns, missingHeadersNotice } from '../../../src/domain/intake/columns.js';
 import { type ParsedRow, parseRow, rowKey, splitUsers } from '../../../src/domain/intake/parse.js';
 import { describeInvalidRow } from '../../../views/invalid-row-notice.js';
+import { noteText } from '../../../views/notes.js';
 import { HEADER, type RowInput, row } from './fixtures.js';
 
 const names = headerNames();
@@ -187,7 +188,7 @@ describe('a bad row gets a readable reason', () => {
     expect(parsed.applicant.project).toMatchObject({ kind: 'new' });
     if (parsed.applicant.project.kind === 'new')
       expect(parsed.applicant.project.description.length).toBeLessThanOrEqual(1000);
-    expect(parsed.notes).toEqual([
+    expect(parsed.notes.map(noteText)).toEqual([
       'The comment was 11999 characters long; the card shows the first 2000.',
       'The project description was cut to 1000 characters.',
     ]);

@@ -9,6 +9,7 @@ import { isKaizenError } from '../../../src/platform/errors.js';
 import { keys } from '../../../src/platform/keys.js';
 import { silentLogger } from '../../../src/platform/log.js';
 import { ApplicationsSheet, SheetsClient } from '../../../src/sheets/sheets.js';
+import { noteText } from '../../../views/notes.js';
 import { uniquePrefix } from '../../support/bot.js';
 import {
   type SheetsCell,
@@ -211,7 +212,7 @@ describe('polling the applications sheet', () => {
       row({ timestamp: '11/06/2026 08:00:00', newProjectName: 'other' }),
     ]);
     expect(await pollApplications(p.deps)).toMatchObject({ new: 3, duplicates: 1 });
-    expect(p.announced[1]?.notes).toEqual([
+    expect(p.announced[1]?.notes.map(noteText)).toEqual([
       'Possible duplicate: ann@example.org applied for "ann-lab" before (11/02/2026 10:00:00) and that application is still pending.',
     ]);
     expect(p.announced[2]?.notes).toEqual([]);

@@ -10,6 +10,7 @@ import {
   setQuotaChoice,
   startApproval,
 } from '../../../src/domain/provision/workflow.js';
+import { noteText } from '../../../views/notes.js';
 import { DOMAIN_ID, newMember, unique } from '../../keystone/fixtures.js';
 import { APPLICATIONS_TAB, type Harness, mailTo, startHarness } from './harness.js';
 
@@ -44,7 +45,7 @@ describe('an applicant who already has an account', () => {
     expect(done.state).toBe('notified');
     expect(done.checkpoints.user).toBe(member.user.id);
     expect(done.checkpoints.setpass).toBe('not needed');
-    expect(done.notes).toContain(
+    expect(done.notes.map(noteText)).toContain(
       `${member.user.name} already had an account: it gets the role on the project, and no password link`,
     );
     const projects = await h.keystone.listUserProjects(member.user.id);
@@ -251,7 +252,9 @@ describe('extra users', () => {
     const done = await approve(h.deps(), record.id);
     expect(done.state).toBe('notified');
     expect(done.checkpoints.extra_users).toBe('1 of 2 added');
-    expect(done.notes).toEqual([`Extra user "${stranger}" has no account in Keystone: not added`]);
+    expect(done.notes.map(noteText)).toEqual([
+      `Extra user "${stranger}" has no account in Keystone: not added`,
+    ]);
     const members = await h.keystone.listRoleAssignments({ projectId: done.checkpoints.project });
     expect(members.map((m) => m.userId).sort()).toEqual([colleague.user.id, done.checkpoints.user].sort());
     expect(mailTo(h, colleague.user.name)).toEqual([]);
@@ -307,7 +310,7 @@ describe('mail', () => {
     const record = await h.apply();
     const done = await approve(h.deps({ mail: undefined }), record.id);
     expect(done.state).toBe('provisioned');
-    expect(done.notes).toEqual([
+    expect(done.notes.map(noteText)).toEqual([
       `Mail is off (SMTP_URL, MAIL_FROM): no email was sent; once it is on, \`/kaizen resend ${record.applicant.email}\` sends a password link`,
     ]);
   });
@@ -317,7 +320,7 @@ describe('mail', () => {
     const done = await approve(h.deps({ sheet: undefined }), record.id);
     expect(done.state).toBe('notified');
     expect(done.checkpoints).toMatchObject({ admitted_sheet: 'skipped', sheet_status: 'skipped' });
-    expect(done.notes).toEqual(['Sheets is off: the admitted tab was not updated']);
+    expect(done.notes.map(noteText)).toEqual(['Sheets is off: the admitted tab was not updated']);
     expect(statusCell(record)).toBeUndefined();
   });
 });
@@ -391,7 +394,7 @@ describe('rejecting', () => {
       reason: 'dup',
       notifyApplicant: false,
     });
-    expect(outcome.kind === 'rejected' && outcome.record.notes).toEqual([
+    expect(outcome.kind === 'rejected' && outcome.record.notes.map(noteText)).toEqual([
       `Made in Keystone before the failed approval and left in place: project ${failed.checkpoints.project}, user ${failed.checkpoints.user}`,
     ]);
   });

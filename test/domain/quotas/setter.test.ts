@@ -72,7 +72,7 @@ describe('setQuotas against the catalog of a real Keystone', () => {
     recorder.reset();
     const outcome = await setQuotas(withoutVolume, projectId, BUILT_IN_PRESETS.medium!);
 
-    expect(outcome.notes).toEqual(['volume quotas skipped: no volume service in the catalog']);
+    expect(outcome.notes).toEqual([{ code: 'quota_service_missing', service: 'volume' }]);
     expect(outcome.applied.map((a) => a.service)).toEqual(['compute', 'network']);
     expect(recorder.calls.map((call) => call.service)).toEqual(['compute', 'network']);
   });
