@@ -8,7 +8,7 @@
 
 import { closeServices, createServices } from '../src/app/services.js';
 import type { ApplicationRecord } from '../src/domain/applications/store.js';
-import { runProvisioning, startApproval } from '../src/domain/provision/workflow.js';
+import { runProvisioning, startApproval } from '../src/domain/provision/approve.js';
 import { loadConfig } from '../src/platform/config/config.js';
 import { silentLogger } from '../src/platform/log.js';
 import { type BenchResult, check, median, percentile, round, since } from './stats.js';

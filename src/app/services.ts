@@ -8,10 +8,10 @@ import { RecordChanges } from '../domain/applications/record-changes.js';
 import { ApplicationStore } from '../domain/applications/store.js';
 import { Audit } from '../domain/audit/audit.js';
 import type { SheetIntake } from '../domain/intake/poll.js';
+import { markWelcomeDelivered, markWelcomeUndelivered } from '../domain/provision/delivery.js';
 import type { ProvisionDeps } from '../domain/provision/deps.js';
 import type { SetpassIssuer, SheetWriter } from '../domain/provision/ports.js';
 import { DELIVERY_HOOK } from '../domain/provision/steps.js';
-import { markWelcomeDelivered, markWelcomeUndelivered } from '../domain/provision/workflow.js';
 import { presetsFromConfig, type QuotaPresets } from '../domain/quotas/presets.js';
 import type { Setpass } from '../domain/setpass/service.js';
 import { keystoneFromConfig } from '../keystone/from-config.js';
@@ -60,7 +60,7 @@ export interface Services {
    */
   readonly setpass: Setpass | undefined;
   /**
-   * What the approval workflow (src/domain/provision/workflow.ts) runs with; undefined where this process
+   * What the approval workflow (src/domain/provision/approve.ts) runs with; undefined where this process
    * cannot provision. Built last in `createServices`, from the fields above.
    */
   readonly provision: ProvisionDeps | undefined;

@@ -4,9 +4,9 @@
  * All through running bots, the Slack fake, the test SMTP server and the real Keystone.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startApproval } from '../../src/domain/provision/approve.js';
 import { RunLock } from '../../src/domain/provision/run-lock.js';
 import { welcomeMailKey } from '../../src/domain/provision/steps.js';
-import { startApproval } from '../../src/domain/provision/workflow.js';
 import { keys } from '../../src/platform/keys.js';
 import { type TestBot, uniquePrefix } from '../support/bot.js';
 import {

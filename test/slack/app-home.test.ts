@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ApplicationStore } from '../../src/domain/applications/store.js';
-import { rejectApplicant } from '../../src/domain/provision/workflow.js';
+import { rejectApplicant } from '../../src/domain/provision/reject.js';
 import { DOCTOR_DEADLINE_MS, type DoctorLine } from '../../src/ops/doctor.js';
 import type { Decision } from '../../src/ops/overview.js';
 import { appHomeView, type HomeInput } from '../../views/app-home.js';

@@ -3,8 +3,9 @@
  * looks every minute for approvals left in `approving` with no lease and runs them from their
  * checkpoints. Every replica may run it: the lease lets one run through per applicant.
  */
+
+import { type ProgressReporter, resumeStalledApprovals } from './approve.js';
 import type { ProvisionDeps } from './deps.js';
-import { type ProgressReporter, resumeStalledApprovals } from './workflow.js';
 
 export interface ResumerOptions {
   intervalMs?: number;

@@ -11,7 +11,7 @@ import {
   quotaBlockId,
   readQuotaModal,
 } from '../../../views/quota-modal.js';
-import { setQuotaChoice } from '../../domain/provision/workflow.js';
+import { setQuotaChoice } from '../../domain/provision/quota-choice.js';
 import { adjustPorts, parseQuotaInput } from '../../domain/quotas/resolve.js';
 import type { QuotaChoice, QuotaKey } from '../../domain/quotas/types.js';
 import { describeError, isKaizenError } from '../../platform/errors.js';

@@ -16,7 +16,7 @@ import {
   REJECT_REASON_MAX,
   readRejectModal,
 } from '../../../views/reject-modal.js';
-import { rejectApplicant } from '../../domain/provision/workflow.js';
+import { rejectApplicant } from '../../domain/provision/reject.js';
 import { describeError, isKaizenError } from '../../platform/errors.js';
 import type { App } from '../app.js';
 import { refreshApplicantCard } from '../applicant-cards.js';

@@ -13,7 +13,7 @@ import {
   readRenameModal,
   renameRefusal,
 } from '../../../views/rename-modal.js';
-import { renameNewProject } from '../../domain/provision/workflow.js';
+import { renameNewProject } from '../../domain/provision/project-choice.js';
 import { describeError, isKaizenError } from '../../platform/errors.js';
 import type { App } from '../app.js';
 import { refreshApplicantCard } from '../applicant-cards.js';

@@ -1,15 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ApplicationRecord } from '../../../src/domain/applications/store.js';
+import { runProvisioning, startApproval } from '../../../src/domain/provision/approve.js';
 import type { ProvisionDeps } from '../../../src/domain/provision/deps.js';
+import { joinExistingProject, renameNewProject } from '../../../src/domain/provision/project-choice.js';
 import { createdByTag } from '../../../src/domain/provision/project-names.js';
-import {
-  joinExistingProject,
-  rejectApplicant,
-  renameNewProject,
-  runProvisioning,
-  setQuotaChoice,
-  startApproval,
-} from '../../../src/domain/provision/workflow.js';
+import { setQuotaChoice } from '../../../src/domain/provision/quota-choice.js';
+import { rejectApplicant } from '../../../src/domain/provision/reject.js';
 import { noteText } from '../../../views/notes.js';
 import { DOMAIN_ID, newMember, unique } from '../../keystone/fixtures.js';
 import { APPLICATIONS_TAB, type Harness, mailTo, startHarness } from './harness.js';

@@ -13,9 +13,9 @@ import { type ApplicationRecord, ApplicationStore } from '../../../src/domain/ap
 import { Audit } from '../../../src/domain/audit/audit.js';
 import type { Applicant, ProjectRequest } from '../../../src/domain/intake/applicant.js';
 import { rowKey } from '../../../src/domain/intake/parse.js';
+import { markWelcomeDelivered } from '../../../src/domain/provision/delivery.js';
 import { type ProvisionDeps, quotaSetter } from '../../../src/domain/provision/deps.js';
 import { DELIVERY_HOOK } from '../../../src/domain/provision/steps.js';
-import { markWelcomeDelivered } from '../../../src/domain/provision/workflow.js';
 import { BUILT_IN_PRESETS } from '../../../src/domain/quotas/presets.js';
 import type { QuotaChoice } from '../../../src/domain/quotas/types.js';
 import type { PinHasher } from '../../../src/domain/setpass/pin.js';

@@ -4,13 +4,13 @@ import {
   PROVISION_STEPS,
   type ProvisionStep,
 } from '../../../src/domain/applications/store.js';
-import { type ProvisionDeps, quotaSetter } from '../../../src/domain/provision/deps.js';
-import { RunLock } from '../../../src/domain/provision/run-lock.js';
 import {
   resumeStalledApprovals,
   runProvisioning,
   startApproval,
-} from '../../../src/domain/provision/workflow.js';
+} from '../../../src/domain/provision/approve.js';
+import { type ProvisionDeps, quotaSetter } from '../../../src/domain/provision/deps.js';
+import { RunLock } from '../../../src/domain/provision/run-lock.js';
 import { KeystoneClient } from '../../../src/keystone/index.js';
 import { freePort } from '../../support/local-http.js';
 import { type Harness, mailTo, startHarness } from './harness.js';

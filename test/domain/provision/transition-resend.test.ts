@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApplicationStore } from '../../../src/domain/applications/store.js';
 import { Audit } from '../../../src/domain/audit/audit.js';
-import { startApproval } from '../../../src/domain/provision/workflow.js';
+import { startApproval } from '../../../src/domain/provision/approve.js';
 import { loadConfig } from '../../../src/platform/config/config.js';
 import { keys } from '../../../src/platform/keys.js';
 import { createRedis, type Redis } from '../../../src/platform/redis.js';
