@@ -11,7 +11,7 @@ import type { Setpass } from '../../src/domain/setpass/service.js';
 import type { KeystoneClient } from '../../src/keystone/index.js';
 import { KaizenError } from '../../src/platform/errors.js';
 import { keys } from '../../src/platform/keys.js';
-import { FORGOT_FLOOR_MS } from '../../src/web/routes.js';
+import { FORGOT_FLOOR_MS } from '../../src/web/deps.js';
 import { type Answer, askForgot, openForgot, submit, tokenOf } from '../domain/setpass/helpers.js';
 import { adminClient, afterRevocationTick, DOMAIN_ID, newMember, unique } from '../keystone/fixtures.js';
 import { mailWorldEnv, startTestBot, TEST_ADMIN_CHANNEL, type TestBot } from '../support/bot.js';

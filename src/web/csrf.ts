@@ -1,0 +1,20 @@
+/** The anti-forgery cookie of the password page's forms: a random value, sent back in a hidden field. */
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+
+export const CSRF_FIELD = 'csrf';
+
+export function readCookie(req: IncomingMessage, name: string): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const index = part.indexOf('=');
+    if (index > 0 && part.slice(0, index).trim() === name) return part.slice(index + 1).trim();
+  }
+  return undefined;
+}
+
+export function sameCsrf(field: string | null, cookie: string | undefined): boolean {
+  if (!field || !cookie) return false;
+  const a = Buffer.from(field);
+  const b = Buffer.from(cookie);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
