@@ -8,8 +8,8 @@
 import type { AccountGuard } from '../src/domain/accounts/protection.js';
 import type { ApplicationStore } from '../src/domain/applications/store.js';
 import type { Audit } from '../src/domain/audit/audit.js';
-import type { ResendOptions, ResentLink, SetpassLink } from '../src/domain/setpass/issue.js';
 import { forgotPageUrl } from '../src/domain/setpass/paths.js';
+import type { PasswordLinkIssuer } from '../src/domain/setpass/ports.js';
 import type { KeystoneClient } from '../src/keystone/index.js';
 import type { MailMessage } from '../src/mail/message.js';
 import type { EnqueueResult } from '../src/mail/outbox.js';
@@ -18,31 +18,6 @@ import type { Logger } from '../src/platform/log.js';
 import type { Redis } from '../src/platform/redis.js';
 
 /** A password link as the setpass side hands it out. The URL is a secret: it goes into email only. */
-
-/** The setpass side, as commands use it. */
-export interface PasswordLinks {
-  /** Sets a new random temporary password in Keystone and issues a link; the previous link dies. */
-  issue(user: { userId: string; username: string }, pinHash: string): Promise<SetpassLink>;
-  /**
-   * The live link, or a new one carrying the temporary password Keystone already has; never sets a
-   * password. `deliver` runs while no one can redeem or issue the user's link.
-   */
-  resend<T>(
-    user: { userId: string; username: string },
-    options: ResendOptions,
-    deliver: (link: SetpassLink, fresh: boolean) => Promise<T>,
-  ): Promise<ResentLink<T>>;
-  /** The keyed hash of a PIN, as it is kept on file. */
-  hashPin(pin: string): string;
-  /** The user's live link, undefined when none (never issued, used, expired, replaced, burned). */
-  current(userId: string): Promise<SetpassLink | undefined>;
-  /** `lockedOut` when wrong PINs burned the last link and none was issued since. */
-  status(userId: string): Promise<{ lockedOut?: { attempts: number; at: Date } }>;
-  pinOnFile(userId: string): Promise<string | undefined>;
-  storePinHash(userId: string, pinHash: string): Promise<void>;
-  /** When the user last set a password through a link. */
-  passwordSetAt(userId: string): Promise<Date | undefined>;
-}
 
 export interface Outbox {
   /** Queues a message; the same `idempotencyKey` twice sends once. */
@@ -96,7 +71,7 @@ export interface CommandDeps {
   domainId: string;
   /** The protected-account rule, read through the admin client; undefined when Keystone is not configured. */
   accounts: Pick<AccountGuard, 'check'> | undefined;
-  links: PasswordLinks | undefined;
+  links: PasswordLinkIssuer | undefined;
   outbox: Outbox | undefined;
   sheet: SheetPoller | undefined;
   reminders: Reminders | undefined;

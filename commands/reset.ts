@@ -8,10 +8,11 @@
 
 import type { SetpassLink } from '../src/domain/setpass/issue.js';
 import { isValidPin } from '../src/domain/setpass/pin.js';
+import type { PasswordLinkIssuer } from '../src/domain/setpass/ports.js';
 import { KaizenError } from '../src/platform/errors.js';
 import type { UserQuery } from './args.js';
 import { createConfirmation, takeConfirmation } from './confirmations.js';
-import type { CommandDeps, PasswordLinks } from './deps.js';
+import type { CommandDeps } from './deps.js';
 import { emailLink, requireOutbox } from './link-mail.js';
 import type { CommandResult, MailOutcome } from './results.js';
 import { actorOf, type Caller, callerLabel } from './types.js';
@@ -189,7 +190,7 @@ async function performReset(
   };
 }
 
-export function requireLinks(deps: CommandDeps): PasswordLinks {
+export function requireLinks(deps: CommandDeps): PasswordLinkIssuer {
   if (deps.links === undefined) {
     throw new KaizenError(
       'config',

@@ -2,7 +2,9 @@
  * What the approval workflow needs from features built elsewhere, as small interfaces, so the
  * workflow depends on no sheet or setpass implementation and runs with either switched off.
  */
+
 import type { Applicant } from '../intake/applicant.js';
+import type { PasswordLinkIssuer } from '../setpass/ports.js';
 
 /**
  * Writes approval outcomes to the Google Sheet. Implemented by the intake side with the Sheets API.
@@ -23,19 +25,8 @@ export interface SetpassLink {
   expiresAt: Date;
 }
 
-/**
- * Issues password links for new users. Implemented by the setpass side; the same object serves the
- * `/kaizen reset` and `resend` commands (their `PasswordLinks` has these two methods too).
- */
-export interface SetpassIssuer {
-  /** Keeps the applicant's PIN hash on file for the user, so a later reset or resend can reuse it. */
-  storePinHash(userId: string, pinHash: string): Promise<void>;
-  /**
-   * Sets a fresh random temporary password in Keystone and issues a link for it; issuing again
-   * replaces the previous link.
-   */
-  issue(user: { userId: string; username: string }, pinHash: string): Promise<SetpassLink>;
-}
+/** Provisioning keeps the applicant's PIN on file and issues the first link. */
+export type SetpassIssuer = Pick<PasswordLinkIssuer, 'storePinHash' | 'issue'>;
 
 /** An email as the templates in views/emails/ compose it. */
 export interface ComposedEmail {

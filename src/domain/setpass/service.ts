@@ -31,6 +31,7 @@ import {
 import { DEFAULT_BUDGETS, type FailureBudgets, type FailureCharge, FailureLimits } from './limits.js';
 import { isValidPin, type PinCheck, PinHasher } from './pin.js';
 import { PasswordPolicy } from './policy.js';
+import type { PasswordLinkIssuer } from './ports.js';
 import { type IssuedToken, type LinkStatus, type NewToken, type TokenRecord, TokenStore } from './store.js';
 
 export interface SetpassOptions {
@@ -105,7 +106,7 @@ const ATTEMPTS_BUSY_RETRY_MS = 1_000;
 /** Outcomes that keep the points a submission took from the failure budgets. */
 const FAILURES: ReadonlySet<PasswordChangeOutcome['kind']> = new Set(['dead', 'wrong_pin', 'locked_out']);
 
-export class Setpass {
+export class Setpass implements PasswordLinkIssuer {
   readonly tokens: TokenStore;
   readonly limits: FailureLimits;
   readonly policy: PasswordPolicy;
