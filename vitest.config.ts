@@ -6,24 +6,25 @@ import { defineConfig } from 'vitest/config';
  * the real Redis, Keystone, SMTP server and Chromium that the global setup checks or starts.
  */
 const UNIT = [
+  'test/app/background.test.ts',
   'test/commands/config-cli.test.ts',
-  'test/platform/config.test.ts',
   'test/domain/intake/parse.test.ts',
+  'test/domain/quotas/presets.test.ts',
+  'test/domain/setpass/crypto.test.ts',
+  'test/domain/setpass/policy.test.ts',
   'test/keystone/errors.test.ts',
   'test/keystone/protection.test.ts',
   'test/layers.test.ts',
-  'test/platform/log.test.ts',
   'test/mail/templates.test.ts',
   'test/ops/manifest.test.ts',
-  'test/domain/quotas/presets.test.ts',
+  'test/platform/config.test.ts',
+  'test/platform/log.test.ts',
+  'test/platform/slots.test.ts',
   'test/readme.test.ts',
   'test/release-files.test.ts',
-  'test/domain/setpass/crypto.test.ts',
-  'test/web/page-view.test.ts',
-  'test/domain/setpass/policy.test.ts',
-  'test/platform/slots.test.ts',
   'test/support-fakes-block-kit.test.ts',
   'test/views/**/*.test.ts',
+  'test/web/page-view.test.ts',
 ];
 
 export default defineConfig({

@@ -28,6 +28,7 @@ import { registerListeners } from '../slack/register.js';
 import { SeenRequests } from '../slack/replay.js';
 import { setpassNoticePoster } from '../slack/setpass-notices.js';
 import { setpassRoutes, setpassSite } from '../web/routes.js';
+import { type BackgroundLoop, startLoops, stopLoops } from './background.js';
 import { cliSurface } from './cli-commands.js';
 import { sharedStateSources } from './metric-sources.js';
 import { startSchedules } from './schedules.js';
@@ -150,16 +151,6 @@ export async function startKaizen(config: Config, options: StartOptions): Promis
   const metricsPort =
     config.http.metrics && (await metricsHttp?.listen(config.http.metrics.port, config.http.metrics.host));
   await slack?.start();
-  // Mail queued before a restart goes out now; approvals whose run died are picked up again.
-  if (botSide) services.mail?.start();
-  const resumer =
-    botSide && services.provision
-      ? new ApprovalResumer(services.provision, {
-          progress: redrawCard,
-          track: (name, work) => inflight.run(name, work),
-        })
-      : undefined;
-  resumer?.start();
   // Lockouts and password changes reported by the page (here or on a setpass host). Slack first: a
   // failed post leaves the event to be retried whole, without a second audit line.
   const notifyAdmins =
@@ -168,35 +159,57 @@ export async function startKaizen(config: Config, options: StartOptions): Promis
       : undefined;
   // A reset asked for on /forgot runs here, where the admin credentials are, as `/kaizen reset` does.
   const forgotDeps = commandDeps(services, cliSurface(slack?.app.client, config, log));
-  const setpassEvents = botSide
-    ? new SetpassEventConsumer(
-        redis,
-        async (event) => {
-          if (event.type === 'forgot_requested') {
-            // The reset audits itself and tells the admins what it did (nothing, for a refusal).
-            await auditSetpassEvent(services.audit, event);
-            await selfServiceReset(forgotDeps, event.userId, {
-              purpose: `forgot:${event.userId}:${event.at.getTime()}`,
-            });
-            return;
-          }
-          await notifyAdmins?.(event);
+  const loops: BackgroundLoop[] = [];
+  if (botSide) {
+    // Mail queued before a restart goes out now; approvals whose run died are picked up again.
+    const { mail, provision } = services;
+    if (mail)
+      loops.push({ name: 'outbox', start: () => mail.start(), stop: () => mail.stop(), afterDrain: true });
+    if (provision) {
+      const resumer = new ApprovalResumer(provision, {
+        progress: redrawCard,
+        track: (name, work) => inflight.run(name, work),
+      });
+      loops.push({ name: 'resumer', start: () => resumer.start(), stop: () => resumer.stop() });
+    }
+    const setpassEvents = new SetpassEventConsumer(
+      redis,
+      async (event) => {
+        if (event.type === 'forgot_requested') {
+          // The reset audits itself and tells the admins what it did (nothing, for a refusal).
           await auditSetpassEvent(services.audit, event);
-        },
-        log.child({ component: 'setpass-events' }),
-      )
-    : undefined;
-  setpassEvents?.start();
-  // Started last, so a start-up that fails earlier leaves no timers behind.
-  const scheduler: JobScheduler | undefined =
-    config.role === 'setpass'
-      ? undefined
-      : startSchedules(services, {
+          await selfServiceReset(forgotDeps, event.userId, {
+            purpose: `forgot:${event.userId}:${event.at.getTime()}`,
+          });
+          return;
+        }
+        await notifyAdmins?.(event);
+        await auditSetpassEvent(services.audit, event);
+      },
+      log.child({ component: 'setpass-events' }),
+    );
+    loops.push({
+      name: 'setpass events',
+      start: () => setpassEvents.start(),
+      stop: () => setpassEvents.stop(),
+    });
+    // Last, so a start-up that fails earlier leaves no timers behind.
+    let scheduler: JobScheduler | undefined;
+    loops.push({
+      name: 'scheduler',
+      start: () => {
+        scheduler = startSchedules(services, {
           notices: slack ? slackJobNotices(slack.app.client, config.slack.adminChannel) : undefined,
           links: services.setpass,
           outbox: services.mail,
           pollSheet: services.intake?.poll,
         });
+      },
+      // No new ticks; a run already going is in-flight work and is waited for in the drain.
+      stop: () => scheduler?.stop(),
+    });
+  }
+  startLoops(loops);
   const scheme = config.http.tls ? 'https' : 'http';
   log.info(
     { port, metricsPort, role: config.role, version: VERSION, slack: slack?.mode ?? 'off' },
@@ -208,13 +221,10 @@ export async function startKaizen(config: Config, options: StartOptions): Promis
     stopping ??= (async () => {
       log.info('shutting down: no new work; finishing what is in flight');
       const closing = Promise.all([http.close(), metricsHttp?.close()]);
-      resumer?.stop();
-      await setpassEvents?.stop();
-      // No new ticks; a run already going is in-flight work and is waited for below.
-      await scheduler?.stop();
+      await stopLoops(loops, 'before_drain');
       const drained = await inflight.drain(options.drainMs ?? 20_000);
       if (!drained) log.warn({ running: inflight.size }, 'shutdown timed out with work still running');
-      await services.mail?.stop();
+      await stopLoops(loops, 'after_drain');
       await slack?.stop();
       await closing;
       await redis.quit().catch(() => redis.disconnect());
