@@ -7,7 +7,7 @@ import { approvalEmails } from '../../views/emails/approval.js';
 import { RecordChanges } from '../domain/applications/record-changes.js';
 import { ApplicationStore } from '../domain/applications/store.js';
 import { Audit } from '../domain/audit/audit.js';
-import type { SheetIntake } from '../domain/intake/poll.js';
+
 import { markWelcomeDelivered, markWelcomeUndelivered } from '../domain/provision/delivery.js';
 import type { ProvisionDeps } from '../domain/provision/deps.js';
 import type { SetpassIssuer, SheetWriter } from '../domain/provision/ports.js';
@@ -66,8 +66,6 @@ export interface Services {
   readonly provision: ProvisionDeps | undefined;
   /** The applications sheet (the intake reads it, the workflow writes to it); undefined when Sheets is off. */
   readonly sheets: ApplicationsSheet | undefined;
-  /** One look at the sheet, cards and notices posted to Slack; set by startKaizen when Slack and Sheets are on. */
-  intake?: SheetIntake;
 }
 
 /**

@@ -7,6 +7,7 @@ import type { RequestListener } from 'node:http';
 import { selfServiceReset } from '../../commands/reset.js';
 import { adminChannelProblemText } from '../../views/protection.js';
 import { protectionPolicy } from '../domain/accounts/protection.js';
+import type { SheetIntake } from '../domain/intake/poll.js';
 import { ApprovalResumer } from '../domain/provision/resumer.js';
 import { auditSetpassEvent, SetpassEventConsumer } from '../domain/setpass/events.js';
 import { type Config, capabilities } from '../platform/config/config.js';
@@ -50,6 +51,8 @@ export interface RunningKaizen {
   metricsPort: number | undefined;
   url: string;
   services: Services;
+  /** The sheet intake with its Slack side; undefined without Slack, Sheets or an admin channel. */
+  intake: SheetIntake | undefined;
   slack: SlackApp | undefined;
   http: HttpServer;
   stop(): Promise<void>;
@@ -102,6 +105,7 @@ export async function startKaizen(config: Config, options: StartOptions): Promis
   }
 
   let slack: SlackApp | undefined;
+  let intake: SheetIntake | undefined;
   /** Redraws an applicant card from its record; undefined without Slack. */
   let redrawCard: ReturnType<typeof cardRedrawer> | undefined;
   if (config.role !== 'setpass' && enabled.get('slack')?.enabled) {
@@ -117,7 +121,7 @@ export async function startKaizen(config: Config, options: StartOptions): Promis
     await refuseUnsafeAdminChannel(admins, config, log, services);
     const { sheets, applications, quotaPresets } = services;
     if (sheets && applications && quotaPresets && config.slack.adminChannel) {
-      services.intake = slackSheetIntake(services, {
+      intake = slackSheetIntake(services, {
         client: slack.app.client,
         adminChannel: config.slack.adminChannel,
         sheet: sheets,
@@ -125,7 +129,7 @@ export async function startKaizen(config: Config, options: StartOptions): Promis
         presets: quotaPresets,
       });
     }
-    registerListeners(slack.app, slackDeps(slack.app.client, services, admins));
+    registerListeners(slack.app, slackDeps(slack.app.client, services, admins, intake));
     const cards = cardDepsFrom(slack.app.client, services);
     redrawCard = cards && cardRedrawer(cards);
     // A welcome email delivered or given up after the approval changes the card too.
@@ -158,7 +162,7 @@ export async function startKaizen(config: Config, options: StartOptions): Promis
       ? setpassNoticePoster(slack.app.client, config.slack.adminChannel)
       : undefined;
   // A reset asked for on /forgot runs here, where the admin credentials are, as `/kaizen reset` does.
-  const forgotDeps = commandDeps(services, cliSurface(slack?.app.client, config, log));
+  const forgotDeps = commandDeps(services, cliSurface(slack?.app.client, config, log), { sheet: intake });
   const loops: BackgroundLoop[] = [];
   if (botSide) {
     // Mail queued before a restart goes out now; approvals whose run died are picked up again.
@@ -202,7 +206,7 @@ export async function startKaizen(config: Config, options: StartOptions): Promis
           notices: slack ? slackJobNotices(slack.app.client, config.slack.adminChannel) : undefined,
           links: services.setpass,
           outbox: services.mail,
-          pollSheet: services.intake?.poll,
+          pollSheet: intake?.poll,
         });
       },
       // No new ticks; a run already going is in-flight work and is waited for in the drain.
@@ -232,7 +236,7 @@ export async function startKaizen(config: Config, options: StartOptions): Promis
     return stopping;
   };
 
-  return { port, metricsPort, url: `${scheme}://127.0.0.1:${port}`, services, slack, http, stop };
+  return { port, metricsPort, url: `${scheme}://127.0.0.1:${port}`, services, intake, slack, http, stop };
 }
 
 /** A listener whose every request (and the work it starts) runs under a request id of its own. */

@@ -117,7 +117,7 @@ export function setApplications(sheets: SheetsFake, rows: string[][]): void {
 
 /** Runs one intake poll on the bot, as the schedule and `/kaizen sync` do. */
 export async function poll(bot: TestBot) {
-  const intake = bot.bot.services.intake;
+  const intake = bot.bot.intake;
   if (!intake) throw new Error('the bot has no sheet intake: is Sheets configured?');
   return intake.poll();
 }

@@ -30,7 +30,7 @@ export function commandDeps(
         : new AccountGuard(services.keystone, protectionPolicy(config)),
     links: services.setpass,
     outbox: services.mail,
-    sheet: parts.sheet ?? services.intake,
+    sheet: parts.sheet,
     reminders: { last: (userId) => lastReminder(redis, userId) },
     mail: mailSettings(config),
     surface,

@@ -2,7 +2,9 @@
  * The Slack listeners' deps, built once from the shared clients: each listener gets only what it
  * uses. Rejecting and choosing a quota work without Keystone; approving needs the whole workflow.
  */
+
 import type { WebClient } from '@slack/web-api';
+import type { SheetPoller } from '../../../commands/deps.js';
 import { approvalEmails } from '../../../views/emails/approval.js';
 import type { DecisionDeps } from '../../domain/provision/deps.js';
 import { HealthCache } from '../../ops/overview.js';
@@ -64,6 +66,7 @@ export function slackDeps(
   client: WebClient,
   services: Services,
   admins: Pick<AdminDirectory, 'isAdmin'>,
+  intake: SheetPoller | undefined,
 ): SlackDeps {
   const { config, log, redis } = services;
   const adminChannel = config.slack.adminChannel;
@@ -74,7 +77,8 @@ export function slackDeps(
     metrics: services.metrics,
     inflight: services.inflight,
     redis,
-    commands: (requestClient) => commandDeps(services, slackSurface(requestClient, adminChannel, log)),
+    commands: (requestClient) =>
+      commandDeps(services, slackSurface(requestClient, adminChannel, log), { sheet: intake }),
     home: {
       redis,
       store: services.applications,

@@ -26,7 +26,7 @@ async function bot(prefix: string): Promise<TestBot> {
 }
 
 function intakeOf(running: TestBot) {
-  const intake = running.bot.services.intake;
+  const intake = running.bot.intake;
   if (!intake) throw new Error('no sheet intake on this bot');
   return intake;
 }
