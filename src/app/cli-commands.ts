@@ -6,7 +6,7 @@
 import { userInfo } from 'node:os';
 import { WebClient } from '@slack/web-api';
 import { takeConfirmation } from '../../commands/confirmations.js';
-import { archiveLink, type SheetPoller, type Surface } from '../../commands/deps.js';
+import { archiveLink, type Surface } from '../../commands/deps.js';
 import { runCommand, runDirectReset } from '../../commands/index.js';
 import { type CommandResult, outcomeOf } from '../../commands/results.js';
 import type { Caller, CommandName } from '../../commands/types.js';
@@ -14,9 +14,9 @@ import { textReply } from '../../views/commands/text.js';
 import type { Config } from '../platform/config/config.js';
 import { describeError } from '../platform/errors.js';
 import { createLogger, type Logger } from '../platform/log.js';
-import { closeServices, createServices, type Services } from './services.js';
+import { closeServices, createServices } from './services.js';
 import { commandDeps } from './wiring/commands.js';
-import { slackSheetIntake } from './wiring/sheet-intake.js';
+import { sheetIntakeFor } from './wiring/sheet-intake.js';
 
 export const OPERATOR_COMMANDS: readonly CommandName[] = [
   'pending',
@@ -74,7 +74,9 @@ export async function runOperatorCommand(
   const log = cliLogger(options.logLevel);
   const services = createServices(config, log);
   const slack = slackClient(config);
-  const deps = commandDeps(services, cliSurface(slack, config, log), { sheet: sheetIntake(services, slack) });
+  const deps = commandDeps(services, cliSurface(slack, config, log), {
+    sheet: sheetIntakeFor(services, slack),
+  });
   const caller: Caller = { via: 'cli', name: operator, isAdmin: true };
   try {
     let result = await runCommand(deps, caller, { name, words });
@@ -152,20 +154,6 @@ export function cliSurface(slack: WebClient | undefined, config: Config, log: Lo
       }
     },
   };
-}
-
-/** `sync` from the shell posts the new applicants' cards as the bot would, so it needs Slack too. */
-function sheetIntake(services: Services, slack: WebClient | undefined): SheetPoller | undefined {
-  const { sheets, applications, quotaPresets, config } = services;
-  const adminChannel = config.slack.adminChannel;
-  if (!slack || !sheets || !applications || !quotaPresets || !adminChannel) return undefined;
-  return slackSheetIntake(services, {
-    client: slack,
-    adminChannel,
-    sheet: sheets,
-    store: applications,
-    presets: quotaPresets,
-  });
 }
 
 function slackClient(config: Config): WebClient | undefined {

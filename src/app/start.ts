@@ -35,7 +35,7 @@ import { sharedStateSources } from './metric-sources.js';
 import { startSchedules } from './schedules.js';
 import { closeServices, createServices, type Services } from './services.js';
 import { commandDeps } from './wiring/commands.js';
-import { slackSheetIntake } from './wiring/sheet-intake.js';
+import { sheetIntakeFor } from './wiring/sheet-intake.js';
 import { cardDepsFrom, slackDeps } from './wiring/slack.js';
 
 export interface StartOptions {
@@ -119,16 +119,7 @@ export async function startKaizen(config: Config, options: StartOptions): Promis
     });
     const admins = new AdminDirectory(slack.app.client, config.slack.admins, config.slack.adminChannel);
     await refuseUnsafeAdminChannel(admins, config, log, services);
-    const { sheets, applications, quotaPresets } = services;
-    if (sheets && applications && quotaPresets && config.slack.adminChannel) {
-      intake = slackSheetIntake(services, {
-        client: slack.app.client,
-        adminChannel: config.slack.adminChannel,
-        sheet: sheets,
-        store: applications,
-        presets: quotaPresets,
-      });
-    }
+    intake = sheetIntakeFor(services, slack.app.client);
     registerListeners(slack.app, slackDeps(slack.app.client, services, admins, intake));
     const cards = cardDepsFrom(slack.app.client, services);
     redrawCard = cards && cardRedrawer(cards);

@@ -77,3 +77,20 @@ export function slackSheetIntake(
     },
   };
 }
+
+/**
+ * The intake that posts through this Slack client, for the bot and for `kaizen sync` alike;
+ * undefined without Slack, Sheets or an admin channel.
+ */
+export function sheetIntakeFor(services: Services, client: WebClient | undefined): SheetIntake | undefined {
+  const { sheets, applications, quotaPresets, config } = services;
+  const adminChannel = config.slack.adminChannel;
+  if (!client || !sheets || !adminChannel) return undefined;
+  return slackSheetIntake(services, {
+    client,
+    adminChannel,
+    sheet: sheets,
+    store: applications,
+    presets: quotaPresets,
+  });
+}
