@@ -251,6 +251,16 @@ export const settings = {
       fallback: 'Current Users',
     },
   ),
+  sheetQuotaRequests: setting(
+    'SHEET_QUOTA_REQUESTS',
+    'Google',
+    'tab with the quota change requests (read by the same poll; a missing tab is looked for hourly)',
+    text,
+    'a tab name',
+    {
+      fallback: 'Quota Requests',
+    },
+  ),
   sheetHeaders: setting(
     'SHEET_HEADERS',
     'Google',
@@ -663,6 +673,22 @@ export const settings = {
       fallback: 'small',
     },
   ),
+  quotaAutoApprove: setting(
+    'QUOTA_AUTO_APPROVE',
+    'General',
+    'apply a quota request at once when it is at most one preset above the current quota and that quota is unchanged for QUOTA_AUTO_APPROVE_AFTER',
+    bool,
+    'true or false',
+    { fallback: 'false' },
+  ),
+  quotaAutoApproveAfter: setting(
+    'QUOTA_AUTO_APPROVE_AFTER',
+    'General',
+    'how long a project quota must be unchanged before QUOTA_AUTO_APPROVE applies a request',
+    duration,
+    'a duration such as 30d',
+    { fallback: '30d' },
+  ),
   loginUrl: setting(
     'LOGIN_URL',
     'Web',
@@ -717,6 +743,8 @@ export interface Config {
     sheetId: string | undefined;
     applicationsTab: string;
     admittedTab: string;
+    /** SHEET_QUOTA_REQUESTS. */
+    quotaRequestsTab: string;
     headers: Record<string, string>;
     clearPin: boolean;
     apiUrl: string;
@@ -791,7 +819,14 @@ export interface Config {
     adminReminderAfterMs: number;
   };
   web: { loginUrl: string | undefined; gettingStartedUrl: string | undefined; termsUrl: string | undefined };
-  quotas: { presetsFile: string | undefined; defaultPreset: string };
+  quotas: {
+    presetsFile: string | undefined;
+    defaultPreset: string;
+    /** QUOTA_AUTO_APPROVE. */
+    autoApprove: boolean;
+    /** QUOTA_AUTO_APPROVE_AFTER, in ms. */
+    autoApproveAfterMs: number;
+  };
   provision: { concurrency: number };
   audit: { maxLength: number };
 }
@@ -919,6 +954,7 @@ function build(v: Required<Values>): Config {
       sheetId: v.googleSheetId,
       applicationsTab: v.sheetApplications!,
       admittedTab: v.sheetAdmitted!,
+      quotaRequestsTab: v.sheetQuotaRequests!,
       headers: v.sheetHeaders!,
       clearPin: v.sheetClearPin!,
       apiUrl: v.googleSheetsApiUrl!.endsWith('/') ? v.googleSheetsApiUrl! : `${v.googleSheetsApiUrl}/`,
@@ -977,7 +1013,12 @@ function build(v: Required<Values>): Config {
       adminReminderAfterMs: v.adminReminderAfter!,
     },
     web: { loginUrl: v.loginUrl, gettingStartedUrl: v.gettingStartedUrl, termsUrl: v.termsUrl },
-    quotas: { presetsFile: v.quotaPresetsFile, defaultPreset: v.defaultQuotaPreset! },
+    quotas: {
+      presetsFile: v.quotaPresetsFile,
+      defaultPreset: v.defaultQuotaPreset!,
+      autoApprove: v.quotaAutoApprove!,
+      autoApproveAfterMs: v.quotaAutoApproveAfter!,
+    },
     provision: { concurrency: v.provisionConcurrency! },
     audit: { maxLength: v.auditMaxLength! },
   };

@@ -261,7 +261,7 @@ async function alreadySeen(redis: Redis, rowKeys: string[]): Promise<Set<string>
   return seen;
 }
 
-async function firstNotice(redis: Redis, fingerprint: string, ttlSeconds: number): Promise<boolean> {
+export async function firstNotice(redis: Redis, fingerprint: string, ttlSeconds: number): Promise<boolean> {
   return (await redis.set(keys.sheetNotice(fingerprint), '1', 'EX', ttlSeconds, 'NX')) === 'OK';
 }
 
