@@ -121,6 +121,7 @@ export async function startKaizen(config: Config, options: StartOptions): Promis
         sheet: sheets,
         store: applications,
         presets: quotaPresets,
+        quotaRequests: services.quotaRequests,
       });
     }
     registerListeners(slack.app, { services, admins });

@@ -22,6 +22,7 @@ import type { SetpassIssuer, SheetWriter } from './provision/ports.js';
 import { RecordChanges } from './provision/record-changes.js';
 import { DELIVERY_HOOK } from './provision/steps.js';
 import { markWelcomeDelivered, markWelcomeUndelivered } from './provision/workflow.js';
+import { type QuotaRequestParts, quotaRequestsFrom } from './quotas/from-services.js';
 import { presetsFromConfig, type QuotaPresets } from './quotas/presets.js';
 import { createRedis, logRedisEvents, type Redis } from './redis.js';
 import { setpassFromConfig } from './setpass/from-config.js';
@@ -65,6 +66,8 @@ export interface Services {
   provision?: ProvisionDeps;
   /** The applications sheet (the intake reads it, the workflow writes to it); undefined when Sheets is off. */
   sheets?: ApplicationsSheet;
+  /** Quota change requests (SHEET_QUOTA_REQUESTS, `/kaizen quota`); undefined without Keystone. */
+  quotaRequests?: QuotaRequestParts;
   /** One look at the sheet, cards and notices posted to Slack; set by startKaizen when Slack and Sheets are on. */
   intake?: SheetIntake;
 }
@@ -95,6 +98,7 @@ export function createServices(config: Config, log: Logger): Services {
     sheets,
     sheetWriter: sheets,
   };
+  services.quotaRequests = quotaRequestsFrom(services);
   services.setpass = setpassFromConfig(config, services);
   services.setpassIssuer = services.setpass;
   services.provision = provisionDepsFrom(services, approvalEmails);

@@ -9,6 +9,10 @@ import { register as registerApplicantActions } from './listeners/applicant-acti
 import { register as registerKaizenCommand } from './listeners/kaizen-command.js';
 import { register as registerKaizenReset } from './listeners/kaizen-reset.js';
 import { register as registerQuotaModal } from './listeners/quota-modal.js';
+import {
+  quotaRequestSlackDeps,
+  register as registerQuotaRequestActions,
+} from './listeners/quota-request-actions.js';
 import { register as registerRejectModal } from './listeners/reject-modal.js';
 import { register as registerRenameModal } from './listeners/rename-modal.js';
 
@@ -52,4 +56,6 @@ export function registerListeners(app: App, deps: SlackDeps): void {
     registerRejectModal(app, applicant);
     registerRenameModal(app, applicant);
   }
+  const quotaRequests = quotaRequestSlackDeps(app.client, deps.services, deps.admins);
+  if (quotaRequests) registerQuotaRequestActions(app, quotaRequests);
 }

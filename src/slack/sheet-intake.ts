@@ -5,15 +5,19 @@
 import type { WebClient } from '@slack/web-api';
 import { recordSheetRead } from '../intake/last-read.js';
 import { pollApplications, type SheetIntake } from '../intake/poll.js';
+import { pollQuotaRequests } from '../intake/quota-poll.js';
 import type { ApplicationsSheet } from '../intake/sheets.js';
 import { protectionPolicy } from '../keystone/protection.js';
 import type { Metrics } from '../metrics.js';
 import type { ApplicationStore } from '../provision/applications.js';
 import { findProjectClash } from '../provision/project-names.js';
+import type { QuotaRequestParts } from '../quotas/from-services.js';
+import { checkMembership } from '../quotas/membership.js';
 import type { QuotaPresets } from '../quotas/presets.js';
 import type { Services } from '../services.js';
 import { PinHasher } from '../setpass/pin.js';
 import { postApplicantCard, postIntakeNotice } from './applicant-cards.js';
+import { postQuotaRequestCard } from './quota-request-cards.js';
 
 export interface SheetIntakeParts {
   client: WebClient;
@@ -21,6 +25,8 @@ export interface SheetIntakeParts {
   sheet: ApplicationsSheet;
   store: ApplicationStore;
   presets: QuotaPresets;
+  /** Quota change requests, read in the same poll; undefined without Keystone. */
+  quotaRequests?: QuotaRequestParts | undefined;
 }
 
 export function slackSheetIntake(
@@ -59,12 +65,41 @@ export function slackSheetIntake(
       },
       projectClash: keystone && ((name) => findProjectClash(keystone, protectionPolicy(config), name)),
     });
+  const quotaParts = parts.quotaRequests;
+  const quotaSheet = quotaParts?.sheet;
+  // The quota tab is read after the applications tab in the same poll; its trouble is logged and
+  // never fails the applications' poll (or its metric).
+  const pollQuotas = async () => {
+    if (quotaParts === undefined || quotaSheet === undefined) return;
+    const { deps } = quotaParts;
+    await pollQuotaRequests({
+      sheet: quotaSheet,
+      store: deps.store,
+      redis,
+      log,
+      names: parts.sheet.options.names,
+      tab: config.google.quotaRequestsTab,
+      presets: parts.presets,
+      membership: (request) => checkMembership(deps.keystone, deps.domainId, request.project, request.email),
+      announce: (record) =>
+        postQuotaRequestCard(
+          { client: parts.client, store: deps.store, keystone: deps.keystone, log },
+          parts.adminChannel,
+          record,
+        ),
+      notify: async (notice) => {
+        await postIntakeNotice(parts.client, parts.adminChannel, notice);
+        if (notice.kind === 'rows') metrics?.invalidRowsNoticed(notice.rows.length);
+      },
+    }).catch((error: unknown) => log.error({ err: error }, 'intake: could not read the quota requests tab'));
+  };
   return {
     async poll() {
       const started = performance.now();
       const seconds = () => (performance.now() - started) / 1000;
       try {
         const counts = await pollOnce();
+        await pollQuotas();
         metrics?.sheetPoll('ok', seconds());
         await recordSheetRead(redis).catch((error: unknown) =>
           log.warn({ err: error }, 'intake: could not record the time of the sheet read'),
