@@ -149,7 +149,7 @@ function button(
 }
 
 function when(iso: string | undefined): string {
-  return iso === undefined ? '' : ` ${slackDate(iso)}`;
+  return iso === undefined ? '' : ` at ${slackDate(iso)}`;
 }
 
 function stateBlocks(record: QuotaRequestRecord): slack.KnownBlock[] {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { approveQuotaRequest, STALE_APPLYING_MS } from '../../src/quotas/request-workflow.js';
 import {
   ADMIN_1,
   ADMIN_2,
@@ -208,6 +209,35 @@ describe('a quota request row becomes a card', () => {
     await click(bot, failed, ADMIN_1, 'quota_request_retry');
     await waitForCard(ask.project.name, applied);
     expect(world.recorder.quota('compute', ask.project.id).instances).toBe(12);
+  });
+
+  it('a request left applying by a process that died is busy for a while, then Retry takes it over', async () => {
+    const ask = await requestRow({ instances: '14' });
+    setRequests([ask.row]);
+    await poll(bot);
+    const card = cardFor(ask.project.name);
+    if (card === undefined) throw new Error('no card');
+    const id = buttonsOf(card)[0]?.value ?? '';
+    const parts = bot.bot.services.quotaRequests;
+    if (parts === undefined) throw new Error('no quota requests on the bot');
+    // The crash: the request moved to applying, and nothing after it ran.
+    expect((await parts.deps.store.transition(id, ['pending'], 'applying', { decidedBy: ADMIN_1 })).ok).toBe(
+      true,
+    );
+    await click(bot, card, ADMIN_2, 'quota_request_approve');
+    await world.slack.waitFor(
+      () =>
+        world.slack
+          .ephemerals(ADMIN_2)
+          .find((one) => (one.text ?? '').includes(`already being applied by <@${ADMIN_1}>`)),
+      10_000,
+      'the busy reply',
+    );
+    expect(puts(ask.project.id)).toEqual([]);
+    const later = new Date(Date.now() + STALE_APPLYING_MS + 1000);
+    const outcome = await approveQuotaRequest({ ...parts.deps, now: () => later }, id, ADMIN_2);
+    expect(outcome).toMatchObject({ kind: 'applied', record: { state: 'applied', decidedBy: ADMIN_2 } });
+    expect(puts(ask.project.id)).toHaveLength(1);
   });
 
   it('Adjust opens the quota modal pre-filled; what is saved is what Approve applies', async () => {
