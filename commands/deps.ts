@@ -12,6 +12,7 @@ import type { Logger } from '../src/log.js';
 import type { MailMessage } from '../src/mail/message.js';
 import type { EnqueueResult } from '../src/mail/outbox.js';
 import { ApplicationStore } from '../src/provision/applications.js';
+import type { QuotaPresets } from '../src/quotas/presets.js';
 import type { Redis } from '../src/redis.js';
 import type { Services } from '../src/services.js';
 import type { ResendOptions, ResentLink } from '../src/setpass/issue.js';
@@ -106,6 +107,8 @@ export interface CommandDeps {
   reminders: Reminders | undefined;
   mail: MailSettings;
   surface: Surface;
+  /** The presets `quota <project> <preset>` may name. */
+  quotaPresets?: QuotaPresets | undefined;
 }
 
 /** The mail settings commands need, from the configuration. */
@@ -162,5 +165,6 @@ export function commandDeps(
     reminders: { last: (userId) => lastReminder(redis, userId) },
     mail: mailSettings(config),
     surface,
+    quotaPresets: services.quotaPresets,
   };
 }

@@ -5,6 +5,7 @@
  */
 import type { ErrorKind } from '../src/errors.js';
 import type { AccountProtection } from '../src/keystone/protection.js';
+import type { QuotaKey, QuotaValues } from '../src/quotas/types.js';
 import type { CommandName } from './types.js';
 
 export interface KeystoneUserSummary {
@@ -70,6 +71,20 @@ export interface SyncCounts {
   problem: string | undefined;
 }
 
+export interface QuotaRow {
+  key: QuotaKey;
+  /** The current limit; undefined when the service did not report it. */
+  limit: number | undefined;
+  inUse: number | undefined;
+  /** The value asked for; undefined in a plain `quota <project>`. */
+  requested: number | undefined;
+}
+
+export interface ProjectSummary {
+  id: string;
+  name: string;
+}
+
 /** `queued`: the relay did not take it yet; the outbox retries. `duplicate`: the same email was just queued. */
 export type MailOutcome = 'sent' | 'queued' | 'duplicate';
 
@@ -123,6 +138,19 @@ export type CommandResult =
       renewed: boolean;
     }
   | { kind: 'synced'; counts: SyncCounts }
+  /** No project by that name in KAIZEN_DOMAIN. */
+  | { kind: 'no_project'; query: string }
+  | { kind: 'quota'; project: ProjectSummary; rows: QuotaRow[]; notes: string[] }
+  | {
+      kind: 'quota_confirm';
+      project: ProjectSummary;
+      rows: QuotaRow[];
+      notes: string[];
+      /** Names this confirmation for the Apply button; single use, short-lived. */
+      confirmation: string;
+      expiresAt: string;
+    }
+  | { kind: 'quota_applied'; project: ProjectSummary; values: QuotaValues; notes: string[] }
   | { kind: 'audit'; subject: string | undefined; since: string | undefined; entries: AuditLine[] };
 
 /** Whether a result means the command did not do what was asked, and whose fault that was. */
@@ -132,6 +160,7 @@ export function outcomeOf(result: CommandResult): 'ok' | 'user_error' | 'failure
     case 'denied':
     case 'protected':
     case 'no_user':
+    case 'no_project':
     case 'reset_needs_pin':
       return 'user_error';
     case 'failed':

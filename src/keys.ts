@@ -75,6 +75,8 @@ export const keys = {
   quotaRequestSeen: (rowKey: string) => `sheet:seen:{sheet}:quota:${rowKey}`,
   /** Held while one replica posts a quota request's card. */
   quotaCardLock: (requestId: string) => `lock:quota-card:${requestId}`,
+  /** A `/kaizen quota <project> <change>` waiting for its Apply button (project, values, who asked); single use, short TTL. */
+  quotaConfirmation: (nonce: string) => `quota:confirm:${nonce}`,
   /** When the bot last changed a project's quota (ms since the epoch), for QUOTA_AUTO_APPROVE_AFTER. */
   quotaChangedAt: (projectId: string) => `quota:changed:${projectId}`,
   audit: () => 'audit',

@@ -11,9 +11,8 @@ import type { QuotaRequestRecord, QuotaRequestStep } from '../src/quotas/request
 import type { ApproveOutcome } from '../src/quotas/request-workflow.js';
 import type { QuotaKey, QuotaValues } from '../src/quotas/types.js';
 import type { SlackMessage } from './applicant-card.js';
-import { gib } from './applicant-card.js';
 import { clipPlain, escapeAndClip, escapeMrkdwn, mention, slackDate } from './mrkdwn.js';
-import { QUOTA_LABELS } from './quota-modal.js';
+import { quotaTableLines } from './quota-table.js';
 
 export const QUOTA_REQUEST_ACTIONS = {
   approve: 'quota_request_approve',
@@ -60,37 +59,19 @@ export function membershipProblem(
   }
 }
 
-/** One number as a person reads it: RAM in GiB, -1 as unlimited, nothing as a dash. */
-function amount(key: QuotaKey, value: number | undefined): string {
-  if (value === undefined) return '–';
-  if (value === -1) return 'unlimited';
-  return key === 'ram' ? `${gib(value)} GiB` : String(value);
-}
-
 /**
  * Quota, current limit, in use and requested, one line per requested key, as a monospaced table:
  * Block Kit has no table a bot can count on, and a code block keeps the columns lined up.
  */
 export function quotaTable(requested: QuotaValues, current: CurrentQuota): string {
   const usage = current.kind === 'read' ? current.reading.usage : {};
-  const rows = (Object.keys(requested) as QuotaKey[]).map((key) => [
-    QUOTA_LABELS[key],
-    amount(key, usage[key]?.limit),
-    amount(key, usage[key]?.inUse),
-    amount(key, requested[key]),
-  ]);
-  const header = ['Quota', 'Current', 'In use', 'Requested'];
-  const all = [header, ...rows];
-  const widths = header.map((_, column) => Math.max(...all.map((row) => (row[column] ?? '').length)));
-  const line = (row: string[]) =>
-    row
-      .map((cell, column) =>
-        column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0),
-      )
-      .join('  ')
-      .trimEnd();
-  // Labels and numbers are ours, never the sheet's: nothing in the table needs escaping but the fence.
-  return ['```', ...all.map(line), '```'].join('\n');
+  const rows = (Object.keys(requested) as QuotaKey[]).map((key) => ({
+    key,
+    limit: usage[key]?.limit,
+    inUse: usage[key]?.inUse,
+    requested: requested[key],
+  }));
+  return ['```', ...quotaTableLines(rows, true), '```'].join('\n');
 }
 
 export function quotaRequestCard({ record, current }: QuotaRequestCardInput): SlackMessage {

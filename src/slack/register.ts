@@ -7,6 +7,7 @@ import { applicantSlackDeps } from './applicant-deps.js';
 import { register as registerAppHome } from './listeners/app-home.js';
 import { register as registerApplicantActions } from './listeners/applicant-actions.js';
 import { register as registerKaizenCommand } from './listeners/kaizen-command.js';
+import { register as registerKaizenQuota } from './listeners/kaizen-quota.js';
 import { register as registerKaizenReset } from './listeners/kaizen-reset.js';
 import { register as registerQuotaModal } from './listeners/quota-modal.js';
 import {
@@ -49,6 +50,7 @@ export function registerListeners(app: App, deps: SlackDeps): void {
   registerKaizenCommand(app, deps);
   registerAppHome(app, deps);
   registerKaizenReset(app, deps);
+  registerKaizenQuota(app, deps);
   const applicant = applicantSlackDeps(app.client, deps.services, deps.admins);
   if (applicant) {
     registerApplicantActions(app, applicant);

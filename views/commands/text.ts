@@ -12,7 +12,16 @@ import type {
 } from '../../commands/results.js';
 import { helpText } from '../help.js';
 import { protectedAccountText } from '../protection.js';
-import { DISABLED_WARNING, linkStatusText, pinNote, plural, RESET_WARNING, syncSentence } from './wording.js';
+import { quotaTableLines } from '../quota-table.js';
+import {
+  DISABLED_WARNING,
+  linkStatusText,
+  pinNote,
+  plural,
+  quotaChangeText,
+  RESET_WARNING,
+  syncSentence,
+} from './wording.js';
 
 const COMMAND = 'kaizen';
 
@@ -58,6 +67,22 @@ export function textReply(result: CommandResult): string {
         : syncSentence(result.counts);
     case 'audit':
       return result.entries.length === 0 ? 'No audit lines.' : result.entries.map(auditText).join('\n');
+    case 'no_project':
+      return `There is no project ${result.query} in Keystone.`;
+    case 'quota':
+      return [
+        `Quota of ${result.project.name} (${result.project.id})`,
+        ...quotaTableLines(result.rows, false),
+        ...result.notes,
+      ].join('\n');
+    case 'quota_confirm':
+      return [
+        `Change the quota of ${result.project.name} (${result.project.id})?`,
+        ...quotaTableLines(result.rows, true),
+        ...result.notes,
+      ].join('\n');
+    case 'quota_applied':
+      return `Quota of ${result.project.name} set: ${quotaChangeText(result.values)}.${result.notes.length > 0 ? ` ${result.notes.join('; ')}` : ''}`;
   }
 }
 

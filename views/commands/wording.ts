@@ -1,5 +1,8 @@
 /** Sentences both renderings of a command result share; plain text, escaped by the caller when needed. */
 import type { LinkSummary, SyncCounts } from '../../commands/results.js';
+import type { QuotaKey, QuotaValues } from '../../src/quotas/types.js';
+import { QUOTA_LABELS } from '../quota-modal.js';
+import { quotaAmount } from '../quota-table.js';
 
 export function plural(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
@@ -37,3 +40,10 @@ export function linkStatusText(link: LinkSummary, when: (iso: string) => string)
 
 export const DISABLED_WARNING =
   'This account is disabled in Keystone: the new password will not let them log in until it is enabled again.';
+
+/** `instances 20, RAM 64 GiB, ports unlimited`: a quota change in words, in the services' key order. */
+export function quotaChangeText(values: QuotaValues): string {
+  return (Object.entries(values) as [QuotaKey, number][])
+    .map(([key, value]) => `${QUOTA_LABELS[key]} ${quotaAmount(key, value)}`)
+    .join(', ');
+}
