@@ -161,20 +161,23 @@ describe('polling the quota requests tab', () => {
     expect(p.notices[1]?.kind === 'rows' && p.notices[1].rows.map((row) => row.rowNumber)).toEqual([3]);
   });
 
-  it('a missing tab costs no read until an hour later; missing headers get one notice', async () => {
+  it('a missing tab costs no read of cells, and one look at the tab titles an hour; missing headers get one notice', async () => {
     const p = poller();
+    const looks = () => fake.calls.filter((call) => call.operation === 'spreadsheets.get').length;
     expect(await pollQuotaRequests(p.deps)).toEqual({ tab: false, read: 0, new: 0, invalid: 0 });
-    expect(reads()).toBe(1);
-    await pollQuotaRequests(p.deps);
-    expect(reads()).toBe(1);
-    clock += 61 * 60_000;
+    expect([reads(), looks()]).toEqual([0, 1]);
     fake.setTab(TAB, [['Timestamp', 'Email', 'instances']]);
+    await pollQuotaRequests(p.deps);
+    expect([reads(), looks()]).toEqual([0, 1]);
+    clock += 61 * 60_000;
     const counts = await pollQuotaRequests(p.deps);
-    expect(reads()).toBe(2);
+    expect([reads(), looks()]).toEqual([1, 2]);
     expect(counts.problem).toBe(
       'The quota requests tab "Quota Requests" has no column for Project. Columns are found by their header text (case and spaces do not matter).',
     );
     await pollQuotaRequests(p.deps);
+    // Found once, the tab is read at each poll without looking at the titles again.
+    expect([reads(), looks()]).toEqual([2, 2]);
     expect(p.notices).toEqual([{ kind: 'sheet', tab: TAB, message: counts.problem }]);
   });
 
