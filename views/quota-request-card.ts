@@ -19,6 +19,7 @@ export const QUOTA_REQUEST_ACTIONS = {
   adjust: 'quota_request_adjust',
   reject: 'quota_request_reject',
   retry: 'quota_request_retry',
+  revert: 'quota_request_revert',
 } as const;
 
 export const QUOTA_REQUEST_ACTIONS_BLOCK = 'quota_request_actions';
@@ -152,11 +153,20 @@ function stateBlocks(record: QuotaRequestRecord): slack.KnownBlock[] {
     case 'applying':
       return [section(`:hourglass_flowing_sand: Applying, approved by ${by}…`)];
     case 'applied':
+      return record.byPolicy
+        ? [
+            section(
+              `:white_check_mark: Applied by policy (QUOTA_AUTO_APPROVE)${when(record.decidedAt)}: at most one preset size above the project's quota, unchanged for long enough. Revert sets the limits back.`,
+            ),
+            actions([button('revert', 'Revert', record.id, 'danger')]),
+          ]
+        : [section(`:white_check_mark: Applied by ${by}${when(record.decidedAt)}.`)];
+    case 'reverting':
+      return [section(`:hourglass_flowing_sand: Reverting, asked by ${mention(record.revertedBy ?? '')}…`)];
+    case 'reverted':
       return [
         section(
-          record.byPolicy
-            ? `:white_check_mark: Applied by policy (QUOTA_AUTO_APPROVE)${when(record.decidedAt)}.`
-            : `:white_check_mark: Applied by ${by}${when(record.decidedAt)}.`,
+          `:leftwards_arrow_with_hook: Applied by policy${when(record.decidedAt)}, then reverted by ${record.revertedBy === undefined ? 'an admin' : mention(record.revertedBy)}${when(record.revertedAt)}: the limits are back to what they were.`,
         ),
       ];
     case 'rejected':
@@ -193,7 +203,9 @@ export function quotaApproveReply(outcome: ApproveOutcome): string | undefined {
     case 'busy':
       return `This request is already being applied by ${outcome.record.decidedBy ? mention(outcome.record.decidedBy) : 'another admin'}.`;
     case 'done':
-      return 'This request was already applied; the card now shows it.';
+      return outcome.record.state === 'applied'
+        ? 'This request was already applied; the card now shows it.'
+        : 'This request was applied and reverted already; the card now shows it.';
     case 'rejected':
       return 'This request was rejected already; the card now shows it.';
     case 'not_found':

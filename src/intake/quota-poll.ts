@@ -39,6 +39,11 @@ export interface QuotaIntakeDeps {
   presets: QuotaPresets;
   /** What Keystone says about the requester and the project; a throw leaves the row for the next poll. */
   membership(request: QuotaRequest): Promise<Membership>;
+  /**
+   * QUOTA_AUTO_APPROVE, when on: applies a new request the policy allows before its card is
+   * posted, and answers the record as it then is. A failure leaves the request for the admins.
+   */
+  autoApprove?: (record: QuotaRequestRecord) => Promise<QuotaRequestRecord>;
   /** Posts the card for a new request and saves where it is on the record. */
   announce(record: QuotaRequestRecord): Promise<void>;
   notify(notice: IntakeNotice): Promise<void>;
@@ -81,9 +86,11 @@ export async function pollQuotaRequests(deps: QuotaIntakeDeps): Promise<QuotaPol
       continue;
     }
     try {
-      const record = await admit(deps, parsed.request);
-      if (record === undefined) continue;
+      const admitted = await admit(deps, parsed.request);
+      if (admitted === undefined) continue;
       counts.new += 1;
+      const record =
+        deps.autoApprove === undefined ? admitted : await decideByPolicy(deps, deps.autoApprove, admitted);
       await announceOnce(deps, record);
     } catch (error) {
       deps.log.error(
@@ -115,6 +122,22 @@ async function admit(deps: QuotaIntakeDeps, request: QuotaRequest): Promise<Quot
     // Give the row back so the next poll takes it in.
     await deps.redis.del(keys.quotaRequestSeen(request.id)).catch(() => undefined);
     throw error;
+  }
+}
+
+async function decideByPolicy(
+  deps: QuotaIntakeDeps,
+  autoApprove: (record: QuotaRequestRecord) => Promise<QuotaRequestRecord>,
+  record: QuotaRequestRecord,
+): Promise<QuotaRequestRecord> {
+  try {
+    return await autoApprove(record);
+  } catch (error) {
+    deps.log.warn(
+      { err: error, request: record.id },
+      'intake: the quota policy could not decide; the admins will',
+    );
+    return (await deps.store.get(record.id)) ?? record;
   }
 }
 

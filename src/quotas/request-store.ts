@@ -11,7 +11,15 @@ import type { Redis } from '../redis.js';
 import type { Membership } from './membership.js';
 import type { QuotaValues } from './types.js';
 
-export type QuotaRequestState = 'pending' | 'applying' | 'applied' | 'rejected' | 'failed';
+/** `reverting` and `reverted`: a request applied by policy that an admin took back. */
+export type QuotaRequestState =
+  | 'pending'
+  | 'applying'
+  | 'applied'
+  | 'rejected'
+  | 'failed'
+  | 'reverting'
+  | 'reverted';
 
 export const QUOTA_REQUEST_STEPS = ['quotas', 'email', 'sheet_status'] as const;
 export type QuotaRequestStep = (typeof QUOTA_REQUEST_STEPS)[number];
@@ -35,6 +43,9 @@ export interface QuotaRequestRecord {
   rejectReason: string | undefined;
   /** Set when QUOTA_AUTO_APPROVE applied it. */
   byPolicy?: boolean;
+  /** Who took back a change applied by policy, and when. */
+  revertedBy?: string;
+  revertedAt?: string;
   failure: { step: QuotaRequestStep; message: string } | undefined;
   createdAt: string;
   updatedAt: string;

@@ -66,7 +66,9 @@ function isStale(record: QuotaRequestRecord, now: Date): boolean {
 
 /** What a request that cannot start says instead, by its state. */
 function settled(record: QuotaRequestRecord, now: Date): ApproveOutcome | undefined {
-  if (record.state === 'applied') return { kind: 'done', record };
+  if (record.state === 'applied' || record.state === 'reverting' || record.state === 'reverted') {
+    return { kind: 'done', record };
+  }
   if (record.state === 'rejected') return { kind: 'rejected', record };
   if (record.state === 'applying' && !isStale(record, now)) return { kind: 'busy', record };
   return undefined;
@@ -271,4 +273,57 @@ export async function rejectQuotaRequest(
     detail: `${request.project}: ${input.reason}`,
   });
   return { kind: 'rejected', record: moved.record };
+}
+
+export type RevertOutcome =
+  | { kind: 'reverted'; record: QuotaRequestRecord }
+  | { kind: 'not_revertible'; record: QuotaRequestRecord }
+  | { kind: 'not_found' };
+
+/**
+ * Revert: sets the limits a change applied by policy replaced back to what they were, once (the
+ * move to `reverting` is atomic). A failure leaves it applied, so Revert can be pressed again.
+ */
+export async function revertQuotaRequest(
+  deps: QuotaRequestDeps,
+  id: string,
+  by: string,
+): Promise<RevertOutcome> {
+  const record = await deps.store.get(id);
+  if (record === undefined) return { kind: 'not_found' };
+  const previous = record.previous ?? {};
+  if (!record.byPolicy || record.membership.kind === 'no_project' || Object.keys(previous).length === 0) {
+    return { kind: 'not_revertible', record };
+  }
+  const projectId = record.membership.projectId;
+  const started = await deps.store.transition(id, ['applied'], 'reverting', { revertedBy: by });
+  if (!started.ok)
+    return started.record === undefined
+      ? { kind: 'not_found' }
+      : { kind: 'not_revertible', record: started.record };
+  try {
+    await setQuotas(deps.keystone, projectId, previous);
+  } catch (error) {
+    await deps.store.transition(id, ['reverting'], 'applied', { revertedBy: undefined });
+    await deps.audit.record({
+      actor: by,
+      action: 'quota_revert',
+      subject: record.request.email,
+      outcome: 'failed',
+      detail: `${record.request.project}: ${describeError(error)}`,
+    });
+    throw error;
+  }
+  await deps.redis.set(keys.quotaChangedAt(projectId), String(nowOf(deps).getTime()));
+  const done = await deps.store.transition(id, ['reverting'], 'reverted', {
+    revertedAt: nowOf(deps).toISOString(),
+  });
+  await deps.audit.record({
+    actor: by,
+    action: 'quota_revert',
+    subject: record.request.email,
+    outcome: 'ok',
+    detail: `${record.request.project}: back to ${describeValues(previous)}`,
+  });
+  return { kind: 'reverted', record: done.record ?? record };
 }

@@ -11,6 +11,7 @@ import { protectionPolicy } from '../keystone/protection.js';
 import type { Metrics } from '../metrics.js';
 import type { ApplicationStore } from '../provision/applications.js';
 import { findProjectClash } from '../provision/project-names.js';
+import { applyByPolicy } from '../quotas/apply-by-policy.js';
 import type { QuotaRequestParts } from '../quotas/from-services.js';
 import { checkMembership } from '../quotas/membership.js';
 import type { QuotaPresets } from '../quotas/presets.js';
@@ -81,6 +82,16 @@ export function slackSheetIntake(
       tab: config.google.quotaRequestsTab,
       presets: parts.presets,
       membership: (request) => checkMembership(deps.keystone, deps.domainId, request.project, request.email),
+      ...(config.quotas.autoApprove
+        ? {
+            autoApprove: (record) =>
+              applyByPolicy(deps, record, {
+                redis,
+                presets: parts.presets,
+                afterMs: config.quotas.autoApproveAfterMs,
+              }),
+          }
+        : {}),
       announce: (record) =>
         postQuotaRequestCard(
           { client: parts.client, store: deps.store, keystone: deps.keystone, log },

@@ -31,6 +31,7 @@ import {
   approveQuotaRequest,
   type QuotaRequestDeps,
   rejectQuotaRequest,
+  revertQuotaRequest,
 } from '../../quotas/request-workflow.js';
 import { parseQuotaInput } from '../../quotas/resolve.js';
 import type { QuotaKey } from '../../quotas/types.js';
@@ -119,6 +120,34 @@ export async function handleApprove(args: ButtonArgs, deps: QuotaRequestSlackDep
     } catch (error) {
       deps.log.error({ err: error, request: click.requestId }, 'quota request: approve failed');
       await tellUser(args.client, deps.log, click, describeError(error));
+    }
+  });
+}
+
+/** Revert (a change applied by policy): sets the limits back, once; the card then says who reverted it. */
+export async function handleRevert(args: ButtonArgs, deps: QuotaRequestSlackDeps): Promise<void> {
+  await args.ack();
+  const click = clickOf(args, deps);
+  if (!(await allowed(args, deps, click))) return;
+  void deps.inflight.run(`quota revert ${click.requestId}`, async () => {
+    try {
+      const outcome = await revertQuotaRequest(deps.workflow, click.requestId, click.user);
+      if (outcome.kind === 'not_found') {
+        await tellUser(args.client, deps.log, click, 'This quota request is no longer on file.');
+        return;
+      }
+      if (outcome.kind === 'not_revertible') {
+        await tellUser(
+          args.client,
+          deps.log,
+          click,
+          `This request is ${outcome.record.state}; there is nothing to revert.`,
+        );
+      }
+      await redraw(deps, outcome.record, click);
+    } catch (error) {
+      deps.log.error({ err: error, request: click.requestId }, 'quota request: revert failed');
+      await tellUser(args.client, deps.log, click, `Not reverted: ${describeError(error)}`);
     }
   });
 }
@@ -284,6 +313,7 @@ export function register(app: App, deps: QuotaRequestSlackDeps): void {
   app.action<BlockAction<ButtonAction>>(QUOTA_REQUEST_ACTIONS.retry, guarded(handleApprove, deps));
   app.action<BlockAction<ButtonAction>>(QUOTA_REQUEST_ACTIONS.adjust, guarded(handleAdjust, deps));
   app.action<BlockAction<ButtonAction>>(QUOTA_REQUEST_ACTIONS.reject, guarded(handleReject, deps));
+  app.action<BlockAction<ButtonAction>>(QUOTA_REQUEST_ACTIONS.revert, guarded(handleRevert, deps));
   app.view<ViewSubmitAction>(QUOTA_ADJUST_CALLBACK, (args) => handleAdjustSubmission(args, deps));
   app.view<ViewSubmitAction>(QUOTA_REJECT_CALLBACK, (args) => handleRejectSubmission(args, deps));
 }
