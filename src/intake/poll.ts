@@ -29,9 +29,13 @@ export interface InvalidRow {
 }
 
 /** What the admins are told about the sheet itself or about rows that cannot become applicants. */
-export type IntakeNotice =
+export type IntakeNotice = (
   | { kind: 'rows'; tab: string; rows: InvalidRow[] }
-  | { kind: 'sheet'; tab: string; message: string };
+  | { kind: 'sheet'; tab: string; message: string }
+) & {
+  /** Set for the quota requests tab (SHEET_QUOTA_REQUESTS); absent for the applications tab. */
+  about?: 'quota_requests';
+};
 
 export interface PollCounts {
   /** Non-empty data rows in the sheet. */

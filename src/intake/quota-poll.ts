@@ -101,7 +101,7 @@ export async function pollQuotaRequests(deps: QuotaIntakeDeps): Promise<QuotaPol
   }
   if (invalidRows.length > 0) {
     await deps
-      .notify({ kind: 'rows', tab: deps.tab, rows: invalidRows })
+      .notify({ kind: 'rows', tab: deps.tab, rows: invalidRows, about: 'quota_requests' })
       .catch((error: unknown) =>
         deps.log.error({ err: error }, 'intake: could not post the invalid-row notice'),
       );
@@ -165,7 +165,7 @@ async function noticeSheetOnce(deps: QuotaIntakeDeps, message: string): Promise<
   deps.log.warn({ tab: deps.tab }, message);
   if (!(await firstNotice(deps.redis, `quota-sheet:${hash(message)}`, SHEET_NOTICE_TTL_S))) return;
   await deps
-    .notify({ kind: 'sheet', tab: deps.tab, message })
+    .notify({ kind: 'sheet', tab: deps.tab, message, about: 'quota_requests' })
     .catch((error: unknown) => deps.log.error({ err: error }, 'intake: could not post the sheet notice'));
 }
 

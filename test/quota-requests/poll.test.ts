@@ -178,7 +178,9 @@ describe('polling the quota requests tab', () => {
     await pollQuotaRequests(p.deps);
     // Found once, the tab is read at each poll without looking at the titles again.
     expect([reads(), looks()]).toEqual([2, 2]);
-    expect(p.notices).toEqual([{ kind: 'sheet', tab: TAB, message: counts.problem }]);
+    expect(p.notices).toEqual([
+      { kind: 'sheet', tab: TAB, message: counts.problem, about: 'quota_requests' },
+    ]);
   });
 
   it('leaves a row for the next poll when Keystone cannot be asked about the requester', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { QuotaRequestRecord } from '../../src/quotas/request-store.js';
+import { invalidRowNotice } from '../../views/invalid-row-notice.js';
 import {
   quotaRequestCard as buildCard,
   type CurrentQuota,
@@ -143,7 +144,22 @@ describe('the quota request card', () => {
     expect(applied.blocks.some((block) => block.type === 'actions')).toBe(false);
 
     const policy = quotaRequestCard({ record: record({ state: 'applied', byPolicy: true }), current: READ });
-    expect(JSON.stringify(policy.blocks.at(-1))).toContain('Applied by policy (QUOTA_AUTO_APPROVE)');
+    expect(JSON.stringify(policy.blocks.at(-2))).toContain('Applied by policy (QUOTA_AUTO_APPROVE)');
+    expect(policy.blocks.at(-1)).toMatchObject({
+      type: 'actions',
+      elements: [{ action_id: 'quota_request_revert', text: { text: 'Revert' } }],
+    });
+    const reverted = quotaRequestCard({
+      record: record({
+        state: 'reverted',
+        byPolicy: true,
+        revertedBy: 'U3',
+        revertedAt: '2026-12-02T10:00:00.000Z',
+      }),
+      current: READ,
+    });
+    expect(JSON.stringify(reverted.blocks.at(-1))).toContain('then reverted by <@U3> at <!date^');
+    expect(reverted.blocks.some((block) => block.type === 'actions')).toBe(false);
 
     const rejected = quotaRequestCard({
       record: record({ state: 'rejected', decidedBy: 'U2', rejectReason: 'not now <!here>' }),
@@ -195,5 +211,29 @@ describe('the quota request card', () => {
     const reject = quotaRejectModal(record());
     expectValidBlockKit(reject);
     expect(reject).toMatchObject({ callback_id: 'quota_request_reject_modal', private_metadata: 'q1' });
+  });
+});
+
+describe('the notice about bad quota request rows', () => {
+  it('names the quota requests tab and what its rows cannot become', () => {
+    const notice = invalidRowNotice({
+      kind: 'rows',
+      tab: 'Quota Requests',
+      about: 'quota_requests',
+      rows: [{ rowNumber: 3, email: 'ann@example.org', reasons: ['Project is empty'] }],
+    });
+    expectValidBlockKit(notice);
+    expect(notice.text).toBe('1 row of the quota requests tab need fixing');
+    expect(JSON.stringify(notice.blocks)).toContain(
+      '1 row of *Quota Requests* cannot become a quota request.',
+    );
+    expect(JSON.stringify(notice.blocks)).toContain('row 3 (ann@example.org): Project is empty');
+    const sheet = invalidRowNotice({
+      kind: 'sheet',
+      tab: 'Quota Requests',
+      about: 'quota_requests',
+      message: 'no Project column',
+    });
+    expect(sheet.text).toBe('The quota requests tab needs attention: no Project column');
   });
 });
