@@ -8,6 +8,7 @@ import type { Audit } from '../src/audit.js';
 import { type Config, isEnabled } from '../src/config.js';
 import { lastReminder } from '../src/jobs/user-reminders.js';
 import { AccountGuard, type KeystoneClient, protectionPolicy } from '../src/keystone/index.js';
+import type { ProtectionPolicy } from '../src/keystone/protection.js';
 import type { Logger } from '../src/log.js';
 import type { MailMessage } from '../src/mail/message.js';
 import type { EnqueueResult } from '../src/mail/outbox.js';
@@ -109,6 +110,8 @@ export interface CommandDeps {
   surface: Surface;
   /** The presets `quota <project> <preset>` may name. */
   quotaPresets?: QuotaPresets | undefined;
+  /** The projects whose quota `quota` never changes (admin, service, KAIZEN_PROTECTED_PROJECTS). */
+  projectProtection?: ProtectionPolicy | undefined;
 }
 
 /** The mail settings commands need, from the configuration. */
@@ -166,5 +169,6 @@ export function commandDeps(
     mail: mailSettings(config),
     surface,
     quotaPresets: services.quotaPresets,
+    projectProtection: protectionPolicy(config),
   };
 }

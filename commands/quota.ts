@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { KaizenError } from '../src/errors.js';
 import { keys } from '../src/keys.js';
 import type { KeystoneClient } from '../src/keystone/index.js';
+import { protectedProject } from '../src/keystone/protection.js';
 import { QUOTA_KEYS, type QuotaPresets } from '../src/quotas/presets.js';
 import { readQuotas } from '../src/quotas/reader.js';
 import { describeValues } from '../src/quotas/request-workflow.js';
@@ -134,6 +135,17 @@ export async function quotaCommand(
   const { rows, notes } = await rowsFor(keystone, project.id, values);
   const summary = { id: project.id, name: project.name };
   if (values === undefined) return { kind: 'quota', project: summary, rows, notes };
+  const verdict =
+    deps.projectProtection === undefined ? undefined : protectedProject(project, deps.projectProtection);
+  if (verdict?.protected) {
+    await deps.audit.record({
+      actor: actorOf(caller),
+      action: 'quota_set',
+      subject: project.name,
+      outcome: 'denied',
+    });
+    return { kind: 'project_protected', project: summary, reason: verdict.reason };
+  }
   const confirmation = randomBytes(16).toString('base64url');
   const pending: PendingQuota = {
     projectId: project.id,

@@ -4,7 +4,7 @@
  * form needs no conversion. No result ever holds a secret (a link URL, a PIN, a password).
  */
 import type { ErrorKind } from '../src/errors.js';
-import type { AccountProtection } from '../src/keystone/protection.js';
+import type { AccountProtection, ProjectProtection } from '../src/keystone/protection.js';
 import type { QuotaKey, QuotaValues } from '../src/quotas/types.js';
 import type { CommandName } from './types.js';
 
@@ -141,6 +141,8 @@ export type CommandResult =
   /** No project by that name in KAIZEN_DOMAIN. */
   | { kind: 'no_project'; query: string }
   | { kind: 'quota'; project: ProjectSummary; rows: QuotaRow[]; notes: string[] }
+  /** A change asked for a project the bot never changes: nothing was done. */
+  | { kind: 'project_protected'; project: ProjectSummary; reason: ProjectProtection }
   | {
       kind: 'quota_confirm';
       project: ProjectSummary;
@@ -161,6 +163,7 @@ export function outcomeOf(result: CommandResult): 'ok' | 'user_error' | 'failure
     case 'protected':
     case 'no_user':
     case 'no_project':
+    case 'project_protected':
     case 'reset_needs_pin':
       return 'user_error';
     case 'failed':

@@ -12,6 +12,7 @@ import type { ApproveOutcome } from '../src/quotas/request-workflow.js';
 import type { QuotaKey, QuotaValues } from '../src/quotas/types.js';
 import type { SlackMessage } from './applicant-card.js';
 import { clipPlain, escapeAndClip, escapeMrkdwn, mention, slackDate } from './mrkdwn.js';
+import { projectProtectionReason } from './protection.js';
 import { quotaTableLines } from './quota-table.js';
 
 export const QUOTA_REQUEST_ACTIONS = {
@@ -197,6 +198,11 @@ export function quotaApproveReply(outcome: ApproveOutcome): string | undefined {
       return undefined;
     case 'refused': {
       const { request, membership } = outcome.record;
+      if (outcome.reason === 'protected_project') {
+        const why =
+          outcome.protection === undefined ? '' : `: ${projectProtectionReason(outcome.protection)}`;
+        return `Not applied: the bot never changes the project ${escapeMrkdwn(request.project)}${escapeMrkdwn(why)}.`;
+      }
       const problem = membershipProblem(membership, request.email, request.project);
       return `Not applied: ${escapeMrkdwn(problem ?? 'the requester is not a member of the project.')}`;
     }

@@ -4,6 +4,7 @@
  */
 import { quotaRequestEmails } from '../../views/emails/quota-request.js';
 import { QuotaRequestsSheet } from '../intake/quota-sheet.js';
+import { protectionPolicy } from '../keystone/protection.js';
 import type { Services } from '../services.js';
 import { QuotaRequestStore } from './request-store.js';
 import type { QuotaRequestDeps } from './request-workflow.js';
@@ -29,6 +30,7 @@ export function quotaRequestsFrom(
       store: new QuotaRequestStore(services.redis),
       keystone,
       domainId: config.keystone.domain,
+      protection: protectionPolicy(config),
       audit: services.audit,
       redis: services.redis,
       mail: services.mail,

@@ -10,6 +10,7 @@ import type { Audit } from '../audit.js';
 import { describeError } from '../errors.js';
 import { keys } from '../keys.js';
 import type { KeystoneClient } from '../keystone/index.js';
+import { type ProjectProtection, type ProtectionPolicy, protectedProject } from '../keystone/protection.js';
 import type { Logger } from '../log.js';
 import type { MailMessage } from '../mail/message.js';
 import type { MailOutbox } from '../mail/outbox.js';
@@ -34,6 +35,8 @@ export interface QuotaRequestDeps {
   sheet:
     | { writeStatus(request: { submittedAt: string; email: string }, status: string): Promise<boolean> }
     | undefined;
+  /** Projects the bot never touches (the admin and service projects, KAIZEN_PROTECTED_PROJECTS). */
+  protection?: ProtectionPolicy | undefined;
   /** The emails' words (views/emails/quota-request.ts), given in so the domain holds none. */
   emails: QuotaRequestEmails;
   log: Logger;
@@ -48,11 +51,12 @@ export interface QuotaRequestEmails {
 }
 
 export type NotMember = Exclude<Membership['kind'], 'member'>;
+export type RefusalReason = NotMember | 'protected_project';
 
 export type ApproveOutcome =
   | { kind: 'applied'; record: QuotaRequestRecord }
   | { kind: 'failed'; record: QuotaRequestRecord }
-  | { kind: 'refused'; record: QuotaRequestRecord; reason: NotMember }
+  | { kind: 'refused'; record: QuotaRequestRecord; reason: RefusalReason; protection?: ProjectProtection }
   | { kind: 'busy'; record: QuotaRequestRecord }
   | { kind: 'done'; record: QuotaRequestRecord }
   | { kind: 'rejected'; record: QuotaRequestRecord }
@@ -103,6 +107,20 @@ export async function approveQuotaRequest(
       detail: `${found.request.project}: ${membership.kind}`,
     });
     return { kind: 'refused', record, reason: membership.kind };
+  }
+  const verdict =
+    deps.protection === undefined
+      ? undefined
+      : protectedProject({ id: membership.projectId, name: found.request.project }, deps.protection);
+  if (verdict?.protected) {
+    await deps.audit.record({
+      actor: by,
+      action: 'quota_approve',
+      subject: found.request.email,
+      outcome: 'denied',
+      detail: `${found.request.project}: protected project (${verdict.reason})`,
+    });
+    return { kind: 'refused', record: found, reason: 'protected_project', protection: verdict.reason };
   }
   const from: QuotaRequestRecord['state'][] = ['pending', 'failed'];
   if (found.state === 'applying') from.push('applying');

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { CommandResult } from '../../commands/results.js';
 import { type CliIo, runCli } from '../../src/cli.js';
 import { ADMIN_1, type Harness, OUTSIDER, startHarness } from '../approval/harness.js';
@@ -96,6 +96,19 @@ describe('/kaizen quota', () => {
     const outsider = await kaizen(bot, world.slack, `quota ${project.name} large`, OUTSIDER);
     expect(outsider.text).toContain('`/kaizen quota` is not allowed for you');
     expect(puts(project.id)).toEqual([]);
+  });
+
+  it('shows the admin project, and never changes it', async () => {
+    const adminProject = inject('keystone').projectName;
+    const shown = await kaizen(bot, world.slack, `quota ${adminProject}`, ADMIN_1);
+    expect(shown.text).toBe(`Quota of ${adminProject}`);
+    const refused = await kaizen(bot, world.slack, `quota ${adminProject} large`, ADMIN_1);
+    expect(refused.text).toBe(
+      `:no_entry: The bot never changes the quota of ${adminProject}: it is the admin project (OS_PROJECT_NAME).`,
+    );
+    expect(refused.buttons).toEqual([]);
+    const audit = await bot.bot.services.audit.read({ subject: adminProject });
+    expect(audit[0]).toMatchObject({ action: 'quota_set', outcome: 'denied', actor: ADMIN_1 });
   });
 
   it('help names the command', async () => {

@@ -119,6 +119,16 @@ describe('the quota request card', () => {
         record: record({ membership: { kind: 'no_project' } }),
       }),
     ).toBe('Not applied: There is no project named atlas in Keystone.');
+    expect(
+      quotaApproveReply({
+        kind: 'refused',
+        reason: 'protected_project',
+        protection: 'service_project',
+        record: record(),
+      }),
+    ).toBe(
+      'Not applied: the bot never changes the project atlas: it is the service project (KAIZEN_SERVICE_PROJECT).',
+    );
   });
 
   it('shows a quota it could not read as dashes, with the reason', () => {

@@ -13,7 +13,7 @@ import type {
 } from '../../commands/results.js';
 import { helpText } from '../help.js';
 import { escapeAndClip, escapeMrkdwn, mention, slackDate } from '../mrkdwn.js';
-import { protectedAccountText } from '../protection.js';
+import { projectProtectionReason, protectedAccountText } from '../protection.js';
 import { quotaTableLines } from '../quota-table.js';
 import {
   DISABLED_WARNING,
@@ -105,6 +105,10 @@ export function slackReply(result: CommandResult): SlackReply {
       };
     case 'quota_confirm':
       return quotaConfirmReply(result);
+    case 'project_protected':
+      return {
+        text: `:no_entry: The bot never changes the quota of ${escapeAndClip(result.project.name, 200)}: ${escapeMrkdwn(projectProtectionReason(result.reason))}.`,
+      };
     case 'quota_applied':
       return {
         text: `:white_check_mark: Quota of ${escapeAndClip(result.project.name, 200)} set: ${escapeAndClip(quotaChangeText(result.values), 1500)}.${result.notes.length > 0 ? ` ${escapeAndClip(result.notes.join('; '), 500)}` : ''}`,

@@ -11,7 +11,7 @@ import type {
   ProjectMembership,
 } from '../../commands/results.js';
 import { helpText } from '../help.js';
-import { protectedAccountText } from '../protection.js';
+import { projectProtectionReason, protectedAccountText } from '../protection.js';
 import { quotaTableLines } from '../quota-table.js';
 import {
   DISABLED_WARNING,
@@ -81,6 +81,8 @@ export function textReply(result: CommandResult): string {
         ...quotaTableLines(result.rows, true),
         ...result.notes,
       ].join('\n');
+    case 'project_protected':
+      return `The bot never changes the quota of ${result.project.name}: ${projectProtectionReason(result.reason)}.`;
     case 'quota_applied':
       return `Quota of ${result.project.name} set: ${quotaChangeText(result.values)}.${result.notes.length > 0 ? ` ${result.notes.join('; ')}` : ''}`;
   }
