@@ -142,6 +142,14 @@ describe('QuotaRecorder', () => {
     expect((await call(url, 'PUT', { quota: { port: 1 } })).status).toBe(200);
     expect(recorder.callsFor('network').map((one) => one.injectedStatus)).toEqual([503, 503, undefined]);
   });
+
+  it('fails only the calls of one method when told one', async () => {
+    recorder.failNext('compute', 503, 1, 'PUT');
+    const url = `${recorder.url}/compute/v2.1/os-quota-sets/p`;
+    expect((await call(`${url}/detail`, 'GET')).status).toBe(200);
+    expect((await call(url, 'PUT', { quota_set: { cores: 2 } })).status).toBe(503);
+    expect((await call(url, 'PUT', { quota_set: { cores: 2 } })).status).toBe(200);
+  });
 });
 
 const catalogSchema = z.object({

@@ -83,7 +83,7 @@ export async function approveQuotaRequest(
   deps: QuotaRequestDeps,
   id: string,
   by: string,
-  options: { byPolicy?: boolean } = {},
+  options: { byPolicy?: boolean; onStarted?: (record: QuotaRequestRecord) => Promise<void> } = {},
 ): Promise<ApproveOutcome> {
   const found = await deps.store.get(id);
   if (found === undefined) return { kind: 'not_found' };
@@ -135,6 +135,8 @@ export async function approveQuotaRequest(
     if (started.record === undefined) return { kind: 'not_found' };
     return settled(started.record, nowOf(deps)) ?? { kind: 'busy', record: started.record };
   }
+  // The card says "applying" while the services are called; a failed redraw changes nothing.
+  await options.onStarted?.(started.record).catch(() => undefined);
   return runApproval(deps, started.record, membership.projectId);
 }
 

@@ -201,7 +201,8 @@ describe('a quota request row becomes a card', () => {
     await poll(bot);
     const card = cardFor(ask.project.name);
     if (card === undefined) throw new Error('no card');
-    world.recorder.failNext('compute', 503);
+    // Only the update fails: the card's reading of the quota still answers.
+    world.recorder.failNext('compute', 503, 1, 'PUT');
     await click(bot, card, ADMIN_1, 'quota_request_approve');
     const failed = await waitForCard(ask.project.name, (one) => textOf(one).includes('stopped while'));
     expect(textOf(failed)).toContain('stopped while setting the quotas: The compute (nova) service at');

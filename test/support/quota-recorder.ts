@@ -117,7 +117,8 @@ export class QuotaRecorder {
   private readonly quotaSets = new Map<string, QuotaSet>();
   /** What each project uses, as a test tells it (`setUsage`); reported by the detail GETs. */
   private readonly usages = new Map<string, QuotaSet>();
-  private readonly failures: { service: QuotaService; status: number; remaining: number }[] = [];
+  private readonly failures: { service: QuotaService; status: number; remaining: number; method?: string }[] =
+    [];
   private verifier: KeystoneVerifier | undefined;
   /** Token validations, kept as keystonemiddleware's cache keeps them: a valid one until it expires. */
   private readonly tokenChecks = new Map<string, Promise<{ valid: boolean; until: number }>>();
@@ -191,9 +192,12 @@ export class QuotaRecorder {
     return service === undefined ? [...this.calls] : this.calls.filter((call) => call.service === service);
   }
 
-  /** The next `times` calls to `service` answer `status` in that service's error shape. */
-  failNext(service: QuotaService, status: number, times = 1): void {
-    this.failures.push({ service, status, remaining: times });
+  /**
+   * The next `times` calls to `service` (with `method`, only calls with that method, e.g. `PUT`
+   * so reads still answer) answer `status` in that service's error shape.
+   */
+  failNext(service: QuotaService, status: number, times = 1, method?: string): void {
+    this.failures.push({ service, status, remaining: times, ...(method === undefined ? {} : { method }) });
   }
 
   /** Forgets calls, stored quotas and pending failures. */
@@ -282,7 +286,7 @@ export class QuotaRecorder {
       });
       return;
     }
-    const injected = this.takeFailure(route.service);
+    const injected = this.takeFailure(route.service, method);
     if (injected !== undefined) {
       call.injectedStatus = injected;
       sendServiceError(response, route.service, injected, 'Injected failure.');
@@ -382,8 +386,13 @@ export class QuotaRecorder {
     sendJson(response, 200, route.service === 'network' ? { quota: merged } : { quota_set: merged });
   }
 
-  private takeFailure(service: QuotaService): number | undefined {
-    const index = this.failures.findIndex((entry) => entry.service === service && entry.remaining > 0);
+  private takeFailure(service: QuotaService, method: string): number | undefined {
+    const index = this.failures.findIndex(
+      (entry) =>
+        entry.service === service &&
+        entry.remaining > 0 &&
+        (entry.method === undefined || entry.method === method),
+    );
     const entry = this.failures[index];
     if (entry === undefined) return undefined;
     entry.remaining -= 1;

@@ -113,7 +113,9 @@ export async function handleApprove(args: ButtonArgs, deps: QuotaRequestSlackDep
   if (!(await allowed(args, deps, click))) return;
   void deps.inflight.run(`quota request ${click.requestId}`, async () => {
     try {
-      const outcome = await approveQuotaRequest(deps.workflow, click.requestId, click.user);
+      const outcome = await approveQuotaRequest(deps.workflow, click.requestId, click.user, {
+        onStarted: (record) => redraw(deps, record, click),
+      });
       const reply = quotaApproveReply(outcome);
       if (reply !== undefined) await tellUser(args.client, deps.log, click, reply);
       if (outcome.kind !== 'not_found') await redraw(deps, outcome.record, click);
