@@ -61,6 +61,7 @@ export interface SheetCounts {
   invalid: number;
   duplicates: number;
   problem?: string;
+  quotaRequests?: { new: number; invalid: number; problem?: string };
 }
 
 export interface SheetPoller {

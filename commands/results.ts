@@ -69,6 +69,8 @@ export interface SyncCounts {
   invalid: number;
   duplicates: number;
   problem: string | undefined;
+  /** The quota requests tab, when the spreadsheet has one. */
+  quotaRequests?: { new: number; invalid: number; problem: string | undefined } | undefined;
 }
 
 export interface QuotaRow {

@@ -48,6 +48,8 @@ export interface PollCounts {
   duplicates: number;
   /** A problem with the sheet as a whole, e.g. missing headers. */
   problem?: string;
+  /** The quota requests tab (SHEET_QUOTA_REQUESTS) read in the same poll; absent when it was not. */
+  quotaRequests?: { new: number; invalid: number; problem?: string };
 }
 
 /** One look at the sheet on demand: what the schedule and `/kaizen sync` run. */

@@ -4,7 +4,7 @@
  */
 import type { WebClient } from '@slack/web-api';
 import { recordSheetRead } from '../intake/last-read.js';
-import { pollApplications, type SheetIntake } from '../intake/poll.js';
+import { type PollCounts, pollApplications, type SheetIntake } from '../intake/poll.js';
 import { pollQuotaRequests } from '../intake/quota-poll.js';
 import type { ApplicationsSheet } from '../intake/sheets.js';
 import { protectionPolicy } from '../keystone/protection.js';
@@ -70,10 +70,10 @@ export function slackSheetIntake(
   const quotaSheet = quotaParts?.sheet;
   // The quota tab is read after the applications tab in the same poll; its trouble is logged and
   // never fails the applications' poll (or its metric).
-  const pollQuotas = async () => {
-    if (quotaParts === undefined || quotaSheet === undefined) return;
+  const pollQuotas = async (): Promise<PollCounts['quotaRequests']> => {
+    if (quotaParts === undefined || quotaSheet === undefined) return undefined;
     const { deps } = quotaParts;
-    await pollQuotaRequests({
+    const counts = await pollQuotaRequests({
       sheet: quotaSheet,
       store: deps.store,
       redis,
@@ -102,7 +102,16 @@ export function slackSheetIntake(
         await postIntakeNotice(parts.client, parts.adminChannel, notice);
         if (notice.kind === 'rows') metrics?.invalidRowsNoticed(notice.rows.length);
       },
-    }).catch((error: unknown) => log.error({ err: error }, 'intake: could not read the quota requests tab'));
+    }).catch((error: unknown) => {
+      log.error({ err: error }, 'intake: could not read the quota requests tab');
+      return undefined;
+    });
+    if (counts === undefined || !counts.tab) return undefined;
+    return {
+      new: counts.new,
+      invalid: counts.invalid,
+      ...(counts.problem ? { problem: counts.problem } : {}),
+    };
   };
   return {
     async poll() {
@@ -110,7 +119,8 @@ export function slackSheetIntake(
       const seconds = () => (performance.now() - started) / 1000;
       try {
         const counts = await pollOnce();
-        await pollQuotas();
+        const quotaRequests = await pollQuotas();
+        if (quotaRequests !== undefined) counts.quotaRequests = quotaRequests;
         metrics?.sheetPoll('ok', seconds());
         await recordSheetRead(redis).catch((error: unknown) =>
           log.warn({ err: error }, 'intake: could not record the time of the sheet read'),

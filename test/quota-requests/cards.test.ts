@@ -100,7 +100,7 @@ describe('a quota request row becomes a card', () => {
     const ask = await requestRow({ preset: 'medium', instances: '40' });
     world.recorder.setUsage('compute', ask.project.id, { instances: 7, cores: 12 });
     setRequests([ask.row]);
-    await poll(bot);
+    expect((await poll(bot)).quotaRequests).toEqual({ new: 1, invalid: 0 });
 
     const card = cardFor(ask.project.name);
     if (card === undefined) throw new Error('no card');

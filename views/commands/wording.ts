@@ -10,9 +10,14 @@ export function plural(n: number, one: string, many: string): string {
 
 export function syncSentence(counts: SyncCounts): string {
   const found = `Read the sheet: ${plural(counts.new, 'new applicant', 'new applicants')} and ${plural(counts.invalid, 'invalid row', 'invalid rows')} found (${plural(counts.read, 'row', 'rows')} in all).`;
-  if (counts.duplicates === 0) return found;
-  if (counts.duplicates === 1) return `${found} One of them looks like a duplicate.`;
-  return `${found} ${counts.duplicates} of them look like duplicates.`;
+  const quota = counts.quotaRequests;
+  const quotaSentence =
+    quota === undefined
+      ? ''
+      : ` Quota requests: ${quota.new} new, ${plural(quota.invalid, 'invalid row', 'invalid rows')}.${quota.problem ? ` ${quota.problem}` : ''}`;
+  if (counts.duplicates === 0) return `${found}${quotaSentence}`;
+  if (counts.duplicates === 1) return `${found} One of them looks like a duplicate.${quotaSentence}`;
+  return `${found} ${counts.duplicates} of them look like duplicates.${quotaSentence}`;
 }
 
 export const RESET_WARNING =
