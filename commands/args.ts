@@ -11,6 +11,8 @@ export interface ArgSpec {
   positional: readonly string[];
   /** Flags taking a value (`--since 7d`). */
   valueFlags?: readonly string[];
+  /** Optional words after the positional ones (`quota <project> [<preset> | key=value …]`). */
+  rest?: boolean;
 }
 
 export const ARG_SPECS = {
@@ -20,6 +22,7 @@ export const ARG_SPECS = {
   status: { usage: 'status <email|username>', positional: ['user'] },
   resend: { usage: 'resend <email|username>', positional: ['user'] },
   reset: { usage: 'reset <email|username>', positional: ['user'] },
+  quota: { usage: 'quota <project> [<preset> | key=value …]', positional: ['project'], rest: true },
   audit: {
     usage: 'audit [--user <email|username>] [--since 7d] [--limit 50]',
     positional: [],
@@ -51,7 +54,7 @@ export function readArgs(words: readonly string[], spec: ArgSpec): ReadArgs {
   if (positional.length < spec.positional.length) {
     return { ok: false, problem: `missing ${spec.positional[positional.length]}` };
   }
-  if (positional.length > spec.positional.length) {
+  if (positional.length > spec.positional.length && spec.rest !== true) {
     const extra = positional.slice(spec.positional.length).map(clip).join(' ');
     return { ok: false, problem: `unexpected ${extra}` };
   }

@@ -5,9 +5,10 @@
  * the handler that needs it answers with the setting to turn on.
  */
 
-import type { AccountGuard } from '../src/domain/accounts/protection.js';
+import type { AccountGuard, ProtectionPolicy } from '../src/domain/accounts/protection.js';
 import type { ApplicationStore } from '../src/domain/applications/store.js';
 import type { Audit } from '../src/domain/audit/audit.js';
+import type { QuotaPresets } from '../src/domain/quotas/presets.js';
 import { forgotPageUrl } from '../src/domain/setpass/paths.js';
 import type { PasswordLinkIssuer } from '../src/domain/setpass/ports.js';
 import type { KeystoneClient } from '../src/keystone/index.js';
@@ -30,6 +31,7 @@ export interface SheetCounts {
   invalid: number;
   duplicates: number;
   problem?: string;
+  quotaRequests?: { new: number; invalid: number; problem?: string };
 }
 
 export interface SheetPoller {
@@ -77,6 +79,10 @@ export interface CommandDeps {
   reminders: Reminders | undefined;
   mail: MailSettings;
   surface: Surface;
+  /** The presets `quota <project> <preset>` may name. */
+  quotaPresets?: QuotaPresets | undefined;
+  /** The projects whose quota `quota` never changes (admin, service, KAIZEN_PROTECTED_PROJECTS). */
+  projectProtection?: ProtectionPolicy | undefined;
 }
 
 /** The mail settings commands need, from the configuration. */

@@ -17,6 +17,7 @@ import {
 import { audit } from './audit.js';
 import type { CommandDeps } from './deps.js';
 import { pending } from './pending.js';
+import { applyQuotaConfirmation, quotaCommand } from './quota.js';
 import { resend } from './resend.js';
 import { confirmReset, previewReset, resetPassword } from './reset.js';
 import type { CommandResult } from './results.js';
@@ -72,6 +73,16 @@ export function runConfirmedReset(
   return guarded(deps, 'reset', () => confirmReset(deps, caller, confirmation, pin));
 }
 
+/** The Apply button of `quota <project> <change>`, and the CLI's `quota … --yes`. */
+export function runConfirmedQuota(
+  deps: CommandDeps,
+  caller: Caller,
+  confirmation: string,
+): Promise<CommandResult> {
+  if (!caller.isAdmin) return Promise.resolve({ kind: 'denied', command: 'quota' });
+  return guarded(deps, 'quota', () => applyQuotaConfirmation(deps, caller, confirmation));
+}
+
 /** The CLI's `reset --yes`: no button to press, the operator already said yes. */
 export function runDirectReset(
   deps: CommandDeps,
@@ -95,6 +106,8 @@ async function dispatch(
       return pending(deps);
     case 'sync':
       return sync(deps);
+    case 'quota':
+      return quotaCommand(deps, caller, args.positional);
     case 'status':
     case 'resend':
     case 'reset': {

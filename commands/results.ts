@@ -4,7 +4,9 @@
  * form needs no conversion. No result ever holds a secret (a link URL, a PIN, a password).
  */
 
-import type { AccountProtection } from '../src/domain/accounts/protection.js';
+import type { AccountProtection, ProjectProtection } from '../src/domain/accounts/protection.js';
+import type { Note } from '../src/domain/applications/notes.js';
+import type { QuotaKey, QuotaValues } from '../src/domain/quotas/types.js';
 import type { ErrorKind } from '../src/platform/errors.js';
 import type { CommandName } from './types.js';
 
@@ -69,6 +71,22 @@ export interface SyncCounts {
   invalid: number;
   duplicates: number;
   problem: string | undefined;
+  /** The quota requests tab, when the spreadsheet has one. */
+  quotaRequests?: { new: number; invalid: number; problem: string | undefined } | undefined;
+}
+
+export interface QuotaRow {
+  key: QuotaKey;
+  /** The current limit; undefined when the service did not report it. */
+  limit: number | undefined;
+  inUse: number | undefined;
+  /** The value asked for; undefined in a plain `quota <project>`. */
+  requested: number | undefined;
+}
+
+export interface ProjectSummary {
+  id: string;
+  name: string;
 }
 
 /** `queued`: the relay did not take it yet; the outbox retries. `duplicate`: the same email was just queued. */
@@ -124,6 +142,21 @@ export type CommandResult =
       renewed: boolean;
     }
   | { kind: 'synced'; counts: SyncCounts }
+  /** No project by that name in KAIZEN_DOMAIN. */
+  | { kind: 'no_project'; query: string }
+  | { kind: 'quota'; project: ProjectSummary; rows: QuotaRow[]; notes: string[] }
+  /** A change asked for a project the bot never changes: nothing was done. */
+  | { kind: 'project_protected'; project: ProjectSummary; reason: ProjectProtection }
+  | {
+      kind: 'quota_confirm';
+      project: ProjectSummary;
+      rows: QuotaRow[];
+      notes: string[];
+      /** Names this confirmation for the Apply button; single use, short-lived. */
+      confirmation: string;
+      expiresAt: string;
+    }
+  | { kind: 'quota_applied'; project: ProjectSummary; values: QuotaValues; notes: Note[] }
   | { kind: 'audit'; subject: string | undefined; since: string | undefined; entries: AuditLine[] };
 
 /** Whether a result means the command did not do what was asked, and whose fault that was. */
@@ -133,6 +166,8 @@ export function outcomeOf(result: CommandResult): 'ok' | 'user_error' | 'failure
     case 'denied':
     case 'protected':
     case 'no_user':
+    case 'no_project':
+    case 'project_protected':
     case 'reset_needs_pin':
       return 'user_error';
     case 'failed':

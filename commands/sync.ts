@@ -20,6 +20,14 @@ export async function sync(deps: CommandDeps): Promise<CommandResult> {
       invalid: counts.invalid,
       duplicates: counts.duplicates,
       problem: counts.problem,
+      quotaRequests:
+        counts.quotaRequests === undefined
+          ? undefined
+          : {
+              new: counts.quotaRequests.new,
+              invalid: counts.quotaRequests.invalid,
+              problem: counts.quotaRequests.problem,
+            },
     },
   };
 }

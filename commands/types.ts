@@ -13,7 +13,7 @@ export function callerLabel(caller: Caller): string {
   return caller.via === 'slack' ? `<@${caller.userId}>` : `${caller.name} (kaizen CLI)`;
 }
 
-export const SUBCOMMANDS = ['reset', 'status', 'resend', 'pending', 'sync', 'help'] as const;
+export const SUBCOMMANDS = ['reset', 'status', 'resend', 'pending', 'sync', 'quota', 'help'] as const;
 export type Subcommand = (typeof SUBCOMMANDS)[number];
 
 /** Commands only the shell offers: reading the audit trail is an operator's job. */

@@ -92,6 +92,48 @@ describe('QuotaRecorder', () => {
     expect(recorder.quota('network', 'p').port).toBe(500);
   });
 
+  it("answers the detail GETs with what was set and the usage it was told, in each service's shape", async () => {
+    await call(`${recorder.url}/compute/v2.1/os-quota-sets/p-4`, 'PUT', { quota_set: { cores: 8 } });
+    await call(`${recorder.url}/volume/v3/a/os-quota-sets/p-4`, 'PUT', { quota_set: { volumes: 4 } });
+    await call(`${recorder.url}/network/v2.0/quotas/p-4`, 'PUT', { quota: { port: 30 } });
+    recorder.setUsage('compute', 'p-4', { cores: 3 });
+    recorder.setUsage('volumev3', 'p-4', { volumes: 2 });
+    recorder.setUsage('network', 'p-4', { port: 7 });
+
+    const nova = await call(`${recorder.url}/compute/v2.1/os-quota-sets/p-4/detail`, 'GET');
+    expect(nova.status).toBe(200);
+    expect(nova.json).toEqual({
+      quota_set: expect.objectContaining({
+        id: 'p-4',
+        cores: { limit: 8, in_use: 3, reserved: 0 },
+        instances: { limit: 10, in_use: 0, reserved: 0 },
+      }),
+    });
+    const cinder = await call(`${recorder.url}/volume/v3/a/os-quota-sets/p-4?usage=true`, 'GET');
+    expect(cinder.json).toEqual({
+      quota_set: expect.objectContaining({
+        id: 'p-4',
+        volumes: { limit: 4, in_use: 2, reserved: 0, allocated: 0 },
+      }),
+    });
+    // Without ?usage=true cinder answers the plain limits.
+    const plain = await call(`${recorder.url}/volume/v3/a/os-quota-sets/p-4`, 'GET');
+    expect(plain.json).toEqual({ quota_set: expect.objectContaining({ id: 'p-4', volumes: 4 }) });
+    const neutron = await call(`${recorder.url}/network/v2.0/quotas/p-4/details`, 'GET');
+    expect(neutron.json).toEqual({
+      quota: expect.objectContaining({ port: { limit: 30, used: 7, reserved: 0 } }),
+    });
+    expect(neutron.json).not.toHaveProperty('quota.id');
+    // The detail resources are read-only, as in the services.
+    const put = await call(`${recorder.url}/compute/v2.1/os-quota-sets/p-4/detail`, 'PUT', { quota_set: {} });
+    expect(put.status).toBe(405);
+    recorder.reset();
+    const afterReset = await call(`${recorder.url}/network/v2.0/quotas/p-4/details`, 'GET');
+    expect(afterReset.json).toEqual({
+      quota: expect.objectContaining({ port: { limit: 500, used: 0, reserved: 0 } }),
+    });
+  });
+
   it('fails the next calls to one service on request', async () => {
     recorder.failNext('network', 503, 2);
     const url = `${recorder.url}/network/v2.0/quotas/p`;
@@ -99,6 +141,14 @@ describe('QuotaRecorder', () => {
     expect((await call(url, 'PUT', { quota: { port: 1 } })).status).toBe(503);
     expect((await call(url, 'PUT', { quota: { port: 1 } })).status).toBe(200);
     expect(recorder.callsFor('network').map((one) => one.injectedStatus)).toEqual([503, 503, undefined]);
+  });
+
+  it('fails only the calls of one method when told one', async () => {
+    recorder.failNext('compute', 503, 1, 'PUT');
+    const url = `${recorder.url}/compute/v2.1/os-quota-sets/p`;
+    expect((await call(`${url}/detail`, 'GET')).status).toBe(200);
+    expect((await call(url, 'PUT', { quota_set: { cores: 2 } })).status).toBe(503);
+    expect((await call(url, 'PUT', { quota_set: { cores: 2 } })).status).toBe(200);
   });
 });
 

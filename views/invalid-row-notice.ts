@@ -19,16 +19,18 @@ const SECTION_MAX = 3000;
 
 export function invalidRowNotice(notice: IntakeNotice): SlackMessage {
   const tab = escapeAndClip(notice.tab, 100);
+  const quota = notice.about === 'quota_requests';
+  const sheet = quota ? 'The quota requests tab' : 'The applications sheet';
   if (notice.kind === 'sheet') {
     const text = `:warning: ${escapeAndClip(notice.message, SECTION_MAX - 20)}`;
     return {
-      text: `The applications sheet needs attention: ${escapeAndClip(notice.message, 250)}`,
+      text: `${sheet} needs attention: ${escapeAndClip(notice.message, 250)}`,
       blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }],
     };
   }
   const count = notice.rows.length;
   const intro =
-    `:warning: ${count === 1 ? '1 row' : `${count} rows`} of *${tab}* cannot become ${count === 1 ? 'an application' : 'applications'}. ` +
+    `:warning: ${count === 1 ? '1 row' : `${count} rows`} of *${tab}* cannot become ${quota ? (count === 1 ? 'a quota request' : 'quota requests') : count === 1 ? 'an application' : 'applications'}. ` +
     'Fix them in the sheet and the next read takes them in.';
   const lines = notice.rows
     .slice(0, ROWS_SHOWN)
@@ -45,5 +47,6 @@ export function invalidRowNotice(notice: IntakeNotice): SlackMessage {
     current = current === '' ? line : `${current}\n${line}`;
   }
   if (current !== '') blocks.push({ type: 'section', text: { type: 'mrkdwn', text: current } });
-  return { text: `${count === 1 ? '1 row' : `${count} rows`} of the applications sheet need fixing`, blocks };
+  const where = quota ? 'the quota requests tab' : 'the applications sheet';
+  return { text: `${count === 1 ? '1 row' : `${count} rows`} of ${where} need fixing`, blocks };
 }

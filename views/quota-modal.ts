@@ -19,8 +19,8 @@ import { clipPlain, escapeAndClip } from './mrkdwn.js';
 
 export const QUOTA_MODAL_CALLBACK = 'applicant_quota_modal';
 export const QUOTA_PRESET_BLOCK = 'quota_preset';
-const PRESET_ACTION = 'preset';
-const VALUE_ACTION = 'value';
+export const PRESET_ACTION = 'preset';
+export const VALUE_ACTION = 'value';
 const MIB_PER_GIB = 1024;
 
 export const QUOTA_LABELS: Record<QuotaKey, string> = {
@@ -46,7 +46,7 @@ export const QUOTA_LABELS: Record<QuotaKey, string> = {
   security_group_rule: 'Security group rules',
 };
 
-const GROUPS: { title: string; keys: readonly QuotaKey[] }[] = [
+export const QUOTA_GROUPS: { title: string; keys: readonly QuotaKey[] }[] = [
   { title: 'Compute', keys: NOVA_KEYS },
   { title: 'Volumes', keys: CINDER_KEYS },
   { title: 'Network', keys: NEUTRON_KEYS },
@@ -101,7 +101,7 @@ export function quotaModal(input: QuotaModalInput): slack.ModalView {
       },
     },
   ];
-  for (const group of GROUPS) {
+  for (const group of QUOTA_GROUPS) {
     blocks.push({ type: 'header', text: { type: 'plain_text', text: group.title } });
     for (const key of group.keys) {
       const value = custom[key];
@@ -148,7 +148,7 @@ type StateValues = Record<
 export function readQuotaModal(values: StateValues): QuotaModalValues {
   const preset = values[QUOTA_PRESET_BLOCK]?.[PRESET_ACTION]?.selected_option?.value ?? undefined;
   const fields: Partial<Record<QuotaKey, string>> = {};
-  for (const group of GROUPS) {
+  for (const group of QUOTA_GROUPS) {
     for (const key of group.keys) {
       const raw = values[quotaBlockId(key)]?.[VALUE_ACTION]?.value;
       if (raw === undefined || raw === null || raw.trim() === '') continue;

@@ -9,9 +9,9 @@ import { escapeAndClip } from './mrkdwn.js';
 export const REJECT_MODAL_CALLBACK = 'applicant_reject_modal';
 export const REJECT_REASON_BLOCK = 'reject_reason';
 export const REJECT_NOTIFY_BLOCK = 'reject_notify';
-const REASON_ACTION = 'reason';
-const NOTIFY_ACTION = 'notify';
-const NOTIFY_VALUE = 'email';
+export const REASON_ACTION = 'reason';
+export const NOTIFY_ACTION = 'notify';
+export const NOTIFY_VALUE = 'email';
 export const REJECT_REASON_MAX = 1000;
 
 export function rejectModal(

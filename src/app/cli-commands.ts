@@ -7,7 +7,8 @@ import { userInfo } from 'node:os';
 import { WebClient } from '@slack/web-api';
 import { takeConfirmation } from '../../commands/confirmations.js';
 import { archiveLink, type Surface } from '../../commands/deps.js';
-import { runCommand, runDirectReset } from '../../commands/index.js';
+import { runCommand, runConfirmedQuota, runDirectReset } from '../../commands/index.js';
+import { dropQuotaConfirmation } from '../../commands/quota.js';
 import { type CommandResult, outcomeOf } from '../../commands/results.js';
 import type { Caller, CommandName } from '../../commands/types.js';
 import { textReply } from '../../views/commands/text.js';
@@ -23,6 +24,7 @@ export const OPERATOR_COMMANDS: readonly CommandName[] = [
   'status',
   'resend',
   'reset',
+  'quota',
   'sync',
   'audit',
 ];
@@ -81,6 +83,8 @@ export async function runOperatorCommand(
   try {
     let result = await runCommand(deps, caller, { name, words });
     if (result.kind === 'reset_confirm') result = await resetFromShell(result, deps, caller, options, io);
+    else if (result.kind === 'quota_confirm')
+      result = await quotaFromShell(result, deps, caller, options, io);
     print(result, options.json, io);
     return outcomeOf(result);
   } catch (error) {
@@ -115,13 +119,29 @@ async function resetFromShell(
   return runDirectReset(deps, caller, preview.user.id, { pin, purpose: `reset:${preview.confirmation}` });
 }
 
+/** As a reset: without `--yes` the change is shown and nothing is set; with it, the quotas are set. */
+async function quotaFromShell(
+  preview: Extract<CommandResult, { kind: 'quota_confirm' }>,
+  deps: ReturnType<typeof commandDeps>,
+  caller: Caller,
+  options: OperatorOptions,
+  io: OperatorIo,
+): Promise<CommandResult> {
+  if (!options.yes) {
+    await dropQuotaConfirmation(deps.redis, preview.confirmation);
+    if (!options.json) io.out(`${textReply(preview)}\nNothing changed: run again with --yes to apply.`);
+    return preview;
+  }
+  return runConfirmedQuota(deps, caller, preview.confirmation);
+}
+
 function print(result: CommandResult, json: boolean, io: OperatorIo): void {
   if (json) {
     // Absent values print as null, so scripts see every field of a result kind every time.
     io.out(JSON.stringify(result, (_key, value: unknown) => (value === undefined ? null : value), 2));
     return;
   }
-  if (result.kind === 'reset_confirm') return;
+  if (result.kind === 'reset_confirm' || result.kind === 'quota_confirm') return;
   const text = textReply(result);
   if (outcomeOf(result) === 'ok') io.out(text);
   else io.err(text);

@@ -30,6 +30,8 @@ const USAGE = [
   '  resend <email|username>     email the password link again (a new one, same PIN, if it expired)',
   '  reset <email|username>      show whom a reset concerns; with --yes, reset: new temporary password,',
   '                              new link emailed (--pin-stdin reads a PIN when none is on file)',
+  '  quota <project> [<preset> | key=value …]',
+  '                              the project quota and usage; with a change, show it (--yes applies it)',
   '  sync                        read the applications sheet now',
   '  audit [--user <email|username>] [--since 7d] [--limit 50]',
   '                              the audit trail, newest first',
@@ -82,14 +84,19 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo):
   }
   if ((OPERATOR_COMMANDS as readonly string[]).includes(command)) {
     const reset = command === 'reset';
+    const confirms = reset || command === 'quota';
     const options: OperatorOptions = {
       json,
       as: flags.as,
-      yes: reset && rest.includes('--yes'),
+      yes: confirms && rest.includes('--yes'),
       pinFromStdin: reset && rest.includes('--pin-stdin'),
       logLevel: env.LOG_LEVEL,
     };
-    const words = reset ? rest.filter((word) => word !== '--yes' && word !== '--pin-stdin') : rest;
+    const words = reset
+      ? rest.filter((word) => word !== '--yes' && word !== '--pin-stdin')
+      : confirms
+        ? rest.filter((word) => word !== '--yes')
+        : rest;
     const outcome = await runOperatorCommand(command as CommandName, words, options, config, io);
     return outcome === 'ok' ? EXIT.ok : outcome === 'user_error' ? EXIT.userError : EXIT.failure;
   }

@@ -7,7 +7,6 @@ import { approvalEmails } from '../../views/emails/approval.js';
 import { RecordChanges } from '../domain/applications/record-changes.js';
 import { ApplicationStore } from '../domain/applications/store.js';
 import { Audit } from '../domain/audit/audit.js';
-
 import { markWelcomeDelivered, markWelcomeUndelivered } from '../domain/provision/delivery.js';
 import type { ProvisionDeps } from '../domain/provision/deps.js';
 import type { SetpassIssuer, SheetWriter } from '../domain/provision/ports.js';
@@ -27,6 +26,7 @@ import { Slots } from '../platform/slots.js';
 import { VERSION } from '../platform/version.js';
 import type { ApplicationsSheet } from '../sheets/sheets.js';
 import { provisionDepsFrom } from './wiring/provision.js';
+import { type QuotaRequestParts, quotaRequestsFrom } from './wiring/quota-requests.js';
 import { setpassFromConfig } from './wiring/setpass.js';
 import { sheetsFromConfig } from './wiring/sheets.js';
 
@@ -66,6 +66,8 @@ export interface Services {
   readonly provision: ProvisionDeps | undefined;
   /** The applications sheet (the intake reads it, the workflow writes to it); undefined when Sheets is off. */
   readonly sheets: ApplicationsSheet | undefined;
+  /** Quota change requests (SHEET_QUOTA_REQUESTS, `/kaizen quota`); undefined without Keystone. */
+  readonly quotaRequests: QuotaRequestParts | undefined;
 }
 
 /**
@@ -100,7 +102,11 @@ export function createServices(config: Config, log: Logger): Services {
     setpass,
     setpassIssuer: setpass,
   };
-  const services: Services = { ...shared, provision: provisionDepsFrom(shared, approvalEmails) };
+  const services: Services = {
+    ...shared,
+    provision: provisionDepsFrom(shared, approvalEmails),
+    quotaRequests: quotaRequestsFrom(shared),
+  };
   const { recordChanges } = services;
   services.mail?.onDelivered(DELIVERY_HOOK, async (applicantId) => {
     const changed = await markWelcomeDelivered({ applications, audit }, applicantId);

@@ -68,6 +68,17 @@ export const keys = {
   resetConfirmation: (nonce: string) => `reset:confirm:${nonce}`,
   /** A signed Slack request already handled (SHA-256 of its signature); expires with Slack's 5-minute window. */
   slackRequestSeen: (signatureHash: string) => `slack:seen:{slack}:${signatureHash}`,
+  /** One quota change request from the quota requests tab (JSON), keyed by its row key. */
+  quotaRequest: (requestId: string) => `quota:req:{quota}:${requestId}`,
+  quotaRequestIndex: () => 'quota:req:index:{quota}',
+  /** A quota request row already taken in (SET NX), as `sheetSeen` is for applications. */
+  quotaRequestSeen: (rowKey: string) => `sheet:seen:{sheet}:quota:${rowKey}`,
+  /** Held while one replica posts a quota request's card. */
+  quotaCardLock: (requestId: string) => `lock:quota-card:${requestId}`,
+  /** A `/kaizen quota <project> <change>` waiting for its Apply button (project, values, who asked); single use, short TTL. */
+  quotaConfirmation: (nonce: string) => `quota:confirm:${nonce}`,
+  /** When the bot last changed a project's quota (ms since the epoch), for QUOTA_AUTO_APPROVE_AFTER. */
+  quotaChangedAt: (projectId: string) => `quota:changed:${projectId}`,
   audit: () => 'audit',
   events: () => 'events',
   /** Sorted set of queued message ids, scored by when each is next due. */

@@ -126,6 +126,19 @@ export class SheetsClient {
     }
   }
 
+  /** The titles of the spreadsheet's tabs: one metadata request, no cell values. */
+  async tabTitles(): Promise<string[]> {
+    try {
+      const response = await this.api.spreadsheets.get({
+        spreadsheetId: this.spreadsheetId,
+        fields: 'sheets.properties.title',
+      });
+      return (response.data.sheets ?? []).map((sheet) => sheet.properties?.title ?? '');
+    } catch (error) {
+      throw this.explain(error, 'list the tabs', '');
+    }
+  }
+
   /** Appends rows below the tab's table. RAW: nothing we write is evaluated as a formula. */
   async append(tab: string, rows: string[][]): Promise<void> {
     await this.write(`append to the tab "${tab}"`, tab, () =>

@@ -1,4 +1,5 @@
 /** What the Slack listeners work with, built once by the composition root (src/app/wiring/slack.ts). */
+
 import type { WebClient } from '@slack/web-api';
 import type { CommandDeps } from '../../commands/deps.js';
 import type { ApplicationStore } from '../domain/applications/store.js';
@@ -11,6 +12,7 @@ import type { Metrics } from '../platform/metrics.js';
 import type { Redis } from '../platform/redis.js';
 import type { AdminDirectory } from './admins.js';
 import type { ApplicantSlackDeps } from './applicant-deps.js';
+import type { QuotaRequestSlackDeps } from './listeners/quota-request-actions.js';
 
 /** What the Home tab reads: the queue, the audit trail, unused links and the health checks. */
 export interface HomeDeps {
@@ -36,4 +38,6 @@ export interface SlackDeps {
   home: HomeDeps;
   /** The applicant card's buttons and modals; undefined without application records. */
   applicant: ApplicantSlackDeps | undefined;
+  /** The quota request card's buttons and modals; undefined without Keystone. */
+  quotaRequests: QuotaRequestSlackDeps | undefined;
 }

@@ -5,8 +5,10 @@ import type { SlackDeps } from './deps.js';
 import { register as registerAppHome } from './listeners/app-home.js';
 import { register as registerApplicantActions } from './listeners/applicant-actions.js';
 import { register as registerKaizenCommand } from './listeners/kaizen-command.js';
+import { register as registerKaizenQuota } from './listeners/kaizen-quota.js';
 import { register as registerKaizenReset } from './listeners/kaizen-reset.js';
 import { register as registerQuotaModal } from './listeners/quota-modal.js';
+import { register as registerQuotaRequestActions } from './listeners/quota-request-actions.js';
 import { register as registerRejectModal } from './listeners/reject-modal.js';
 import { register as registerRenameModal } from './listeners/rename-modal.js';
 
@@ -38,10 +40,12 @@ export function registerListeners(app: App, deps: SlackDeps): void {
   registerKaizenCommand(app, deps);
   registerAppHome(app, deps);
   registerKaizenReset(app, deps);
+  registerKaizenQuota(app, deps);
   if (deps.applicant) {
     registerApplicantActions(app, deps.applicant);
     registerQuotaModal(app, deps.applicant);
     registerRejectModal(app, deps.applicant);
     registerRenameModal(app, deps.applicant);
   }
+  if (deps.quotaRequests) registerQuotaRequestActions(app, deps.quotaRequests);
 }

@@ -73,7 +73,7 @@ describe('sync', () => {
     expect(code).toBe(0);
     expect(JSON.parse(out.join('\n'))).toEqual({
       kind: 'synced',
-      counts: { read: 4, new: 1, invalid: 1, duplicates: 0, problem: null },
+      counts: { read: 4, new: 1, invalid: 1, duplicates: 0, problem: null, quotaRequests: null },
     });
     const cards = slack
       .messages(TEST_ADMIN_CHANNEL)

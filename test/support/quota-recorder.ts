@@ -115,7 +115,10 @@ export class QuotaRecorder {
   private server: Server | undefined;
   private baseUrl: string | undefined;
   private readonly quotaSets = new Map<string, QuotaSet>();
-  private readonly failures: { service: QuotaService; status: number; remaining: number }[] = [];
+  /** What each project uses, as a test tells it (`setUsage`); reported by the detail GETs. */
+  private readonly usages = new Map<string, QuotaSet>();
+  private readonly failures: { service: QuotaService; status: number; remaining: number; method?: string }[] =
+    [];
   private verifier: KeystoneVerifier | undefined;
   /** Token validations, kept as keystonemiddleware's cache keeps them: a valid one until it expires. */
   private readonly tokenChecks = new Map<string, Promise<{ valid: boolean; until: number }>>();
@@ -161,20 +164,47 @@ export class QuotaRecorder {
     return { ...defaultsFor(service), ...this.quotaSets.get(`${service}:${projectId}`) };
   }
 
+  /**
+   * What a project uses of one service's quotas, reported by the detail GETs (nova
+   * `os-quota-sets/{id}/detail`, cinder `os-quota-sets/{id}?usage=true`, neutron
+   * `quotas/{id}/details`); keys not given are in use 0. Replaces what was told before.
+   */
+  setUsage(service: QuotaService, projectId: string, usage: QuotaSet): void {
+    this.usages.set(`${service}:${projectId}`, { ...usage });
+  }
+
+  /** A project's quota set with usage, as each service's detail GET shapes it. */
+  detail(service: QuotaService, projectId: string): Record<string, unknown> {
+    const usage = this.usages.get(`${service}:${projectId}`) ?? {};
+    const entries = Object.entries(this.quota(service, projectId)).map(([name, limit]) => {
+      const used = usage[name] ?? 0;
+      // Neutron says `used`; nova says `in_use`; cinder adds `allocated` (for nested quotas).
+      if (service === 'network') return [name, { limit, used, reserved: 0 }];
+      if (service === 'volumev3') return [name, { limit, in_use: used, reserved: 0, allocated: 0 }];
+      return [name, { limit, in_use: used, reserved: 0 }];
+    });
+    const set = Object.fromEntries(entries) as Record<string, unknown>;
+    return service === 'network' ? { quota: set } : { quota_set: { id: projectId, ...set } };
+  }
+
   /** Recorded calls, optionally of one service only. */
   callsFor(service?: QuotaService): QuotaCall[] {
     return service === undefined ? [...this.calls] : this.calls.filter((call) => call.service === service);
   }
 
-  /** The next `times` calls to `service` answer `status` in that service's error shape. */
-  failNext(service: QuotaService, status: number, times = 1): void {
-    this.failures.push({ service, status, remaining: times });
+  /**
+   * The next `times` calls to `service` (with `method`, only calls with that method, e.g. `PUT`
+   * so reads still answer) answer `status` in that service's error shape.
+   */
+  failNext(service: QuotaService, status: number, times = 1, method?: string): void {
+    this.failures.push({ service, status, remaining: times, ...(method === undefined ? {} : { method }) });
   }
 
   /** Forgets calls, stored quotas and pending failures. */
   reset(): void {
     this.calls.length = 0;
     this.quotaSets.clear();
+    this.usages.clear();
     this.failures.length = 0;
   }
 
@@ -256,7 +286,7 @@ export class QuotaRecorder {
       });
       return;
     }
-    const injected = this.takeFailure(route.service);
+    const injected = this.takeFailure(route.service, method);
     if (injected !== undefined) {
       call.injectedStatus = injected;
       sendServiceError(response, route.service, injected, 'Injected failure.');
@@ -300,6 +330,21 @@ export class QuotaRecorder {
         return;
       }
     }
+    // Cinder reports usage on the plain URL when asked with `?usage=true`.
+    const detail = route.detail || (route.service === 'volumev3' && url.searchParams.get('usage') === 'true');
+    if (detail && method === 'GET') {
+      sendJson(response, 200, this.detail(route.service, route.projectId));
+      return;
+    }
+    if (route.detail) {
+      sendServiceError(
+        response,
+        route.service,
+        405,
+        `The method ${method} is not allowed for this resource.`,
+      );
+      return;
+    }
     if (method === 'GET') {
       const quota = this.quota(route.service, route.projectId);
       if (route.service === 'network') sendJson(response, 200, { quota });
@@ -341,8 +386,13 @@ export class QuotaRecorder {
     sendJson(response, 200, route.service === 'network' ? { quota: merged } : { quota_set: merged });
   }
 
-  private takeFailure(service: QuotaService): number | undefined {
-    const index = this.failures.findIndex((entry) => entry.service === service && entry.remaining > 0);
+  private takeFailure(service: QuotaService, method: string): number | undefined {
+    const index = this.failures.findIndex(
+      (entry) =>
+        entry.service === service &&
+        entry.remaining > 0 &&
+        (entry.method === undefined || entry.method === method),
+    );
     const entry = this.failures[index];
     if (entry === undefined) return undefined;
     entry.remaining -= 1;
@@ -360,18 +410,26 @@ interface Route {
   service: QuotaService;
   projectId: string;
   urlProjectId: string | undefined;
+  /** Nova's `/detail` or neutron's `/details`: the quota set with usage. */
+  detail: boolean;
 }
 
 function matchRoute(path: string): Route | undefined {
-  const nova = path.match(/^\/compute\/v2\.1\/os-quota-sets\/([^/]+)$/);
-  if (nova?.[1] !== undefined) return { service: 'compute', projectId: nova[1], urlProjectId: undefined };
+  const nova = path.match(/^\/compute\/v2\.1\/os-quota-sets\/([^/]+?)(\/detail)?$/);
+  if (nova?.[1] !== undefined)
+    return { service: 'compute', projectId: nova[1], urlProjectId: undefined, detail: nova[2] !== undefined };
   // Cinder's URL carries the caller's project id before os-quota-sets, unless the catalog URL has none.
   const cinder = path.match(/^\/volume\/v3\/(?:([^/]+)\/)?os-quota-sets\/([^/]+)$/);
   if (cinder?.[2] !== undefined)
-    return { service: 'volumev3', projectId: cinder[2], urlProjectId: cinder[1] };
-  const neutron = path.match(/^\/network\/v2\.0\/quotas\/([^/]+?)(?:\.json)?$/);
+    return { service: 'volumev3', projectId: cinder[2], urlProjectId: cinder[1], detail: false };
+  const neutron = path.match(/^\/network\/v2\.0\/quotas\/([^/]+?)(\/details)?(?:\.json)?$/);
   if (neutron?.[1] !== undefined)
-    return { service: 'network', projectId: neutron[1], urlProjectId: undefined };
+    return {
+      service: 'network',
+      projectId: neutron[1],
+      urlProjectId: undefined,
+      detail: neutron[2] !== undefined,
+    };
   return undefined;
 }
 

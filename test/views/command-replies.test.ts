@@ -146,6 +146,23 @@ describe('command replies in Slack', () => {
     );
   });
 
+  it('adds the quota requests tab to the sync sentence when the sheet has one', () => {
+    const reply = slackReply({
+      kind: 'synced',
+      counts: {
+        read: 3,
+        new: 1,
+        invalid: 0,
+        duplicates: 0,
+        problem: undefined,
+        quotaRequests: { new: 2, invalid: 1, problem: undefined },
+      },
+    });
+    expect(reply.text).toBe(
+      'Read the sheet: 1 new applicant and 0 invalid rows found (3 rows in all). Quota requests: 2 new, 1 invalid row.',
+    );
+  });
+
   it('lists at most 45 pending applicants and says how many more wait', () => {
     const applicants = Array.from({ length: 50 }, (_, i) => ({
       id: `k${i}`,

@@ -2,6 +2,7 @@
  * `/kaizen` results as ephemeral Slack messages (Block Kit plus a plain `text` for notifications).
  * Everything that came from outside (names, emails, project names, error messages) is escaped.
  */
+
 import type { types as slack } from '@slack/bolt';
 import type {
   ApplicationSummary,
@@ -13,11 +14,23 @@ import type {
 } from '../../commands/results.js';
 import { helpText } from '../help.js';
 import { escapeAndClip, escapeMrkdwn, mention, slackDate } from '../mrkdwn.js';
-import { protectedAccountText } from '../protection.js';
-import { DISABLED_WARNING, linkStatusText, pinNote, plural, RESET_WARNING, syncSentence } from './wording.js';
+import { noteText } from '../notes.js';
+import { projectProtectionReason, protectedAccountText } from '../protection.js';
+import { quotaTableLines } from '../quota-table.js';
+import {
+  DISABLED_WARNING,
+  linkStatusText,
+  pinNote,
+  plural,
+  quotaChangeText,
+  RESET_WARNING,
+  syncSentence,
+} from './wording.js';
 
 export const RESET_CONFIRM_ACTION = 'kaizen_reset_confirm';
 export const RESET_CANCEL_ACTION = 'kaizen_reset_cancel';
+export const QUOTA_APPLY_ACTION = 'kaizen_quota_apply';
+export const QUOTA_CANCEL_ACTION = 'kaizen_quota_cancel';
 
 export interface SlackReply {
   text: string;
@@ -79,7 +92,65 @@ export function slackReply(result: CommandResult): SlackReply {
       return {
         text: result.entries.length === 0 ? 'No audit lines.' : result.entries.map(auditText).join('\n'),
       };
+    case 'no_project':
+      return { text: `There is no project ${escapeAndClip(result.query, 100)} in Keystone.` };
+    case 'quota':
+      return {
+        text: `Quota of ${escapeAndClip(result.project.name, 200)}`,
+        blocks: [
+          section(
+            `Quota of *${escapeAndClip(result.project.name, 200)}* (\`${escapeMrkdwn(result.project.id)}\`)`,
+          ),
+          section(['```', ...quotaTableLines(result.rows, false), '```'].join('\n')),
+          ...notesContext(result.notes),
+        ],
+      };
+    case 'quota_confirm':
+      return quotaConfirmReply(result);
+    case 'project_protected':
+      return {
+        text: `:no_entry: The bot never changes the quota of ${escapeAndClip(result.project.name, 200)}: ${escapeMrkdwn(projectProtectionReason(result.reason))}.`,
+      };
+    case 'quota_applied':
+      return {
+        text: `:white_check_mark: Quota of ${escapeAndClip(result.project.name, 200)} set: ${escapeAndClip(quotaChangeText(result.values), 1500)}.${result.notes.length > 0 ? ` ${escapeAndClip(result.notes.map(noteText).join('; '), 500)}` : ''}`,
+      };
   }
+}
+
+function notesContext(notes: readonly string[]): slack.KnownBlock[] {
+  return notes.length === 0 ? [] : [context(escapeAndClip(notes.join('\n'), 1000))];
+}
+
+function quotaConfirmReply(result: Extract<CommandResult, { kind: 'quota_confirm' }>): SlackReply {
+  const name = escapeAndClip(result.project.name, 200);
+  return {
+    text: `Change the quota of ${name}?`,
+    blocks: [
+      section(`Change the quota of *${name}*?`),
+      section(['```', ...quotaTableLines(result.rows, true), '```'].join('\n')),
+      ...notesContext(result.notes),
+      {
+        type: 'actions',
+        block_id: 'kaizen_quota',
+        elements: [
+          {
+            type: 'button',
+            action_id: QUOTA_APPLY_ACTION,
+            text: { type: 'plain_text', text: 'Apply' },
+            style: 'primary',
+            value: result.confirmation,
+          },
+          {
+            type: 'button',
+            action_id: QUOTA_CANCEL_ACTION,
+            text: { type: 'plain_text', text: 'Cancel' },
+            value: result.confirmation,
+          },
+        ],
+      },
+    ],
+  };
 }
 
 /** The ack body: ephemeral, as every `/kaizen` reply is. */

@@ -2,6 +2,7 @@
  * `kaizen` results as plain text for a terminal. `--json` prints the result itself instead, so
  * scripts never parse these lines.
  */
+
 import type {
   ApplicationSummary,
   AuditLine,
@@ -11,8 +12,18 @@ import type {
   ProjectMembership,
 } from '../../commands/results.js';
 import { helpText } from '../help.js';
-import { protectedAccountText } from '../protection.js';
-import { DISABLED_WARNING, linkStatusText, pinNote, plural, RESET_WARNING, syncSentence } from './wording.js';
+import { noteText } from '../notes.js';
+import { projectProtectionReason, protectedAccountText } from '../protection.js';
+import { quotaTableLines } from '../quota-table.js';
+import {
+  DISABLED_WARNING,
+  linkStatusText,
+  pinNote,
+  plural,
+  quotaChangeText,
+  RESET_WARNING,
+  syncSentence,
+} from './wording.js';
 
 const COMMAND = 'kaizen';
 
@@ -58,6 +69,24 @@ export function textReply(result: CommandResult): string {
         : syncSentence(result.counts);
     case 'audit':
       return result.entries.length === 0 ? 'No audit lines.' : result.entries.map(auditText).join('\n');
+    case 'no_project':
+      return `There is no project ${result.query} in Keystone.`;
+    case 'quota':
+      return [
+        `Quota of ${result.project.name} (${result.project.id})`,
+        ...quotaTableLines(result.rows, false),
+        ...result.notes,
+      ].join('\n');
+    case 'quota_confirm':
+      return [
+        `Change the quota of ${result.project.name} (${result.project.id})?`,
+        ...quotaTableLines(result.rows, true),
+        ...result.notes,
+      ].join('\n');
+    case 'project_protected':
+      return `The bot never changes the quota of ${result.project.name}: ${projectProtectionReason(result.reason)}.`;
+    case 'quota_applied':
+      return `Quota of ${result.project.name} set: ${quotaChangeText(result.values)}.${result.notes.length > 0 ? ` ${result.notes.map(noteText).join('; ')}` : ''}`;
   }
 }
 

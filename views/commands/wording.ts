@@ -1,5 +1,8 @@
 /** Sentences both renderings of a command result share; plain text, escaped by the caller when needed. */
 import type { LinkSummary, SyncCounts } from '../../commands/results.js';
+import type { QuotaKey, QuotaValues } from '../../src/domain/quotas/types.js';
+import { QUOTA_LABELS } from '../quota-modal.js';
+import { quotaAmount } from '../quota-table.js';
 
 export function plural(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
@@ -7,9 +10,14 @@ export function plural(n: number, one: string, many: string): string {
 
 export function syncSentence(counts: SyncCounts): string {
   const found = `Read the sheet: ${plural(counts.new, 'new applicant', 'new applicants')} and ${plural(counts.invalid, 'invalid row', 'invalid rows')} found (${plural(counts.read, 'row', 'rows')} in all).`;
-  if (counts.duplicates === 0) return found;
-  if (counts.duplicates === 1) return `${found} One of them looks like a duplicate.`;
-  return `${found} ${counts.duplicates} of them look like duplicates.`;
+  const quota = counts.quotaRequests;
+  const quotaSentence =
+    quota === undefined
+      ? ''
+      : ` Quota requests: ${quota.new} new, ${plural(quota.invalid, 'invalid row', 'invalid rows')}.${quota.problem ? ` ${quota.problem}` : ''}`;
+  if (counts.duplicates === 0) return `${found}${quotaSentence}`;
+  if (counts.duplicates === 1) return `${found} One of them looks like a duplicate.${quotaSentence}`;
+  return `${found} ${counts.duplicates} of them look like duplicates.${quotaSentence}`;
 }
 
 export const RESET_WARNING =
@@ -37,3 +45,10 @@ export function linkStatusText(link: LinkSummary, when: (iso: string) => string)
 
 export const DISABLED_WARNING =
   'This account is disabled in Keystone: the new password will not let them log in until it is enabled again.';
+
+/** `instances 20, RAM 64 GiB, ports unlimited`: a quota change in words, in the services' key order. */
+export function quotaChangeText(values: QuotaValues): string {
+  return (Object.entries(values) as [QuotaKey, number][])
+    .map(([key, value]) => `${QUOTA_LABELS[key]} ${quotaAmount(key, value)}`)
+    .join(', ');
+}

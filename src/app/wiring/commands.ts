@@ -34,5 +34,7 @@ export function commandDeps(
     reminders: { last: (userId) => lastReminder(redis, userId) },
     mail: mailSettings(config),
     surface,
+    quotaPresets: services.quotaPresets,
+    projectProtection: protectionPolicy(config),
   };
 }

@@ -13,6 +13,7 @@ import type { CardDeps } from '../../slack/applicant-cards.js';
 import type { ApplicantSlackDeps } from '../../slack/applicant-deps.js';
 import { slackSurface } from '../../slack/command-surface.js';
 import type { SlackDeps } from '../../slack/deps.js';
+import type { QuotaRequestSlackDeps } from '../../slack/listeners/quota-request-actions.js';
 import type { Services } from '../services.js';
 import { commandDeps } from './commands.js';
 
@@ -87,5 +88,23 @@ export function slackDeps(
       links: services.setpass,
     },
     applicant: applicantSlackDeps(client, services, admins),
+    quotaRequests: quotaRequestSlackDeps(client, services, admins),
+  };
+}
+
+function quotaRequestSlackDeps(
+  client: WebClient,
+  services: Services,
+  admins: QuotaRequestSlackDeps['admins'],
+): QuotaRequestSlackDeps | undefined {
+  const parts = services.quotaRequests;
+  if (parts === undefined) return undefined;
+  return {
+    admins,
+    adminChannel: services.config.slack.adminChannel,
+    cards: { client, store: parts.deps.store, keystone: parts.deps.keystone, log: services.log },
+    workflow: parts.deps,
+    inflight: services.inflight,
+    log: services.log,
   };
 }

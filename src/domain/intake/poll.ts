@@ -31,9 +31,13 @@ export interface InvalidRow {
 }
 
 /** What the admins are told about the sheet itself or about rows that cannot become applicants. */
-export type IntakeNotice =
+export type IntakeNotice = (
   | { kind: 'rows'; tab: string; rows: InvalidRow[] }
-  | { kind: 'sheet'; tab: string; message: string };
+  | { kind: 'sheet'; tab: string; message: string }
+) & {
+  /** Set for the quota requests tab (SHEET_QUOTA_REQUESTS); absent for the applications tab. */
+  about?: 'quota_requests';
+};
 
 export interface PollCounts {
   /** Non-empty data rows in the sheet. */
@@ -46,6 +50,8 @@ export interface PollCounts {
   duplicates: number;
   /** A problem with the sheet as a whole, e.g. missing headers. */
   problem?: string;
+  /** The quota requests tab (SHEET_QUOTA_REQUESTS) read in the same poll; absent when it was not. */
+  quotaRequests?: { new: number; invalid: number; problem?: string };
 }
 
 /** One look at the sheet on demand: what the schedule and `/kaizen sync` run. */
@@ -266,7 +272,7 @@ async function alreadySeen(redis: Redis, rowKeys: string[]): Promise<Set<string>
   return seen;
 }
 
-async function firstNotice(redis: Redis, fingerprint: string, ttlSeconds: number): Promise<boolean> {
+export async function firstNotice(redis: Redis, fingerprint: string, ttlSeconds: number): Promise<boolean> {
   return (await redis.set(keys.sheetNotice(fingerprint), '1', 'EX', ttlSeconds, 'NX')) === 'OK';
 }
 

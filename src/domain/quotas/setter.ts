@@ -11,7 +11,7 @@ import { CINDER_KEYS, NEUTRON_KEYS, NOVA_KEYS, type QuotaKey, type QuotaValues }
 
 export type QuotaServiceName = 'compute' | 'volume' | 'network';
 
-interface QuotaService {
+export interface QuotaService {
   name: QuotaServiceName;
   /** What operators call it, for messages. */
   label: string;
@@ -25,7 +25,7 @@ interface QuotaService {
 
 const id = encodeURIComponent;
 
-const QUOTA_SERVICES: readonly QuotaService[] = [
+export const QUOTA_SERVICES: readonly QuotaService[] = [
   {
     name: 'compute',
     label: 'compute (nova)',
@@ -92,7 +92,11 @@ export async function setQuotas(
   return outcome;
 }
 
-async function endpointOrSkip(keystone: KeystoneClient, service: QuotaService): Promise<string | undefined> {
+/** The service's base URL in the catalog, or undefined when the catalog has none. */
+export async function endpointOrSkip(
+  keystone: KeystoneClient,
+  service: QuotaService,
+): Promise<string | undefined> {
   try {
     return (await keystone.endpointFor(service.types)).url.replace(/\/+$/, '');
   } catch (error) {
@@ -139,7 +143,7 @@ async function putQuota(
 }
 
 /** The message in nova's `{"badRequest": {"message"}}`, neutron's `{"NeutronError": {"message"}}` and the like. */
-function serviceMessage(text: string): string | undefined {
+export function serviceMessage(text: string): string | undefined {
   let body: unknown;
   try {
     body = JSON.parse(text);

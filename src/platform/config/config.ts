@@ -76,6 +76,8 @@ export interface Config {
     sheetId: string | undefined;
     applicationsTab: string;
     admittedTab: string;
+    /** SHEET_QUOTA_REQUESTS. */
+    quotaRequestsTab: string;
     headers: Record<string, string>;
     clearPin: boolean;
     apiUrl: string;
@@ -150,7 +152,14 @@ export interface Config {
     adminReminderAfterMs: number;
   };
   web: { loginUrl: string | undefined; gettingStartedUrl: string | undefined; termsUrl: string | undefined };
-  quotas: { presetsFile: string | undefined; defaultPreset: string };
+  quotas: {
+    presetsFile: string | undefined;
+    defaultPreset: string;
+    /** QUOTA_AUTO_APPROVE. */
+    autoApprove: boolean;
+    /** QUOTA_AUTO_APPROVE_AFTER, in ms. */
+    autoApproveAfterMs: number;
+  };
   provision: { concurrency: number };
   audit: { maxLength: number };
 }
@@ -278,6 +287,7 @@ function build(v: Required<Values>): Config {
       sheetId: v.googleSheetId,
       applicationsTab: v.sheetApplications,
       admittedTab: v.sheetAdmitted,
+      quotaRequestsTab: v.sheetQuotaRequests,
       headers: v.sheetHeaders,
       clearPin: v.sheetClearPin,
       apiUrl: v.googleSheetsApiUrl.endsWith('/') ? v.googleSheetsApiUrl : `${v.googleSheetsApiUrl}/`,
@@ -336,7 +346,12 @@ function build(v: Required<Values>): Config {
       adminReminderAfterMs: v.adminReminderAfter,
     },
     web: { loginUrl: v.loginUrl, gettingStartedUrl: v.gettingStartedUrl, termsUrl: v.termsUrl },
-    quotas: { presetsFile: v.quotaPresetsFile, defaultPreset: v.defaultQuotaPreset },
+    quotas: {
+      presetsFile: v.quotaPresetsFile,
+      defaultPreset: v.defaultQuotaPreset,
+      autoApprove: v.quotaAutoApprove,
+      autoApproveAfterMs: v.quotaAutoApproveAfter,
+    },
     provision: { concurrency: v.provisionConcurrency },
     audit: { maxLength: v.auditMaxLength },
   };

@@ -1,6 +1,6 @@
 /** The role, logging, and the settings of no one service: audit, provisioning, quota presets. */
 import { z } from 'zod';
-import { setting, text, wholeNumber } from '../setting.js';
+import { bool, duration, setting, text, wholeNumber } from '../setting.js';
 
 export const generalSettings = {
   role: setting(
@@ -56,5 +56,21 @@ export const generalSettings = {
     {
       fallback: 'small',
     },
+  ),
+  quotaAutoApprove: setting(
+    'QUOTA_AUTO_APPROVE',
+    'General',
+    'apply a quota request at once when it is at most one preset above the current quota and that quota is unchanged for QUOTA_AUTO_APPROVE_AFTER',
+    bool,
+    'true or false',
+    { fallback: 'false' },
+  ),
+  quotaAutoApproveAfter: setting(
+    'QUOTA_AUTO_APPROVE_AFTER',
+    'General',
+    'how long a project quota must be unchanged before QUOTA_AUTO_APPROVE applies a request',
+    duration,
+    'a duration such as 30d',
+    { fallback: '30d' },
   ),
 } as const;

@@ -37,6 +37,16 @@ export const googleSettings = {
       fallback: 'Current Users',
     },
   ),
+  sheetQuotaRequests: setting(
+    'SHEET_QUOTA_REQUESTS',
+    'Google',
+    'tab with the quota change requests (read by the same poll; a missing tab is looked for hourly)',
+    text,
+    'a tab name',
+    {
+      fallback: 'Quota Requests',
+    },
+  ),
   sheetHeaders: setting(
     'SHEET_HEADERS',
     'Google',
