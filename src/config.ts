@@ -415,6 +415,36 @@ export const settings = {
     'a comma-separated list of project names or ids',
     { fallback: '' },
   ),
+  identity: setting(
+    'KAIZEN_IDENTITY',
+    'Keystone',
+    '`password`: new users get a password link; `federated`: they sign in through their institution (KAIZEN_IDP_ID, KAIZEN_IDP_PROTOCOL) and have no password here',
+    z.enum(['password', 'federated']),
+    'password or federated',
+    { fallback: 'password' },
+  ),
+  idpId: setting(
+    'KAIZEN_IDP_ID',
+    'Keystone',
+    'federated mode: the identity provider id in Keystone (`openstack identity provider list`)',
+    text,
+    'an identity provider id',
+  ),
+  idpProtocol: setting(
+    'KAIZEN_IDP_PROTOCOL',
+    'Keystone',
+    'federated mode: the protocol of KAIZEN_IDP_ID whose mapping signs users in, e.g. `openid`',
+    text,
+    'a protocol id such as openid or saml2',
+  ),
+  federatedIdFrom: setting(
+    'KAIZEN_FEDERATED_ID_FROM',
+    'Keystone',
+    "federated mode: where a user's unique id at the identity provider comes from: `email`, or a sheet column named in SHEET_HEADERS (its key)",
+    text,
+    'email, or a key of SHEET_HEADERS',
+    { fallback: 'email' },
+  ),
   redisUrl: setting(
     'REDIS_URL',
     'Redis',
@@ -790,11 +820,20 @@ export interface Config {
     reminderMax: number;
     adminReminderAfterMs: number;
   };
+  /** How users sign in: KAIZEN_IDENTITY and, in federated mode, where their identity comes from. */
+  identity: IdentityConfig;
   web: { loginUrl: string | undefined; gettingStartedUrl: string | undefined; termsUrl: string | undefined };
   quotas: { presetsFile: string | undefined; defaultPreset: string };
   provision: { concurrency: number };
   audit: { maxLength: number };
 }
+
+/** Where a federated user's unique id comes from: the applicant's email, or a sheet column. */
+export type FederatedIdSource = { kind: 'email' } | { kind: 'column'; key: string; header: string };
+
+export type IdentityConfig =
+  | { mode: 'password' }
+  | { mode: 'federated'; idpId: string; protocol: string; idFrom: FederatedIdSource };
 
 export type Env = Record<string, string | undefined>;
 
@@ -864,11 +903,53 @@ function crossChecks(v: Values, env: Env): string[] {
       'PUBLIC_URL: must be https:// in production (links carry one-time secrets); set ALLOW_INSECURE_PUBLIC_URL=true to override',
     );
   }
+  problems.push(...identityChecks(v, present));
   for (const name of ['GOOGLE_APPLICATION_CREDENTIALS', 'SMTP_CA_FILE', 'TLS_CERT_FILE', 'TLS_KEY_FILE']) {
     const path = env[name]?.trim();
     if (path && !readable(path)) problems.push(`${name}: cannot read the file ${path}`);
   }
   return problems;
+}
+
+/** The federated settings belong together: one without the others is a mistake worth naming. */
+function identityChecks(v: Values, present: (name: string) => boolean): string[] {
+  const problems: string[] = [];
+  const from = v.federatedIdFrom ?? 'email';
+  if (v.identity !== 'federated') {
+    for (const name of ['KAIZEN_IDP_ID', 'KAIZEN_IDP_PROTOCOL']) {
+      if (present(name)) problems.push(`${name}: only used when KAIZEN_IDENTITY=federated; set that too, or remove it`);
+    }
+    if (from !== 'email') {
+      problems.push('KAIZEN_FEDERATED_ID_FROM: only used when KAIZEN_IDENTITY=federated; set that too, or remove it');
+    }
+    return problems;
+  }
+  if (!present('KAIZEN_IDP_ID')) {
+    problems.push(
+      'KAIZEN_IDP_ID: required when KAIZEN_IDENTITY=federated: the id of the identity provider in Keystone (openstack identity provider list)',
+    );
+  }
+  if (!present('KAIZEN_IDP_PROTOCOL')) {
+    problems.push(
+      'KAIZEN_IDP_PROTOCOL: required when KAIZEN_IDENTITY=federated: the protocol users sign in with, e.g. openid or saml2 (openstack federation protocol list --identity-provider …)',
+    );
+  }
+  const headers = v.sheetHeaders ?? {};
+  if (from !== 'email' && (headers[from] ?? '').trim() === '') {
+    const keys = Object.keys(headers);
+    problems.push(
+      `KAIZEN_FEDERATED_ID_FROM: "${from}" is neither email nor a column named in SHEET_HEADERS (${keys.length === 0 ? 'which is empty' : `which names ${keys.join(', ')}`}); add it there with its header text, e.g. SHEET_HEADERS={"${from}":"Institutional ID"}`,
+    );
+  }
+  return problems;
+}
+
+function identityOf(v: Required<Values>): IdentityConfig {
+  if (v.identity !== 'federated') return { mode: 'password' };
+  const from = v.federatedIdFrom!;
+  const idFrom: FederatedIdSource =
+    from === 'email' ? { kind: 'email' } : { kind: 'column', key: from, header: v.sheetHeaders![from]!.trim() };
+  return { mode: 'federated', idpId: v.idpId!, protocol: v.idpProtocol!, idFrom };
 }
 
 function readable(path: string): boolean {
@@ -976,6 +1057,7 @@ function build(v: Required<Values>): Config {
       reminderMax: v.reminderMax!,
       adminReminderAfterMs: v.adminReminderAfter!,
     },
+    identity: identityOf(v),
     web: { loginUrl: v.loginUrl, gettingStartedUrl: v.gettingStartedUrl, termsUrl: v.termsUrl },
     quotas: { presetsFile: v.quotaPresetsFile, defaultPreset: v.defaultQuotaPreset! },
     provision: { concurrency: v.provisionConcurrency! },

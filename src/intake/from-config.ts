@@ -8,6 +8,12 @@ import { ApplicationsSheet, SheetsClient } from './sheets.js';
  * GOOGLE_APPLICATION_CREDENTIALS or GOOGLE_SHEET_ID) or in the `setpass` role. An unreadable key
  * file or an unknown SHEET_HEADERS field is a `config` error: start-up stops with it.
  */
+/** The sheet column KAIZEN_FEDERATED_ID_FROM names, in federated mode. */
+export function federatedIdColumn(config: Config): { key: string; header: string } | undefined {
+  const { identity } = config;
+  return identity.mode === 'federated' && identity.idFrom.kind === 'column' ? identity.idFrom : undefined;
+}
+
 export function sheetsFromConfig(config: Config, log: Logger): ApplicationsSheet | undefined {
   const { google } = config;
   if (config.role === 'setpass' || !google.credentialsFile || !google.sheetId) return undefined;
@@ -20,6 +26,6 @@ export function sheetsFromConfig(config: Config, log: Logger): ApplicationsSheet
   return new ApplicationsSheet(client, {
     applicationsTab: google.applicationsTab,
     admittedTab: google.admittedTab,
-    names: headerNames(google.headers),
+    names: headerNames(google.headers, federatedIdColumn(config)),
   });
 }

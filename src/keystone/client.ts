@@ -86,6 +86,14 @@ export interface RoleAssignmentFilter {
 }
 
 const ROLE_CACHE_MS = 10 * 60_000;
+
+/** Keystone's spelling of the `federated` attribute. */
+function federatedBody(federated: FederatedIdentity[]) {
+  return federated.map((f) => ({
+    idp_id: f.idpId,
+    protocols: f.protocols.map((p) => ({ protocol_id: p.protocolId, unique_id: p.uniqueId })),
+  }));
+}
 const path = (...parts: string[]): string => parts.map((part) => `/${encodeURIComponent(part)}`).join('');
 
 function roleAssignmentsRequest(filter: RoleAssignmentFilter): KeystoneRequest {
@@ -234,14 +242,7 @@ export class KeystoneClient {
         email: input.email,
         description: input.description,
         ...(input.password === undefined ? {} : { password: input.password }),
-        ...(input.federated === undefined
-          ? {}
-          : {
-              federated: input.federated.map((f) => ({
-                idp_id: f.idpId,
-                protocols: f.protocols.map((p) => ({ protocol_id: p.protocolId, unique_id: p.uniqueId })),
-              })),
-            }),
+        ...(input.federated === undefined ? {} : { federated: federatedBody(input.federated) }),
         default_project_id: input.defaultProjectId,
         domain_id: input.domainId,
         enabled: true,
@@ -260,6 +261,15 @@ export class KeystoneClient {
       () => this.findUserByName(input.name, input.domainId),
       () => this.createUser(input),
     );
+  }
+
+  /**
+   * Turns a local user federated: the identities are added and the password removed (Keystone takes
+   * `password: null`), so the account signs in through its identity provider only.
+   */
+  async makeFederated(userId: string, federated: FederatedIdentity[]): Promise<User> {
+    const body = { user: { federated: federatedBody(federated), password: null } };
+    return this.adminJson({ method: 'PATCH', path: path('users', userId), body }, userBodySchema, [200], `user ${userId}`);
   }
 
   async setUserPassword(userId: string, password: string): Promise<void> {

@@ -13,6 +13,7 @@ import { describeQuotaChoice, resolveQuota } from '../quotas/resolve.js';
 import { forgotPageUrl } from '../setpass/paths.js';
 import type { ApplicationRecord, ObjectOrigin, ProjectClash, ProvisionStep } from './applications.js';
 import type { ProvisionDeps } from './deps.js';
+import { federatedUserStep } from './federated-user.js';
 import type { ComposedEmail, SetpassLink } from './ports.js';
 import { clashWith, createdByTag, PROJECT_NAME_MAX } from './project-names.js';
 
@@ -173,6 +174,15 @@ const user: Step = async (deps, record) => {
   // unless the applicant says they already have an account (which may carry another name).
   const find = () =>
     applicant.hasAccount ? deps.keystone.findUser(name, domain) : deps.keystone.findUserByName(name, domain);
+  const { identity } = deps.config;
+  if (identity.mode === 'federated') {
+    return federatedUserStep(deps, record, identity, {
+      name,
+      find,
+      setOrigin: (origin) => setOrigin(deps, record, 'user', origin),
+      projectId: () => checkpointOf(record, 'project'),
+    });
+  }
   let origin = record.origin?.user;
   if (origin === undefined) {
     origin = (await find()) === undefined ? 'created' : 'existing';
@@ -331,7 +341,15 @@ async function issueLink(deps: ProvisionDeps, record: ApplicationRecord): Promis
   return deps.setpass.issue({ userId, username: username(record.applicant) }, record.pinHash);
 }
 
+/** Federated mode, unless an admin kept a local account: the user signs in through their institution. */
+export function signsInFederated(deps: Pick<ProvisionDeps, 'config'>, record: ApplicationRecord): boolean {
+  return deps.config.identity.mode === 'federated' && record.localAccountChoice?.choice !== 'keep_local';
+}
+
 const setpass: Step = async (deps, record) => {
+  if (signsInFederated(deps, record)) {
+    return { checkpoint: 'not needed', skipped: true, detail: 'federated account: no password link' };
+  }
   if (record.origin?.user !== 'created') {
     return { checkpoint: 'not needed', skipped: true, detail: 'existing account: no password link' };
   }
@@ -353,10 +371,14 @@ async function linkForEmail(deps: ProvisionDeps, record: ApplicationRecord): Pro
 
 const email: Step = async (deps, record) => {
   const { applicant } = record;
-  const newUser = record.origin?.user === 'created';
-  const kind = newUser ? 'welcome' : 'added-to-project';
+  const federated = signsInFederated(deps, record);
+  // A federated user has no link: the email is the same whether the account is new or not.
+  const newUser = record.origin?.user === 'created' && !federated;
+  const kind = federated ? 'federated-welcome' : newUser ? 'welcome' : 'added-to-project';
   if (deps.mail === undefined) {
-    const note = newUser
+    const note = federated
+      ? `Mail is off (SMTP_URL, MAIL_FROM): ${applicant.email} was not told how to sign in`
+      : newUser
       ? `Mail is off (SMTP_URL, MAIL_FROM): no email was sent; once it is on, \`/kaizen resend ${applicant.email}\` sends a password link`
       : `Mail is off (SMTP_URL, MAIL_FROM): ${applicant.email} was not told about the project`;
     return { checkpoint: 'skipped', skipped: true, notes: [note] };
@@ -383,7 +405,15 @@ const email: Step = async (deps, record) => {
     projectName: projectNameOf(applicant),
   };
   let content: ComposedEmail;
-  if (newUser) {
+  if (federated) {
+    content = deps.emails.federatedWelcome({
+      ...base,
+      loginUrl: signposts.loginUrl,
+      gettingStartedUrl: signposts.gettingStartedUrl,
+      supportEmail: signposts.supportEmail,
+      newAccount: record.origin?.user === 'created' || record.localAccountChoice?.choice === 'convert',
+    });
+  } else if (newUser) {
     const link = await linkForEmail(deps, record);
     content = deps.emails.welcome({
       ...base,
