@@ -917,10 +917,13 @@ function identityChecks(v: Values, present: (name: string) => boolean): string[]
   const from = v.federatedIdFrom ?? 'email';
   if (v.identity !== 'federated') {
     for (const name of ['KAIZEN_IDP_ID', 'KAIZEN_IDP_PROTOCOL']) {
-      if (present(name)) problems.push(`${name}: only used when KAIZEN_IDENTITY=federated; set that too, or remove it`);
+      if (present(name))
+        problems.push(`${name}: only used when KAIZEN_IDENTITY=federated; set that too, or remove it`);
     }
     if (from !== 'email') {
-      problems.push('KAIZEN_FEDERATED_ID_FROM: only used when KAIZEN_IDENTITY=federated; set that too, or remove it');
+      problems.push(
+        'KAIZEN_FEDERATED_ID_FROM: only used when KAIZEN_IDENTITY=federated; set that too, or remove it',
+      );
     }
     return problems;
   }
@@ -948,7 +951,9 @@ function identityOf(v: Required<Values>): IdentityConfig {
   if (v.identity !== 'federated') return { mode: 'password' };
   const from = v.federatedIdFrom!;
   const idFrom: FederatedIdSource =
-    from === 'email' ? { kind: 'email' } : { kind: 'column', key: from, header: v.sheetHeaders![from]!.trim() };
+    from === 'email'
+      ? { kind: 'email' }
+      : { kind: 'column', key: from, header: v.sheetHeaders![from]!.trim() };
   return { mode: 'federated', idpId: v.idpId!, protocol: v.idpProtocol!, idFrom };
 }
 

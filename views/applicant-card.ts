@@ -18,10 +18,16 @@ export const APPLICANT_ACTIONS = {
   retry: 'applicant_retry',
   join: 'applicant_join',
   rename: 'applicant_rename',
+  convertAccount: 'applicant_convert_account',
+  keepLocalAccount: 'applicant_keep_local_account',
 } as const;
 export type ApplicantAction = keyof typeof APPLICANT_ACTIONS;
 
 export const CARD_ACTIONS_BLOCK = 'applicant_actions';
+
+/** Told to an admin who clicks Make it federated / Keep it local on a card no longer waiting for it. */
+export const localAccountNotWaitingText =
+  'This application is not waiting for a choice about a local account any more.';
 
 /** Block Kit's limits, from Slack's reference. */
 const LIMITS = {
@@ -89,6 +95,7 @@ function detailFields(record: ApplicationRecord): slack.MrkdwnElement[] {
     ['Sponsor', applicant.sponsor],
     ['Phone', applicant.phone],
     ['Has an account', applicant.hasAccount ? 'Yes' : 'No'],
+    ['Federated ID', applicant.federatedId ?? ''],
     ['Submitted', applicant.submittedAt],
   ];
   return entries
@@ -149,6 +156,34 @@ function projectChoiceBlocks(record: ApplicationRecord, clash: ProjectClash): sl
       ]),
     ),
     { type: 'actions', block_id: CARD_ACTIONS_BLOCK, elements },
+  ];
+}
+
+/**
+ * Federated mode found a local (password) account with the applicant's name: it is never turned
+ * federated silently; the admin chooses.
+ */
+function localAccountChoiceBlocks(
+  record: ApplicationRecord,
+  account: NonNullable<ApplicationRecord['localAccount']>,
+): slack.KnownBlock[] {
+  const name = escapeAndClip(account.name, 200);
+  return [
+    section(
+      clipJoined([
+        `:raised_hand: Approval by ${who(record)} stopped before any change to the account: *${name}* already exists as a local account that signs in with a password.`,
+        `Choose: *Make it federated* (it signs in through the institution from now on and its password stops working), or *Keep it local* (it keeps its password and gets the role on the project).`,
+      ]),
+    ),
+    {
+      type: 'actions',
+      block_id: CARD_ACTIONS_BLOCK,
+      elements: [
+        button('convertAccount', 'Make it federated', record.id, 'primary'),
+        button('keepLocalAccount', 'Keep it local', record.id),
+        button('reject', 'Reject', record.id, 'danger'),
+      ],
+    },
   ];
 }
 
@@ -261,6 +296,9 @@ function stateBlocks(record: ApplicationRecord): slack.KnownBlock[] {
       if (record.failure?.code === 'project_exists' && record.projectClash !== undefined) {
         return projectChoiceBlocks(record, record.projectClash);
       }
+      if (record.failure?.code === 'local_account_exists' && record.localAccount !== undefined) {
+        return localAccountChoiceBlocks(record, record.localAccount);
+      }
       const failed = record.failure?.step;
       const step =
         [...STEP_LINES, ...OTHER_STEP_LABELS].find((line) => line.step === failed)?.label ??
@@ -336,8 +374,10 @@ function fallbackText(record: ApplicationRecord, name: string): string {
     case 'rejected':
       return `Applicant ${subject} was rejected`;
     case 'failed':
-      return record.failure?.code === 'project_exists'
-        ? `Approval of ${subject} stopped: the project name is taken; choose to join it or rename`
-        : `Approval of ${subject} stopped; it can be retried`;
+      if (record.failure?.code === 'project_exists')
+        return `Approval of ${subject} stopped: the project name is taken; choose to join it or rename`;
+      if (record.failure?.code === 'local_account_exists')
+        return `Approval of ${subject} stopped: a local account has that name; choose to make it federated or keep it local`;
+      return `Approval of ${subject} stopped; it can be retried`;
   }
 }

@@ -269,7 +269,12 @@ export class KeystoneClient {
    */
   async makeFederated(userId: string, federated: FederatedIdentity[]): Promise<User> {
     const body = { user: { federated: federatedBody(federated), password: null } };
-    return this.adminJson({ method: 'PATCH', path: path('users', userId), body }, userBodySchema, [200], `user ${userId}`);
+    return this.adminJson(
+      { method: 'PATCH', path: path('users', userId), body },
+      userBodySchema,
+      [200],
+      `user ${userId}`,
+    );
   }
 
   async setUserPassword(userId: string, password: string): Promise<void> {

@@ -63,7 +63,11 @@ export function federatedIdentityFor(
 }
 
 /** The unique id the user holds for this identity provider and protocol, if any. */
-export function uniqueIdAt(user: Pick<User, 'federated'>, idpId: string, protocol: string): string | undefined {
+export function uniqueIdAt(
+  user: Pick<User, 'federated'>,
+  idpId: string,
+  protocol: string,
+): string | undefined {
   const idp = user.federated?.find((f) => f.idpId === idpId);
   return idp?.protocols.find((p) => p.protocolId === protocol)?.uniqueId;
 }
@@ -115,9 +119,13 @@ export async function federatedUserStep(
   }
   const found = await context.find();
   if (found === undefined) {
-    throw new KaizenError('not_found', `The account ${context.name} was there a moment ago and is gone now; press Retry`, {
-      service: 'keystone',
-    });
+    throw new KaizenError(
+      'not_found',
+      `The account ${context.name} was there a moment ago and is gone now; press Retry`,
+      {
+        service: 'keystone',
+      },
+    );
   }
   const held = uniqueIdAt(found, identity.idpId, identity.protocol);
   if (held !== undefined) {
@@ -144,7 +152,9 @@ export async function federatedUserStep(
     return {
       checkpoint: found.id,
       detail: `existing local user ${found.name} (${found.id}) kept local, chosen by ${choice.by}`,
-      notes: [`${found.name} keeps its local account and password, as an admin chose; it gets the role on the project`],
+      notes: [
+        `${found.name} keeps its local account and password, as an admin chose; it gets the role on the project`,
+      ],
     };
   }
   const converted = await deps.keystone.makeFederated(found.id, mergedIdentities(found, wanted));

@@ -379,8 +379,8 @@ const email: Step = async (deps, record) => {
     const note = federated
       ? `Mail is off (SMTP_URL, MAIL_FROM): ${applicant.email} was not told how to sign in`
       : newUser
-      ? `Mail is off (SMTP_URL, MAIL_FROM): no email was sent; once it is on, \`/kaizen resend ${applicant.email}\` sends a password link`
-      : `Mail is off (SMTP_URL, MAIL_FROM): ${applicant.email} was not told about the project`;
+        ? `Mail is off (SMTP_URL, MAIL_FROM): no email was sent; once it is on, \`/kaizen resend ${applicant.email}\` sends a password link`
+        : `Mail is off (SMTP_URL, MAIL_FROM): ${applicant.email} was not told about the project`;
     return { checkpoint: 'skipped', skipped: true, notes: [note] };
   }
   const key = welcomeMailKey(record.id);

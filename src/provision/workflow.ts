@@ -16,6 +16,7 @@ import {
   type ProvisionStep,
 } from './applications.js';
 import type { DecisionDeps, ProvisionDeps } from './deps.js';
+import { LocalAccountExists } from './federated-user.js';
 import { clashWith, findProjectClash, PROJECT_NAME_MAX } from './project-names.js';
 import { RunLock } from './run-lock.js';
 import {
@@ -196,8 +197,14 @@ async function fail(
   retry: boolean,
 ): Promise<ApplicationRecord> {
   const message = describeError(error);
-  const code = error instanceof ProjectNameTaken ? ({ code: 'project_exists' } as const) : {};
-  // A taken project name waits for the admin's choice: no failure to log or count.
+  const code =
+    error instanceof ProjectNameTaken
+      ? ({ code: 'project_exists' } as const)
+      : error instanceof LocalAccountExists
+        ? ({ code: 'local_account_exists' } as const)
+        : {};
+  // A taken project name, or a local account in federated mode, waits for the admin's choice: no
+  // failure to log or count.
   if (code.code === undefined) {
     deps.log.error({ err: error, applicant: applicantId, step }, 'provisioning step failed');
     deps.metrics?.stepFailed(step, isKaizenError(error) ? error.kind : 'internal');
@@ -296,7 +303,8 @@ export async function markWelcomeUndelivered(
 
 function undeliveredNote(record: ApplicationRecord, reason: string): string {
   const { email } = record.applicant;
-  return record.origin?.user === 'created'
+  // A federated account has no link to resend.
+  return record.origin?.user === 'created' && record.checkpoints.setpass !== 'not needed'
     ? `welcome email could not be delivered: ${reason}; use /kaizen resend ${email}`
     : `the email telling ${email} about the project could not be delivered: ${reason}`;
 }

@@ -30,7 +30,8 @@ export function federatedWelcomeEmail(input: FederatedWelcomeEmailInput): Email 
     input.newAccount
       ? `Your OpenStack account has been created with access to the project ${project}.`
       : `Your OpenStack account now has access to the project ${project}.`;
-  const signIn = 'Sign in through your institution: choose it on the login page and use the same login as for its other services. There is no separate password for this cloud.';
+  const signIn =
+    'Sign in through your institution: choose it on the login page and use the same login as for its other services. There is no separate password for this cloud.';
   const where = input.loginUrl
     ? { text: `Sign in at ${input.loginUrl}`, html: `Sign in at ${link(input.loginUrl)}` }
     : undefined;

@@ -4,15 +4,16 @@
  * Approve acks at once and runs provisioning in the background, redrawing the card as steps finish.
  */
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
-import { APPLICANT_ACTIONS } from '../../../views/applicant-card.js';
+import { APPLICANT_ACTIONS, localAccountNotWaitingText } from '../../../views/applicant-card.js';
 import { escapeMrkdwn } from '../../../views/mrkdwn.js';
 import { protectedProjectText } from '../../../views/protection.js';
 import { quotaModal } from '../../../views/quota-modal.js';
 import { rejectModal } from '../../../views/reject-modal.js';
 import { renameModal } from '../../../views/rename-modal.js';
 import { describeError } from '../../errors.js';
-import type { ApplicationRecord } from '../../provision/applications.js';
+import type { ApplicationRecord, LocalAccountChoice } from '../../provision/applications.js';
 import type { ProvisionDeps } from '../../provision/deps.js';
+import { chooseLocalAccount } from '../../provision/local-account-choice.js';
 import { joinExistingProject, runProvisioning, startApproval } from '../../provision/workflow.js';
 import type { App } from '../app.js';
 import { refreshApplicantCard } from '../applicant-cards.js';
@@ -153,6 +154,29 @@ export async function handleJoin(args: ButtonArgs, deps: ApplicantSlackDeps): Pr
   }
 }
 
+/** Make it federated / Keep it local: federated mode found a local account; the admin's choice goes on. */
+function handleLocalAccount(choice: LocalAccountChoice) {
+  return async (args: ButtonArgs, deps: ApplicantSlackDeps): Promise<void> => {
+    await args.ack();
+    const click = clickOf(args, deps);
+    if (!(await allowed(args, deps, click))) return;
+    const provision = deps.provision;
+    if (!provision) return;
+    const outcome = await chooseLocalAccount(provision, click.applicantId, choice, click.user);
+    switch (outcome.kind) {
+      case 'started':
+        provisionInBackground(deps, provision, outcome.record, click);
+        return;
+      case 'not_found':
+        await tellUser(args.client, deps.log, click, 'This application is no longer on file.');
+        return;
+      case 'not_waiting':
+        await tellUser(args.client, deps.log, click, localAccountNotWaitingText);
+        await refreshApplicantCard(deps.cards, outcome.record);
+    }
+  };
+}
+
 /** Rename: opens the modal; its submission is checked again (src/slack/listeners/rename-modal.ts). */
 export async function handleRename(args: ButtonArgs, deps: ApplicantSlackDeps): Promise<void> {
   await args.ack();
@@ -256,4 +280,12 @@ export function register(app: App, deps: ApplicantSlackDeps): void {
   app.action<BlockAction<ButtonAction>>(APPLICANT_ACTIONS.reject, guarded(handleReject, deps));
   app.action<BlockAction<ButtonAction>>(APPLICANT_ACTIONS.join, guarded(handleJoin, deps));
   app.action<BlockAction<ButtonAction>>(APPLICANT_ACTIONS.rename, guarded(handleRename, deps));
+  app.action<BlockAction<ButtonAction>>(
+    APPLICANT_ACTIONS.convertAccount,
+    guarded(handleLocalAccount('convert'), deps),
+  );
+  app.action<BlockAction<ButtonAction>>(
+    APPLICANT_ACTIONS.keepLocalAccount,
+    guarded(handleLocalAccount('keep_local'), deps),
+  );
 }
