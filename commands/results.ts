@@ -7,11 +7,20 @@ import type { ErrorKind } from '../src/errors.js';
 import type { AccountProtection } from '../src/keystone/protection.js';
 import type { CommandName } from './types.js';
 
+/** One way a federated user signs in: through this identity provider and protocol, as `uniqueId`. */
+export interface FederatedSignIn {
+  idpId: string;
+  protocolId: string;
+  uniqueId: string;
+}
+
 export interface KeystoneUserSummary {
   id: string;
   name: string;
   email: string | undefined;
   enabled: boolean;
+  /** Present for a federated user: they sign in through their institution and have no password here. */
+  federated?: FederatedSignIn[];
 }
 
 export interface ProjectMembership {
@@ -80,6 +89,12 @@ export type CommandResult =
   | { kind: 'denied'; command: CommandName }
   /** The account is one the bot never touches (an operator, a service account, …): nothing was done. */
   | { kind: 'protected'; command: CommandName; user: KeystoneUserSummary; reason: AccountProtection }
+  /** A federated user has no password here: nothing to reset or resend. Nothing was done. */
+  | {
+      kind: 'federated_user';
+      command: CommandName;
+      user: KeystoneUserSummary & { federated: FederatedSignIn[] };
+    }
   /** Nobody by that name: `suggestions` are close matches from Keystone. */
   | { kind: 'no_user'; query: string; suggestions: string[] }
   | { kind: 'failed'; command: CommandName; errorKind: ErrorKind | 'internal'; message: string }
@@ -131,6 +146,7 @@ export function outcomeOf(result: CommandResult): 'ok' | 'user_error' | 'failure
     case 'usage':
     case 'denied':
     case 'protected':
+    case 'federated_user':
     case 'no_user':
     case 'reset_needs_pin':
       return 'user_error';

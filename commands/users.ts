@@ -7,7 +7,7 @@ import { KaizenError } from '../src/errors.js';
 import type { KeystoneClient, User } from '../src/keystone/index.js';
 import type { UserQuery } from './args.js';
 import type { CommandDeps } from './deps.js';
-import type { CommandResult, KeystoneUserSummary, ProjectMembership } from './results.js';
+import type { CommandResult, FederatedSignIn, KeystoneUserSummary, ProjectMembership } from './results.js';
 import type { CommandName } from './types.js';
 
 const MAX_SUGGESTIONS = 5;
@@ -109,7 +109,30 @@ export async function protectionRefusal(
 }
 
 export function summarizeUser(user: User): KeystoneUserSummary {
-  return { id: user.id, name: user.name, email: user.email, enabled: user.enabled };
+  const federated = federatedSignIns(user);
+  return {
+    id: user.id,
+    name: user.name,
+    email: user.email,
+    enabled: user.enabled,
+    ...(federated.length > 0 ? { federated } : {}),
+  };
+}
+
+function federatedSignIns(user: User): FederatedSignIn[] {
+  return (user.federated ?? []).flatMap((f) =>
+    f.protocols.map((p) => ({ idpId: f.idpId, protocolId: p.protocolId, uniqueId: p.uniqueId })),
+  );
+}
+
+/**
+ * A federated user signs in through their institution and has no password here: a reset or a
+ * resend would only make a password nobody should have. Undefined when the command may go on.
+ */
+export function federatedRefusal(command: CommandName, user: User): CommandResult | undefined {
+  const federated = federatedSignIns(user);
+  if (federated.length === 0) return undefined;
+  return { kind: 'federated_user', command, user: { ...summarizeUser(user), federated } };
 }
 
 /** Where mail for this user goes: the email Keystone holds, or the user name when that is an address. */

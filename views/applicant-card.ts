@@ -247,6 +247,7 @@ export function progressLine(record: ApplicationRecord): string {
       if (done === 'queued') return `${label} queued`;
       if (done === 'undelivered') return `${label} ✗`;
       if (done === 'skipped') return `${label} skipped`;
+      if (step === 'setpass' && done === 'federated') return `${label}: none, federated`;
       if (done !== undefined) return `${label} ✓`;
       if (record.state === 'failed' && record.failure?.step === step) return `${label} ✗`;
       if (record.state === 'approving' && step === firstOpen) return `${label} …`;

@@ -23,6 +23,7 @@ import type { AccountGuard } from '../keystone/protection.js';
 import type { Logger } from '../log.js';
 import type { MailMessage } from '../mail/message.js';
 import type { ApplicationRecord, ApplicationStore } from '../provision/applications.js';
+import { FEDERATED_ACCOUNT } from '../provision/steps.js';
 import type { Redis } from '../redis.js';
 import type { ResentLink } from '../setpass/issue.js';
 import type { AdminNotices, ReminderLink, ReminderLinks, ReminderOutbox } from './ports.js';
@@ -189,6 +190,13 @@ export async function remindUser(
 ): Promise<UserReminderOutcome> {
   const userId = record.checkpoints.user;
   if (userId === undefined) return { kind: 'skipped', reason: 'no Keystone user yet' };
+  if (record.checkpoints.setpass === FEDERATED_ACCOUNT) {
+    return {
+      kind: 'skipped',
+      reason:
+        'federated account: it signs in through its institution and has no password here, so no link to remind of',
+    };
+  }
   const now = (deps.now ?? (() => new Date()))();
   const { links, policy } = deps;
   const ledgerKey = keys.userReminders(userId);

@@ -34,6 +34,8 @@ const SEALED_LINK = 'sealed:';
 export const welcomeMailKey = (applicantId: string): string => `welcome:${applicantId}`;
 export const rejectionMailKey = (applicantId: string): string => `rejection:${applicantId}`;
 export const DELIVERY_HOOK = 'application_notified';
+/** The setpass step's checkpoint for an account that signs in through its institution: no password here. */
+export const FEDERATED_ACCOUNT = 'federated';
 /** The email step's checkpoint when the outbox gave the email up for good. */
 export const UNDELIVERED = 'undelivered';
 
@@ -348,7 +350,7 @@ export function signsInFederated(deps: Pick<ProvisionDeps, 'config'>, record: Ap
 
 const setpass: Step = async (deps, record) => {
   if (signsInFederated(deps, record)) {
-    return { checkpoint: 'not needed', skipped: true, detail: 'federated account: no password link' };
+    return { checkpoint: FEDERATED_ACCOUNT, skipped: true, detail: 'federated account: no password link' };
   }
   if (record.origin?.user !== 'created') {
     return { checkpoint: 'not needed', skipped: true, detail: 'existing account: no password link' };

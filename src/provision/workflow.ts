@@ -20,6 +20,7 @@ import { LocalAccountExists } from './federated-user.js';
 import { clashWith, findProjectClash, PROJECT_NAME_MAX } from './project-names.js';
 import { RunLock } from './run-lock.js';
 import {
+  FEDERATED_ACCOUNT,
   ProjectNameTaken,
   rejectionMailKey,
   STEPS,
@@ -304,7 +305,7 @@ export async function markWelcomeUndelivered(
 function undeliveredNote(record: ApplicationRecord, reason: string): string {
   const { email } = record.applicant;
   // A federated account has no link to resend.
-  return record.origin?.user === 'created' && record.checkpoints.setpass !== 'not needed'
+  return record.origin?.user === 'created' && record.checkpoints.setpass !== FEDERATED_ACCOUNT
     ? `welcome email could not be delivered: ${reason}; use /kaizen resend ${email}`
     : `the email telling ${email} about the project could not be delivered: ${reason}`;
 }

@@ -14,7 +14,16 @@ import type {
 import { helpText } from '../help.js';
 import { escapeAndClip, escapeMrkdwn, mention, slackDate } from '../mrkdwn.js';
 import { protectedAccountText } from '../protection.js';
-import { DISABLED_WARNING, linkStatusText, pinNote, plural, RESET_WARNING, syncSentence } from './wording.js';
+import {
+  DISABLED_WARNING,
+  federatedRefusalText,
+  federatedStatusText,
+  linkStatusText,
+  pinNote,
+  plural,
+  RESET_WARNING,
+  syncSentence,
+} from './wording.js';
 
 export const RESET_CONFIRM_ACTION = 'kaizen_reset_confirm';
 export const RESET_CANCEL_ACTION = 'kaizen_reset_cancel';
@@ -46,6 +55,10 @@ export function slackReply(result: CommandResult): SlackReply {
     case 'protected':
       return {
         text: `:no_entry: ${escapeAndClip(protectedAccountText(`\`${COMMAND} ${result.command}\``, result.user.name, result.reason), SECTION_MAX)}`,
+      };
+    case 'federated_user':
+      return {
+        text: `:no_entry: ${escapeAndClip(federatedRefusalText(`\`${COMMAND} ${result.command}\``, result.user.name, result.user.federated), SECTION_MAX)}`,
       };
     case 'no_user':
       return { text: noUserText(result.query, result.suggestions) };
@@ -151,6 +164,9 @@ function statusReply(result: Extract<CommandResult, { kind: 'status' }>): SlackR
     );
   } else {
     lines.push('*Keystone:* no user yet');
+  }
+  if (result.user?.federated) {
+    lines.push(`*Federated:* ${escapeAndClip(federatedStatusText(result.user.federated), 1000)}`);
   }
   if (result.link) {
     const link = linkStatusText(result.link, slackDate);

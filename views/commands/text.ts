@@ -12,7 +12,16 @@ import type {
 } from '../../commands/results.js';
 import { helpText } from '../help.js';
 import { protectedAccountText } from '../protection.js';
-import { DISABLED_WARNING, linkStatusText, pinNote, plural, RESET_WARNING, syncSentence } from './wording.js';
+import {
+  DISABLED_WARNING,
+  federatedRefusalText,
+  federatedStatusText,
+  linkStatusText,
+  pinNote,
+  plural,
+  RESET_WARNING,
+  syncSentence,
+} from './wording.js';
 
 const COMMAND = 'kaizen';
 
@@ -26,6 +35,8 @@ export function textReply(result: CommandResult): string {
       return `${COMMAND} ${result.command}: not allowed`;
     case 'protected':
       return protectedAccountText(`${COMMAND} ${result.command}`, result.user.name, result.reason);
+    case 'federated_user':
+      return federatedRefusalText(`${COMMAND} ${result.command}`, result.user.name, result.user.federated);
     case 'no_user':
       return result.suggestions.length === 0
         ? `No user ${result.query} in Keystone.`
@@ -107,6 +118,7 @@ function statusText(result: Extract<CommandResult, { kind: 'status' }>): string 
       ? `  keystone:       user ${result.user.id}${result.user.enabled ? '' : ' (disabled)'}; ${projectsText(result.projects)}`
       : '  keystone:       no user yet',
   );
+  if (result.user?.federated) lines.push(`  federated:      ${federatedStatusText(result.user.federated)}`);
   if (result.link) {
     const link = linkStatusText(result.link, time);
     lines.push(`  password link:  ${link}`);

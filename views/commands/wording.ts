@@ -1,5 +1,5 @@
 /** Sentences both renderings of a command result share; plain text, escaped by the caller when needed. */
-import type { LinkSummary, SyncCounts } from '../../commands/results.js';
+import type { FederatedSignIn, LinkSummary, SyncCounts } from '../../commands/results.js';
 
 export function plural(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
@@ -37,3 +37,23 @@ export function linkStatusText(link: LinkSummary, when: (iso: string) => string)
 
 export const DISABLED_WARNING =
   'This account is disabled in Keystone: the new password will not let them log in until it is enabled again.';
+
+/** "ExampleU (openid) as ann@example.org": how a federated user signs in. */
+export function federatedSignInText(signIns: readonly FederatedSignIn[]): string {
+  return signIns.map((s) => `${s.idpId} (${s.protocolId}) as ${s.uniqueId}`).join(', ');
+}
+
+/** Why reset and resend refuse a federated user; `command` is written as the caller shows commands. */
+export function federatedRefusalText(
+  command: string,
+  name: string,
+  signIns: readonly FederatedSignIn[],
+): string {
+  const what = command.endsWith('resend') ? 'no password link to resend' : 'no password to reset';
+  return `${command}: ${name} signs in through their institution (${federatedSignInText(signIns)}) and has no password here, so there is ${what}. Nothing was changed. If they cannot sign in, their institution's help desk resets their login.`;
+}
+
+/** The status line of a federated user. */
+export function federatedStatusText(signIns: readonly FederatedSignIn[]): string {
+  return `signs in through their institution: ${federatedSignInText(signIns)}; no password here`;
+}
