@@ -5,6 +5,7 @@
 import { WebClient } from '@slack/web-api';
 import { adminChannelProblemText } from '../views/protection.js';
 import { type CapabilityName, type Config, capabilities } from './config.js';
+import { checkFederation } from './doctor-federation.js';
 import { KaizenError } from './errors.js';
 import { mapColumns, missingHeadersNotice, quoteTab } from './intake/columns.js';
 import { sheetsFromConfig } from './intake/from-config.js';
@@ -15,8 +16,10 @@ import { createRedis, pingRedis } from './redis.js';
 import { AdminDirectory } from './slack/admins.js';
 
 export interface DoctorLine {
-  name: CapabilityName;
-  status: 'ok' | 'off' | 'failing';
+  /** A capability, or `federation` in federated mode. */
+  name: CapabilityName | 'federation';
+  /** `warning`: works, but something needs a person's eye (a mapping that bypasses approval). */
+  status: 'ok' | 'off' | 'failing' | 'warning';
   detail: string;
 }
 
@@ -104,6 +107,20 @@ export const liveChecks: Partial<Record<CapabilityName, LiveCheck>> = {
 };
 
 export async function runDoctor(config: Config, checks = liveChecks): Promise<DoctorLine[]> {
+  const [lines, federation] = await Promise.all([capabilityLines(config, checks), federationLine(config)]);
+  return federation === undefined ? lines : [...lines, federation];
+}
+
+async function federationLine(config: Config): Promise<DoctorLine | undefined> {
+  try {
+    const report = await withDeadline(checkFederation(config, TIMEOUT_MS));
+    return report && { name: 'federation', status: report.status, detail: maskCredentials(report.detail) };
+  } catch (error) {
+    return { name: 'federation', status: 'failing', detail: maskCredentials(reason(error)) };
+  }
+}
+
+function capabilityLines(config: Config, checks: typeof liveChecks): Promise<DoctorLine[]> {
   return Promise.all(
     capabilities(config).map(async (capability): Promise<DoctorLine> => {
       if (!capability.enabled) {

@@ -17,6 +17,14 @@ import {
 import { type Ensured, getOrCreate } from './ensure.js';
 import { missingAdminCredentials } from './errors.js';
 import {
+  type FederationProtocol,
+  federationProtocolBodySchema,
+  type IdentityProvider,
+  identityProviderBodySchema,
+  type Mapping,
+  mappingBodySchema,
+} from './federation.js';
+import {
   type FetchLike,
   KeystoneHttp,
   type KeystoneObserver,
@@ -312,6 +320,31 @@ export class KeystoneClient {
       [200],
       `user ${userId}`,
     );
+  }
+
+  // Federation (read only: the operator registers these)
+
+  async getIdentityProvider(id: string): Promise<IdentityProvider> {
+    const request = { method: 'GET', path: `/OS-FEDERATION${path('identity_providers', id)}` } as const;
+    return this.adminJson(request, identityProviderBodySchema, [200], `identity provider ${id}`);
+  }
+
+  async getFederationProtocol(idpId: string, protocolId: string): Promise<FederationProtocol> {
+    const request = {
+      method: 'GET',
+      path: `/OS-FEDERATION${path('identity_providers', idpId, 'protocols', protocolId)}`,
+    } as const;
+    return this.adminJson(
+      request,
+      federationProtocolBodySchema,
+      [200],
+      `protocol ${protocolId} for the identity provider ${idpId}`,
+    );
+  }
+
+  async getMapping(id: string): Promise<Mapping> {
+    const request = { method: 'GET', path: `/OS-FEDERATION${path('mappings', id)}` } as const;
+    return this.adminJson(request, mappingBodySchema, [200], `mapping ${id}`);
   }
 
   // Roles
