@@ -39,7 +39,11 @@ export function requireKeystone(deps: CommandDeps): KeystoneClient {
 }
 
 export async function findKeystoneUser(deps: CommandDeps, name: string): Promise<User | undefined> {
-  return requireKeystone(deps).findUser(name, deps.domainId);
+  const keystone = requireKeystone(deps);
+  const listed = await keystone.findUser(name, deps.domainId);
+  // Keystone's user lists leave out the `federated` list, which decides what reset and resend may
+  // do and what status shows; reading the user by id gives it.
+  return listed === undefined ? undefined : keystone.getUser(listed.id);
 }
 
 /**

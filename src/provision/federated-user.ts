@@ -117,7 +117,10 @@ export async function federatedUserStep(
       notes: [],
     };
   }
-  const found = await context.find();
+  const listed = await context.find();
+  // A user listed by name may come without its `federated` list (Keystone lists a local user turned
+  // federated once per row): read it by id, which always carries it.
+  const found = listed === undefined ? undefined : await deps.keystone.getUser(listed.id);
   if (found === undefined) {
     throw new KaizenError(
       'not_found',

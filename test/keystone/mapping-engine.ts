@@ -1,0 +1,76 @@
+/**
+ * Keystone's own mapping engine, offline: `keystone-manage mapping_engine --rules … --input …`
+ * applies a mapping's rules to an assertion as a sign-in would, with no identity provider. It reads
+ * the test Keystone's keystone.conf (KEYSTONE_DIR, default .keystone, as start.sh writes it) when
+ * there is one, and a blank one otherwise, so nothing in /etc/keystone leaks in.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const KEYSTONE_MANAGE = '/usr/bin/keystone-manage';
+
+export interface MappedProperties {
+  user: {
+    id?: string;
+    name?: string;
+    email?: string;
+    type?: string;
+    domain?: { id?: string; name?: string };
+  };
+  group_ids: string[];
+  group_names: unknown[];
+  projects: unknown[];
+}
+
+function configFile(dir: string): string {
+  const stateDir = resolve(process.env.KEYSTONE_DIR || '.keystone');
+  const own = join(stateDir, 'keystone.conf');
+  if (existsSync(own)) return own;
+  const blank = join(dir, 'keystone.conf');
+  writeFileSync(blank, '[DEFAULT]\n');
+  return blank;
+}
+
+/** The properties Keystone maps `assertion` (attribute → value) to with `rules`. */
+export async function mapAssertion(
+  rules: unknown,
+  assertion: Record<string, string>,
+): Promise<MappedProperties> {
+  const dir = mkdtempSync(join(tmpdir(), 'kaizen-mapping-'));
+  try {
+    const rulesFile = join(dir, 'rules.json');
+    const inputFile = join(dir, 'assertion.txt');
+    writeFileSync(rulesFile, JSON.stringify(rules));
+    // One `NAME: value` line per attribute, as the engine reads the environment of a sign-in.
+    writeFileSync(
+      inputFile,
+      `${Object.entries(assertion)
+        .map(([name, value]) => `${name}: ${value}`)
+        .join('\n')}\n`,
+    );
+    const { stdout } = await run(
+      KEYSTONE_MANAGE,
+      ['--config-file', configFile(dir), 'mapping_engine', '--rules', rulesFile, '--input', inputFile],
+      { timeout: 60_000 },
+    );
+    // The JSON document comes first; eventlet may print noise on exit, to stderr.
+    const start = stdout.indexOf('{');
+    const end = stdout.lastIndexOf('}');
+    return JSON.parse(stdout.slice(start, end + 1)) as MappedProperties;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The unique id Keystone looks a federated user up by, when the mapping gives one (`user.id`);
+ * without it Keystone takes the URL-quoted name (keystone.federation.utils), which is what
+ * `kaizen doctor` warns about.
+ */
+export function uniqueIdOf(mapped: MappedProperties): string | undefined {
+  return mapped.user.id;
+}
