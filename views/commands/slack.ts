@@ -58,7 +58,7 @@ export function slackReply(result: CommandResult): SlackReply {
       };
     case 'federated_user':
       return {
-        text: `:no_entry: ${escapeAndClip(federatedRefusalText(`\`${COMMAND} ${result.command}\``, result.user.name, result.user.federated), SECTION_MAX)}`,
+        text: `:no_entry: ${escapeAndClip(federatedRefusalText(`\`${COMMAND} ${result.command}\``, result.command, result.user.name, result.user.federated), SECTION_MAX)}`,
       };
     case 'no_user':
       return { text: noUserText(result.query, result.suggestions) };

@@ -36,7 +36,12 @@ export function textReply(result: CommandResult): string {
     case 'protected':
       return protectedAccountText(`${COMMAND} ${result.command}`, result.user.name, result.reason);
     case 'federated_user':
-      return federatedRefusalText(`${COMMAND} ${result.command}`, result.user.name, result.user.federated);
+      return federatedRefusalText(
+        `${COMMAND} ${result.command}`,
+        result.command,
+        result.user.name,
+        result.user.federated,
+      );
     case 'no_user':
       return result.suggestions.length === 0
         ? `No user ${result.query} in Keystone.`

@@ -1,5 +1,6 @@
 /** Sentences both renderings of a command result share; plain text, escaped by the caller when needed. */
 import type { FederatedSignIn, LinkSummary, SyncCounts } from '../../commands/results.js';
+import type { CommandName } from '../../commands/types.js';
 
 export function plural(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
@@ -43,14 +44,15 @@ export function federatedSignInText(signIns: readonly FederatedSignIn[]): string
   return signIns.map((s) => `${s.idpId} (${s.protocolId}) as ${s.uniqueId}`).join(', ');
 }
 
-/** Why reset and resend refuse a federated user; `command` is written as the caller shows commands. */
+/** Why reset and resend refuse a federated user; `label` is the command as the caller shows commands. */
 export function federatedRefusalText(
-  command: string,
+  label: string,
+  command: CommandName,
   name: string,
   signIns: readonly FederatedSignIn[],
 ): string {
-  const what = command.endsWith('resend') ? 'no password link to resend' : 'no password to reset';
-  return `${command}: ${name} signs in through their institution (${federatedSignInText(signIns)}) and has no password here, so there is ${what}. Nothing was changed. If they cannot sign in, their institution's help desk resets their login.`;
+  const what = command === 'resend' ? 'no password link to resend' : 'no password to reset';
+  return `${label}: ${name} signs in through their institution (${federatedSignInText(signIns)}) and has no password here, so there is ${what}. Nothing was changed. If they cannot sign in, their institution's help desk resets their login.`;
 }
 
 /** The status line of a federated user. */
