@@ -5,7 +5,10 @@
  * status shows how they sign in.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { commandDeps } from '../../commands/deps.js';
+import { selfServiceReset } from '../../commands/reset.js';
 import { type CliIo, runCli } from '../../src/cli.js';
+import { cliSurface } from '../../src/cli-commands.js';
 import type { Env } from '../../src/config.js';
 import type { KeystoneClient } from '../../src/keystone/index.js';
 import { type RegisteredFederation, registerFederation } from '../keystone/federation-fixtures.js';
@@ -112,6 +115,25 @@ describe('commands for a federated user', () => {
       expect.arrayContaining(['password_reset']),
     );
     expect(trail.entries.map((e) => e.action)).not.toContain('link_resent');
+  });
+
+  it('a reset asked for on /forgot is refused and audited as such, with nothing sent', async () => {
+    const { user } = await federatedMember();
+    const services = running.bot.services;
+    const deps = commandDeps(services, cliSurface(undefined, services.config, services.log));
+    const mailsBefore = smtp.messages.length;
+    const result = await selfServiceReset(deps, user.id, { purpose: `forgot:${user.id}:test` });
+    expect(result).toMatchObject({ kind: 'federated_user', command: 'reset', user: { id: user.id } });
+    const entries = await services.audit.read({ subject: user.name, limit: 10 });
+    expect(entries).toContainEqual(
+      expect.objectContaining({
+        actor: `user:${user.id}`,
+        action: 'password_reset',
+        outcome: 'denied',
+        detail: 'federated account: no password here',
+      }),
+    );
+    expect(smtp.messages).toHaveLength(mailsBefore);
   });
 
   it('status shows how a federated user signs in', async () => {

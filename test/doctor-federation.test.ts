@@ -1,0 +1,111 @@
+/**
+ * `kaizen doctor` in federated mode, against the real Keystone with an identity provider, a mapping
+ * and a protocol registered: it finds them, fails when one is missing, and warns when the mapping
+ * would create projects or grant roles on its own (which would bypass approval).
+ */
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type CliIo, runCli } from '../src/cli.js';
+import {
+  EMAIL_RULES,
+  type RegisteredFederation,
+  registerFederation,
+} from './keystone/federation-fixtures.js';
+import { unique } from './keystone/fixtures.js';
+import { mapAssertion } from './keystone/mapping-engine.js';
+import { keystoneEnv, testEnv } from './support/bot.js';
+
+interface Line {
+  name: string;
+  status: string;
+  detail: string;
+}
+
+describe('kaizen doctor in federated mode', () => {
+  let federation: RegisteredFederation;
+  beforeAll(async () => {
+    federation = await registerFederation();
+  });
+  afterAll(() => federation?.remove());
+
+  async function doctor(
+    overrides: Record<string, string> = {},
+  ): Promise<{ code: number; line: Line | undefined }> {
+    const out: string[] = [];
+    const io: CliIo = { out: (t) => out.push(t), err: (t) => out.push(t) };
+    const env = testEnv({
+      ...keystoneEnv(inject('keystone')),
+      // Slack off: its fake is not running here, and only the federation line is under test.
+      SLACK_BOT_TOKEN: '',
+      KAIZEN_IDENTITY: 'federated',
+      KAIZEN_IDP_ID: federation.idpId,
+      KAIZEN_IDP_PROTOCOL: federation.protocol,
+      ...overrides,
+    });
+    const code = await runCli(['doctor', '--json'], env, io);
+    const lines = JSON.parse(out.join('\n')) as Line[];
+    return { code, line: lines.find((l) => l.name === 'federation') };
+  }
+
+  it('finds the identity provider, the protocol and its mapping', async () => {
+    const { line } = await doctor();
+    expect(line?.status).toBe('ok');
+    expect(line?.detail).toContain(
+      `identity provider ${federation.idpId} (enabled), protocol openid, mapping ${federation.mappingId}: found`,
+    );
+    // Told, not warned: a stranger gets an empty account with no role.
+    expect(line?.detail).toContain('someone never approved gets an empty account with no role');
+  });
+
+  it('fails when the protocol or the identity provider is missing', async () => {
+    let { code, line } = await doctor({ KAIZEN_IDP_PROTOCOL: 'saml2' });
+    expect(code).toBe(2);
+    expect(line).toMatchObject({ status: 'failing' });
+    expect(line?.detail).toBe(`Keystone has no protocol saml2 for the identity provider ${federation.idpId}`);
+    const missing = unique('no-such-idp');
+    ({ code, line } = await doctor({ KAIZEN_IDP_ID: missing }));
+    expect(code).toBe(2);
+    expect(line?.detail).toBe(`Keystone has no identity provider ${missing}`);
+  });
+
+  it('warns when the mapping creates projects on its own, which Keystone really would do', async () => {
+    const rules = [
+      {
+        local: [
+          { user: { id: '{0}', name: '{0}' } },
+          { projects: [{ name: 'Sandbox-{0}', roles: [{ name: 'member' }] }] },
+        ],
+        remote: [{ type: 'OIDC-email' }],
+      },
+    ];
+    // Keystone's own engine: this mapping hands a project to whoever signs in.
+    const mapped = await mapAssertion(rules, { 'OIDC-email': 'stranger@example.org' });
+    expect(mapped.projects).toEqual([{ name: 'Sandbox-stranger@example.org', roles: [{ name: 'member' }] }]);
+
+    await federation.setRules(rules);
+    try {
+      const { code, line } = await doctor();
+      expect(code).toBe(0);
+      expect(line?.status).toBe('warning');
+      expect(line?.detail).toContain(
+        `mapping ${federation.mappingId}, rule 1 creates projects on its own (Sandbox-{0}) and grants their roles at sign-in`,
+      );
+    } finally {
+      await federation.setRules(EMAIL_RULES);
+    }
+  });
+
+  it('warns when every user gets groups with no condition, and when the mapping gives no user id', async () => {
+    const rules = [
+      { local: [{ user: { name: '{0}' } }, { group: { id: 'g1' } }], remote: [{ type: 'OIDC-email' }] },
+    ];
+    await federation.setRules(rules);
+    try {
+      const { line } = await doctor();
+      expect(line?.status).toBe('warning');
+      expect(line?.detail).toContain('rule 1 puts every user the identity provider vouches for into groups');
+      expect(line?.detail).toContain('rule 1 maps a user name but no user id');
+    } finally {
+      await federation.setRules(EMAIL_RULES);
+    }
+  });
+});
