@@ -8,7 +8,7 @@ import { type CapabilityName, type Config, capabilities } from './config.js';
 import { checkFederation } from './doctor-federation.js';
 import { KaizenError } from './errors.js';
 import { mapColumns, missingHeadersNotice, quoteTab } from './intake/columns.js';
-import { sheetsFromConfig } from './intake/from-config.js';
+import { federatedIdColumn, sheetsFromConfig } from './intake/from-config.js';
 import { keystoneFromConfig } from './keystone/from-config.js';
 import { maskCredentials, scrubSecrets, silentLogger } from './log.js';
 import { transportFromConfig } from './mail/transport.js';
@@ -83,6 +83,14 @@ export const liveChecks: Partial<Record<CapabilityName, LiveCheck>> = {
     const [header = []] = await sheet.client.readRange(`${quoteTab(tab)}!1:1`, tab);
     const mapped = mapColumns(header, sheet.options.names);
     if (!mapped.ok) throw new KaizenError('config', missingHeadersNotice(tab, mapped.missing));
+    // Federated mode reading the unique id from a column: without it no approval can go through.
+    const idColumn = federatedIdColumn(config);
+    if (idColumn !== undefined && mapped.columns.federatedId === undefined) {
+      throw new KaizenError(
+        'config',
+        `${missingHeadersNotice(tab, [idColumn.header])} It gives the federated unique id (KAIZEN_FEDERATED_ID_FROM=${idColumn.key}).`,
+      );
+    }
     return `header row read: ${header.length} columns, all required ones found`;
   },
   setpass: async (config) => {

@@ -13,6 +13,7 @@ import {
 import { unique } from './keystone/fixtures.js';
 import { mapAssertion } from './keystone/mapping-engine.js';
 import { keystoneEnv, testEnv } from './support/bot.js';
+import { startSheetsFake } from './support/sheets-fake.js';
 
 interface Line {
   name: string;
@@ -29,6 +30,7 @@ describe('kaizen doctor in federated mode', () => {
 
   async function doctor(
     overrides: Record<string, string> = {},
+    name = 'federation',
   ): Promise<{ code: number; line: Line | undefined }> {
     const out: string[] = [];
     const io: CliIo = { out: (t) => out.push(t), err: (t) => out.push(t) };
@@ -43,7 +45,7 @@ describe('kaizen doctor in federated mode', () => {
     });
     const code = await runCli(['doctor', '--json'], env, io);
     const lines = JSON.parse(out.join('\n')) as Line[];
-    return { code, line: lines.find((l) => l.name === 'federation') };
+    return { code, line: lines.find((l) => l.name === name) };
   }
 
   it('finds the identity provider, the protocol and its mapping', async () => {
@@ -106,6 +108,33 @@ describe('kaizen doctor in federated mode', () => {
       expect(line?.detail).toContain('rule 1 maps a user name but no user id');
     } finally {
       await federation.setRules(EMAIL_RULES);
+    }
+  });
+
+  it('checks that the sheet has the column KAIZEN_FEDERATED_ID_FROM names', async () => {
+    const sheets = await startSheetsFake();
+    try {
+      const settings = {
+        GOOGLE_APPLICATION_CREDENTIALS: sheets.keyFile,
+        GOOGLE_SHEET_ID: sheets.spreadsheetId,
+        GOOGLE_SHEETS_API_URL: `${sheets.url}/`,
+        KAIZEN_FEDERATED_ID_FROM: 'eppn',
+        SHEET_HEADERS: '{"eppn":"Institutional ID"}',
+      };
+      const required = ['Timestamp', 'Email', 'First name', 'Last name', 'PIN', 'New project name'];
+      sheets.setTab('Form Responses 1', [required]);
+      let { code, line } = await doctor(settings, 'sheets');
+      expect(code).toBe(2);
+      expect(line?.status).toBe('failing');
+      expect(line?.detail).toBe(
+        'The applications tab "Form Responses 1" has no column for Institutional ID. Columns are found by their header text (case and spaces do not matter): rename the header in the sheet, or set SHEET_HEADERS. It gives the federated unique id (KAIZEN_FEDERATED_ID_FROM=eppn).',
+      );
+      sheets.setTab('Form Responses 1', [[...required, 'Institutional ID']]);
+      ({ code, line } = await doctor(settings, 'sheets'));
+      expect(code).toBe(0);
+      expect(line?.status).toBe('ok');
+    } finally {
+      await sheets.close();
     }
   });
 });

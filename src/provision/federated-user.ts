@@ -6,7 +6,7 @@
  */
 import type { FederatedIdSource, IdentityConfig } from '../config.js';
 import { KaizenError } from '../errors.js';
-import type { Applicant } from '../intake/applicant.js';
+import { type Applicant, fullName } from '../intake/applicant.js';
 import type { FederatedIdentity, User } from '../keystone/index.js';
 import type { ApplicationRecord, ObjectOrigin } from './applications.js';
 import type { ProvisionDeps } from './deps.js';
@@ -105,7 +105,7 @@ export async function federatedUserStep(
     const ensured = await deps.keystone.ensureUser({
       name: context.name,
       email: applicant.email,
-      description: `${applicant.firstName} ${applicant.lastName}`.trim(),
+      description: fullName(applicant),
       federated: [wanted],
       defaultProjectId: context.projectId(),
       domainId: deps.config.keystone.domain,
