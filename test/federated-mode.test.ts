@@ -144,7 +144,7 @@ describe('what a mapping would do on its own', () => {
     expect(
       codes([
         { local: [user, { group: { id: 'g' } }], remote: [{ type: 'A', whitelist: ['x'] }] },
-        { local: [{ user: { id: '{0}', name: '{0}', type: 'local' } }], remote: [{ type: 'A' }] },
+        { local: [{ user: { name: '{0}', type: 'local' } }], remote: [{ type: 'A' }] },
       ]),
     ).toEqual([]);
   });
