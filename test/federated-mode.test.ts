@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { headerNames, mapColumns } from '../src/intake/columns.js';
 import { parseRow } from '../src/intake/parse.js';
-import type { MappingRule } from '../src/keystone/federation.js';
+import { keystoneUniqueId, type MappingRule } from '../src/keystone/federation.js';
 import { isWarning, mappingFindings } from '../src/keystone/mapping-risks.js';
 import { federatedIdentityFor, federatedUniqueId } from '../src/provision/federated-user.js';
 import { mappingFindingText } from '../views/doctor-federation.js';
@@ -92,7 +92,8 @@ describe('the unique id', () => {
     expect(parsed.applicant.federatedId).toBe('ann@campus.edu');
     expect(federatedIdentityFor(identity, parsed.applicant)).toEqual({
       idpId: 'campus',
-      protocols: [{ protocolId: 'openid', uniqueId: 'ann@campus.edu' }],
+      // URL-quoted, as Keystone looks it up at sign-in.
+      protocols: [{ protocolId: 'openid', uniqueId: 'ann%40campus.edu' }],
     });
     // Without the federated source, an unknown SHEET_HEADERS key is still a configuration error.
     expect(() => headerNames({ eppn: 'Institutional ID' })).toThrow(
@@ -123,7 +124,7 @@ describe('what a mapping would do on its own', () => {
     expect(findings.filter(isWarning)).toEqual([]);
   });
 
-  it('warns on projects, on groups for everyone, and on a name without an id', () => {
+  it('warns on projects and on groups for everyone', () => {
     expect(
       codes([
         { local: [user], remote: [{ type: 'A', any_one_of: ['staff'] }] },
@@ -137,7 +138,7 @@ describe('what a mapping would do on its own', () => {
         },
         { local: [{ user: { name: '{0}' } }], remote: [{ type: 'A', not_any_of: ['guest'] }] },
       ]),
-    ).toEqual(['creates_projects:2', 'shadow_users:2', 'grants_groups:3', 'shadow_users:3', 'no_user_id:4']);
+    ).toEqual(['creates_projects:2', 'shadow_users:2', 'grants_groups:3', 'shadow_users:3']);
   });
 
   it('a condition in remote makes groups no warning; a local user type is no shadow user', () => {
@@ -153,6 +154,15 @@ describe('what a mapping would do on its own', () => {
     expect(mappingFindingText('m1', { code: 'creates_projects', rule: 2, projects: ['P'] })).toBe(
       'mapping m1, rule 2 creates projects on its own (P) and grants their roles at sign-in: anyone it matches gets a project without an approval. Remove "projects" from its local part',
     );
+  });
+});
+
+describe('the unique id as Keystone keeps it', () => {
+  it('is URL-quoted as Python quote() does, which Keystone applies at sign-in', () => {
+    // Each expected value is what /usr/bin/python3 -c 'urllib.parse.quote(…)' prints.
+    expect(keystoneUniqueId('ann@example.org')).toBe('ann%40example.org');
+    expect(keystoneUniqueId("o'neil!(x)*~_.-/y")).toBe('o%27neil%21%28x%29%2A~_.-/y');
+    expect(keystoneUniqueId('zoë ü+%&=?#')).toBe('zo%C3%AB%20%C3%BC%2B%25%26%3D%3F%23');
   });
 });
 

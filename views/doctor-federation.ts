@@ -8,8 +8,6 @@ export function mappingFindingText(mappingId: string, finding: MappingFinding): 
       return `${rule} creates projects on its own (${finding.projects.join(', ')}) and grants their roles at sign-in: anyone it matches gets a project without an approval. Remove "projects" from its local part`;
     case 'grants_groups':
       return `${rule} puts every user the identity provider vouches for into groups, with no remote condition (any_one_of, not_any_of, whitelist, blacklist): their roles come without an approval. Add a condition, or drop the groups`;
-    case 'no_user_id':
-      return `${rule} maps a user name but no user id: Keystone then uses the URL-quoted name as the unique id, which does not match the one approval gives (KAIZEN_FEDERATED_ID_FROM), and a first sign-in makes a second, empty account. Map "id" to the same attribute`;
     case 'shadow_users':
       return `${rule} lets anyone the identity provider vouches for sign in: someone never approved gets an empty account with no role, so no access`;
   }

@@ -31,3 +31,16 @@ export const mappingBodySchema = z
   .object({ mapping: z.object({ id: z.string(), rules: z.array(ruleSchema) }) })
   .transform((b) => ({ id: b.mapping.id, rules: b.mapping.rules }));
 export type Mapping = z.output<typeof mappingBodySchema>;
+
+/**
+ * The unique id Keystone looks a federated user up by when they sign in: the mapped user's `id`
+ * (or, without one, its `name`) URL-quoted as Python's `urllib.parse.quote` does (keystone.auth.
+ * plugins.mapped): `ann@example.org` is `ann%40example.org`. A user made ahead of their first
+ * sign-in must carry it in this form, or the sign-in makes a second, empty account.
+ */
+export function keystoneUniqueId(value: string): string {
+  // quote() keeps letters, digits, `_.-~` and `/`; encodeURIComponent also keeps `!'()*`.
+  return encodeURIComponent(value)
+    .replace(/[!'()*]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/%2F/g, '/');
+}

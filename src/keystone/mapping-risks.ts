@@ -8,9 +8,6 @@
  * - `grants_groups`: a rule maps an ephemeral user into groups and nothing in its `remote` limits
  *   whom it matches (`any_one_of`, `not_any_of`, `whitelist`, `blacklist`): every person the
  *   identity provider vouches for gets the groups' roles with no approval. A warning.
- * - `no_user_id`: a rule maps an ephemeral user with a `name` but no `id`: Keystone then takes the URL-quoted
- *   name as the unique id (`ann%40example.org`), which does not match the unique id approval gave
- *   the user, so their first sign-in makes a second, empty account. A warning.
  * - `shadow_users`: a rule maps an ephemeral user (the kind Keystone finds by unique id, which is
  *   how approved users are found) with no `remote` condition: someone never approved still gets a
  *   shadow user at their first sign-in, with no role and so no access. Worth knowing, not a warning.
@@ -20,7 +17,6 @@ import type { MappingRule } from './federation.js';
 export type MappingFinding =
   | { code: 'creates_projects'; rule: number; projects: string[] }
   | { code: 'grants_groups'; rule: number }
-  | { code: 'no_user_id'; rule: number }
   | { code: 'shadow_users'; rule: number };
 
 const CONDITIONS = ['any_one_of', 'not_any_of', 'whitelist', 'blacklist'];
@@ -68,9 +64,6 @@ export function mappingFindings(rules: readonly MappingRule[]): MappingFinding[]
     const ephemeral = user === undefined || isEphemeral(user);
     if (ephemeral && givesGroups(rule) && !hasCondition(rule))
       findings.push({ code: 'grants_groups', rule: number });
-    if (user !== undefined && isEphemeral(user) && user.id === undefined && user.name !== undefined) {
-      findings.push({ code: 'no_user_id', rule: number });
-    }
     if (user !== undefined && isEphemeral(user) && !hasCondition(rule)) {
       findings.push({ code: 'shadow_users', rule: number });
     }

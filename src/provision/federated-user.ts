@@ -7,6 +7,7 @@
 import type { FederatedIdSource, IdentityConfig } from '../config.js';
 import { KaizenError } from '../errors.js';
 import { type Applicant, fullName } from '../intake/applicant.js';
+import { keystoneUniqueId } from '../keystone/federation.js';
 import type { FederatedIdentity, User } from '../keystone/index.js';
 import type { ApplicationRecord, ObjectOrigin } from './applications.js';
 import type { ProvisionDeps } from './deps.js';
@@ -41,7 +42,7 @@ export class LocalAccountExists extends KaizenError {
   }
 }
 
-/** The unique id the identity provider will present for this applicant. */
+/** The unique id the identity provider will present for this applicant, as it presents it. */
 export function federatedUniqueId(idFrom: FederatedIdSource, applicant: Applicant): string {
   if (idFrom.kind === 'email') return applicant.email.trim().toLowerCase();
   const value = applicant.federatedId?.trim() ?? '';
@@ -58,7 +59,8 @@ export function federatedIdentityFor(
   identity: FederatedIdentityConfig,
   applicant: Applicant,
 ): FederatedIdentity {
-  const uniqueId = federatedUniqueId(identity.idFrom, applicant);
+  // Stored as Keystone will look it up at sign-in (URL-quoted), so the first sign-in finds this user.
+  const uniqueId = keystoneUniqueId(federatedUniqueId(identity.idFrom, applicant));
   return { idpId: identity.idpId, protocols: [{ protocolId: identity.protocol, uniqueId }] };
 }
 

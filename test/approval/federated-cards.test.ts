@@ -4,6 +4,7 @@
  * name stops the approval, and only an admin's click on the card turns it federated.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keystoneUniqueId } from '../../src/keystone/federation.js';
 import { type RegisteredFederation, registerFederation } from '../keystone/federation-fixtures.js';
 import { DOMAIN_ID, unique } from '../keystone/fixtures.js';
 import type { TestBot } from '../support/bot.js';
@@ -52,7 +53,10 @@ describe('the card in federated mode', () => {
     expect(textOf(done)).toContain('password link: none, federated');
     const user = await world.keystone.findUser(ann.email, DOMAIN_ID);
     expect((await world.keystone.getUser(user!.id)).federated).toEqual([
-      { idpId: federation.idpId, protocols: [{ protocolId: 'openid', uniqueId: ann.email }] },
+      {
+        idpId: federation.idpId,
+        protocols: [{ protocolId: 'openid', uniqueId: keystoneUniqueId(ann.email) }],
+      },
     ]);
     const mail = await world.slack.waitFor(
       () => world.smtp.messages.find((m) => m.to.includes(ann.email)),
@@ -98,7 +102,10 @@ describe('the card in federated mode', () => {
     const done = await waitForCard(world.slack, lee.email, isApproved);
     expect(textOf(done)).toContain('was made federated, as an admin chose');
     expect((await world.keystone.getUser(local.id)).federated).toEqual([
-      { idpId: federation.idpId, protocols: [{ protocolId: 'openid', uniqueId: lee.email }] },
+      {
+        idpId: federation.idpId,
+        protocols: [{ protocolId: 'openid', uniqueId: keystoneUniqueId(lee.email) }],
+      },
     ]);
     const record = await recordOf(bot, id);
     expect(record?.localAccountChoice).toMatchObject({ choice: 'convert', by: ADMIN_2 });

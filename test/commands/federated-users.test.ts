@@ -10,6 +10,7 @@ import { selfServiceReset } from '../../commands/reset.js';
 import { type CliIo, runCli } from '../../src/cli.js';
 import { cliSurface } from '../../src/cli-commands.js';
 import type { Env } from '../../src/config.js';
+import { keystoneUniqueId } from '../../src/keystone/federation.js';
 import type { KeystoneClient } from '../../src/keystone/index.js';
 import { type RegisteredFederation, registerFederation } from '../keystone/federation-fixtures.js';
 import { adminClient, DOMAIN_ID, unique } from '../keystone/fixtures.js';
@@ -59,7 +60,9 @@ describe('commands for a federated user', () => {
       name,
       email: name,
       description: 'Federated Member',
-      federated: [{ idpId: federation.idpId, protocols: [{ protocolId: 'openid', uniqueId: name }] }],
+      federated: [
+        { idpId: federation.idpId, protocols: [{ protocolId: 'openid', uniqueId: keystoneUniqueId(name) }] },
+      ],
       defaultProjectId: project.id,
       domainId: DOMAIN_ID,
     });
@@ -95,7 +98,7 @@ describe('commands for a federated user', () => {
       command: 'reset',
       user: {
         id: user.id,
-        federated: [{ idpId: federation.idpId, protocolId: 'openid', uniqueId: user.name }],
+        federated: [{ idpId: federation.idpId, protocolId: 'openid', uniqueId: keystoneUniqueId(user.name) }],
       },
     });
 

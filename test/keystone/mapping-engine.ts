@@ -66,11 +66,27 @@ export async function mapAssertion(
   }
 }
 
+/** Keystone's own code for the id a sign-in looks the user up by, run on mapped properties. */
+const UNIQUE_ID_PY = [
+  'import json, sys',
+  'from keystone.auth.plugins.mapped import get_user_unique_id_and_display_name',
+  'print(json.dumps(get_user_unique_id_and_display_name(json.load(sys.stdin))[0]))',
+].join('\n');
+
 /**
- * The unique id Keystone looks a federated user up by, when the mapping gives one (`user.id`);
- * without it Keystone takes the URL-quoted name (keystone.federation.utils), which is what
- * `kaizen doctor` warns about.
+ * The unique id a sign-in with these mapped properties looks the federated user up by, as
+ * Keystone computes it (keystone.auth.plugins.mapped: the mapped id, or name, URL-quoted).
  */
-export function uniqueIdOf(mapped: MappedProperties): string | undefined {
-  return mapped.user.id;
+export async function uniqueIdAtSignIn(mapped: MappedProperties): Promise<string> {
+  const child = execFile('/usr/bin/python3', ['-c', UNIQUE_ID_PY], { timeout: 60_000 });
+  const output = new Promise<string>((done, fail) => {
+    let stdout = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.on('error', fail);
+    child.on('close', (code) => (code === 0 ? done(stdout) : fail(new Error(`python3 exited with ${code}`))));
+  });
+  child.stdin?.end(JSON.stringify(mapped));
+  return JSON.parse(await output) as string;
 }

@@ -6,12 +6,13 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
+import { keystoneUniqueId } from '../../src/keystone/federation.js';
 import { chooseLocalAccount } from '../../src/provision/local-account-choice.js';
 import { runProvisioning, startApproval } from '../../src/provision/workflow.js';
 import { applicantCard } from '../../views/applicant-card.js';
 import { type RegisteredFederation, registerFederation } from '../keystone/federation-fixtures.js';
 import { DOMAIN_ID, newMember } from '../keystone/fixtures.js';
-import { mapAssertion, uniqueIdOf } from '../keystone/mapping-engine.js';
+import { mapAssertion, uniqueIdAtSignIn } from '../keystone/mapping-engine.js';
 import { everythingStored, type Harness, mailTo, PUBLIC_URL, startHarness } from './harness.js';
 
 let h: Harness;
@@ -81,8 +82,9 @@ describe('approving in federated mode', () => {
     const user = await h.keystone.getUser(done.checkpoints.user!);
     expect(user).toMatchObject({ name: email, email, domainId: DOMAIN_ID });
     expect(user.federated).toEqual([
-      { idpId: federation.idpId, protocols: [{ protocolId: 'openid', uniqueId: email }] },
+      { idpId: federation.idpId, protocols: [{ protocolId: 'openid', uniqueId: keystoneUniqueId(email) }] },
     ]);
+    expect(user.federated?.[0]?.protocols[0]?.uniqueId).toMatch(/%40example\.org$/);
     expect(await roleNames(user.id, done.checkpoints.project!)).toEqual(['member']);
     const puts = h.recorder.calls.filter(
       (c) => c.method === 'PUT' && c.projectId === done.checkpoints.project,
@@ -97,7 +99,7 @@ describe('approving in federated mode', () => {
     // Keystone's own mapping engine maps the identity provider's assertion to this very user.
     const mapped = await mapAssertion(await rulesOf(federation.mappingId), { 'OIDC-email': email });
     expect(mapped.user.type).toBe('ephemeral');
-    expect(uniqueIdOf(mapped)).toBe(user.federated?.[0]?.protocols[0]?.uniqueId);
+    expect(await uniqueIdAtSignIn(mapped)).toBe(user.federated?.[0]?.protocols[0]?.uniqueId);
 
     // The welcome email: sign in through the institution at LOGIN_URL; no link, no token.
     const [mail, ...more] = await waitForMail(email);
@@ -119,7 +121,10 @@ describe('approving in federated mode', () => {
   it('gives an account that is already federated the role on the new project, without asking', async () => {
     const { user: local } = await newMember(h.keystone);
     const federated = [
-      { idpId: federation.idpId, protocols: [{ protocolId: 'openid', uniqueId: local.name }] },
+      {
+        idpId: federation.idpId,
+        protocols: [{ protocolId: 'openid', uniqueId: keystoneUniqueId(local.name) }],
+      },
     ];
     // Made federated beforehand, as an earlier approval or an operator would have.
     await h.keystone.makeFederated(local.id, federated);
@@ -177,7 +182,10 @@ describe('a local account with the same name', () => {
     expect(done.localAccountChoice).toMatchObject({ choice: 'convert', by: 'U0ADMIN2' });
     const user = await h.keystone.getUser(member.user.id);
     expect(user.federated).toEqual([
-      { idpId: federation.idpId, protocols: [{ protocolId: 'openid', uniqueId: member.user.name }] },
+      {
+        idpId: federation.idpId,
+        protocols: [{ protocolId: 'openid', uniqueId: keystoneUniqueId(member.user.name) }],
+      },
     ]);
     await expect(
       h.keystone.passwordLogin({ userId: user.id, password: member.password, scope: 'unscoped' }),

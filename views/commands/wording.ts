@@ -39,9 +39,18 @@ export function linkStatusText(link: LinkSummary, when: (iso: string) => string)
 export const DISABLED_WARNING =
   'This account is disabled in Keystone: the new password will not let them log in until it is enabled again.';
 
+/** Keystone keeps unique ids URL-quoted (`ann%40example.org`); people read them plain. */
+function readableUniqueId(uniqueId: string): string {
+  try {
+    return decodeURIComponent(uniqueId);
+  } catch {
+    return uniqueId;
+  }
+}
+
 /** "ExampleU (openid) as ann@example.org": how a federated user signs in. */
 export function federatedSignInText(signIns: readonly FederatedSignIn[]): string {
-  return signIns.map((s) => `${s.idpId} (${s.protocolId}) as ${s.uniqueId}`).join(', ');
+  return signIns.map((s) => `${s.idpId} (${s.protocolId}) as ${readableUniqueId(s.uniqueId)}`).join(', ');
 }
 
 /** Why reset and resend refuse a federated user; `label` is the command as the caller shows commands. */
