@@ -10,6 +10,34 @@ export const EMAIL_RULES = [
   { local: [{ user: { id: '{0}', name: '{0}', email: '{0}' } }], remote: [{ type: 'OIDC-email' }] },
 ];
 
+/**
+ * The same, read from a request header: uwsgi hands `OIDC-Email: …` to Keystone as HTTP_OIDC_EMAIL,
+ * so a test can sign in through the identity provider with no OIDC module in front (`signIn`).
+ */
+export const HEADER_RULES = [
+  { local: [{ user: { id: '{0}', name: '{0}', email: '{0}' } }], remote: [{ type: 'HTTP_OIDC_EMAIL' }] },
+];
+
+/**
+ * A federated sign-in as Keystone takes it after the identity provider vouched for `email`: the
+ * protocol must be `mapped` (an auth method Keystone loads by default) with HEADER_RULES.
+ * Answers the unscoped token and the id of the user Keystone signed in.
+ */
+export async function signIn(
+  federation: Pick<RegisteredFederation, 'idpId' | 'protocol'>,
+  email: string,
+): Promise<{ token: string; userId: string }> {
+  const { authUrl } = inject('keystone');
+  const response = await fetch(
+    `${authUrl}/OS-FEDERATION/identity_providers/${federation.idpId}/protocols/${federation.protocol}/auth`,
+    { method: 'POST', headers: { 'OIDC-Email': email } },
+  );
+  if (response.status !== 201)
+    throw new Error(`federated sign-in: ${response.status} ${await response.text()}`);
+  const body = (await response.json()) as { token: { user: { id: string } } };
+  return { token: response.headers.get('x-subject-token') ?? '', userId: body.token.user.id };
+}
+
 export interface RegisteredFederation {
   idpId: string;
   protocol: string;

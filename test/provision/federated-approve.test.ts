@@ -10,7 +10,12 @@ import { keystoneUniqueId } from '../../src/keystone/federation.js';
 import { chooseLocalAccount } from '../../src/provision/local-account-choice.js';
 import { runProvisioning, startApproval } from '../../src/provision/workflow.js';
 import { applicantCard } from '../../views/applicant-card.js';
-import { type RegisteredFederation, registerFederation } from '../keystone/federation-fixtures.js';
+import {
+  HEADER_RULES,
+  type RegisteredFederation,
+  registerFederation,
+  signIn,
+} from '../keystone/federation-fixtures.js';
 import { DOMAIN_ID, newMember } from '../keystone/fixtures.js';
 import { mapAssertion, uniqueIdAtSignIn } from '../keystone/mapping-engine.js';
 import { everythingStored, type Harness, mailTo, PUBLIC_URL, startHarness } from './harness.js';
@@ -142,6 +147,44 @@ describe('approving in federated mode', () => {
       `You have been added to the OpenStack project ${record.applicant.project.name}`,
     );
     expect(mail!.text).toContain('Sign in through your institution');
+  });
+});
+
+describe('signing in through the identity provider after approval', () => {
+  it('Keystone signs the person in as the approved user, who reaches the project with the role', async () => {
+    const direct = await registerFederation(HEADER_RULES, 'mapped');
+    try {
+      const signInConfig: Config = {
+        ...h.config,
+        identity: { mode: 'federated', idpId: direct.idpId, protocol: 'mapped', idFrom: { kind: 'email' } },
+      };
+      const record = await h.apply();
+      const deps = h.deps({ config: signInConfig });
+      expect((await startApproval(deps, record.id, 'U0ADMIN1')).kind).toBe('started');
+      const done = await runProvisioning(deps, record.id);
+      expect(done.state).not.toBe('failed');
+
+      const { token, userId } = await signIn(direct, record.applicant.email);
+      // The very account approval made: no second, empty shadow user.
+      expect(userId).toBe(done.checkpoints.user);
+      const users = await h.keystone.listUsers(DOMAIN_ID);
+      expect(users.filter((u) => u.name === record.applicant.email)).toHaveLength(1);
+      // Its token scopes to the project: the role is there.
+      const projects = await h.keystone.authProjects(token);
+      expect(projects.map((p) => p.id)).toEqual([done.checkpoints.project]);
+
+      // A local account an admin made federated signs in as itself too.
+      const member = await newMember(h.keystone);
+      const local = await h.apply({ email: member.user.name });
+      expect((await startApproval(deps, local.id, 'U0ADMIN1')).kind).toBe('started');
+      expect((await runProvisioning(deps, local.id)).failure?.code).toBe('local_account_exists');
+      expect((await chooseLocalAccount(deps, local.id, 'convert', 'U0ADMIN2')).kind).toBe('started');
+      const converted = await runProvisioning(deps, local.id);
+      expect(converted.failure).toBeUndefined();
+      expect((await signIn(direct, member.user.name)).userId).toBe(member.user.id);
+    } finally {
+      await direct.remove();
+    }
   });
 });
 
