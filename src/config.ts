@@ -937,6 +937,11 @@ function identityChecks(v: Values, present: (name: string) => boolean): string[]
       'KAIZEN_IDP_PROTOCOL: required when KAIZEN_IDENTITY=federated: the protocol users sign in with, e.g. openid or saml2 (openstack federation protocol list --identity-provider …)',
     );
   }
+  if (!present('LOGIN_URL')) {
+    problems.push(
+      'LOGIN_URL: required when KAIZEN_IDENTITY=federated: the welcome email has no password link, only where to sign in through the institution',
+    );
+  }
   const headers = v.sheetHeaders ?? {};
   if (from !== 'email' && (headers[from] ?? '').trim() === '') {
     const keys = Object.keys(headers);

@@ -39,6 +39,7 @@ describe('kaizen doctor in federated mode', () => {
       // Slack off: its fake is not running here, and only the federation line is under test.
       SLACK_BOT_TOKEN: '',
       KAIZEN_IDENTITY: 'federated',
+      LOGIN_URL: 'https://cloud.example.org/',
       KAIZEN_IDP_ID: federation.idpId,
       KAIZEN_IDP_PROTOCOL: federation.protocol,
       ...overrides,

@@ -28,7 +28,7 @@ describe('federated settings', () => {
     expect(loadConfig({}).identity).toEqual({ mode: 'password' });
   });
 
-  it('federated mode needs the identity provider and the protocol, and says what each is', () => {
+  it('federated mode needs the identity provider, the protocol and LOGIN_URL, and says what each is', () => {
     const problems = problemsOf({ KAIZEN_IDENTITY: 'federated' });
     expect(problems).toEqual([
       expect.stringMatching(
@@ -37,6 +37,7 @@ describe('federated settings', () => {
       expect.stringMatching(
         /^KAIZEN_IDP_PROTOCOL: required when KAIZEN_IDENTITY=federated: .*e\.g\. openid or saml2/,
       ),
+      'LOGIN_URL: required when KAIZEN_IDENTITY=federated: the welcome email has no password link, only where to sign in through the institution',
     ]);
     expect(problemsOf({ KAIZEN_IDENTITY: 'sso' })).toEqual([
       'KAIZEN_IDENTITY: expected password or federated, got "sso"',
@@ -44,7 +45,12 @@ describe('federated settings', () => {
   });
 
   it('takes the unique id from the email, or from a column named in SHEET_HEADERS', () => {
-    const base = { KAIZEN_IDENTITY: 'federated', KAIZEN_IDP_ID: 'campus', KAIZEN_IDP_PROTOCOL: 'openid' };
+    const base = {
+      KAIZEN_IDENTITY: 'federated',
+      KAIZEN_IDP_ID: 'campus',
+      KAIZEN_IDP_PROTOCOL: 'openid',
+      LOGIN_URL: 'https://cloud.example.org/',
+    };
     expect(loadConfig(base).identity).toEqual({
       mode: 'federated',
       idpId: 'campus',

@@ -37,6 +37,7 @@ describe('commands for a federated user', () => {
       SLACK_ADMINS: ADMIN,
       ALLOW_INSECURE_PUBLIC_URL: 'true',
       KAIZEN_IDENTITY: 'federated',
+      LOGIN_URL: 'https://cloud.example.org/',
       KAIZEN_IDP_ID: federation.idpId,
       KAIZEN_IDP_PROTOCOL: federation.protocol,
     });
