@@ -13,7 +13,7 @@ import { describeQuotaChoice, resolveQuota } from '../quotas/resolve.js';
 import { forgotPageUrl } from '../setpass/paths.js';
 import type { ApplicationRecord, ObjectOrigin, ProjectClash, ProvisionStep } from './applications.js';
 import type { ProvisionDeps } from './deps.js';
-import { federatedUserStep } from './federated-user.js';
+import { federatedUniqueId, federatedUserStep } from './federated-user.js';
 import type { ComposedEmail, SetpassLink } from './ports.js';
 import { clashWith, createdByTag, PROJECT_NAME_MAX } from './project-names.js';
 
@@ -127,6 +127,9 @@ async function joinChosen(
 const project: Step = async (deps, record) => {
   const { applicant } = record;
   const { domain } = deps.config.keystone;
+  // Federated mode: an application without its unique id stops here, before anything is made.
+  const { identity } = deps.config;
+  if (identity.mode === 'federated') federatedUniqueId(identity.idFrom, applicant);
   const name = projectNameOf(applicant);
   const find = () => deps.keystone.findProjectByName(name, domain);
   if (applicant.project.kind === 'existing') {

@@ -150,6 +150,55 @@ describe('approving in federated mode', () => {
   });
 });
 
+describe('the unique id from a sheet column', () => {
+  it('an application without it stops before anything is made, saying what to do', async () => {
+    const columnConfig: Config = {
+      ...config,
+      identity: {
+        mode: 'federated',
+        idpId: federation.idpId,
+        protocol: federation.protocol,
+        idFrom: { kind: 'column', key: 'eppn', header: 'Institutional ID' },
+      },
+    };
+    const record = await h.apply();
+    const deps = h.deps({ config: columnConfig });
+    expect((await startApproval(deps, record.id, 'U0ADMIN1')).kind).toBe('started');
+    const done = await runProvisioning(deps, record.id);
+    expect(done.state).toBe('failed');
+    expect(done.failure?.step).toBe('project');
+    expect(done.failure?.message).toContain(
+      'The application has nothing in the "Institutional ID" column, which gives the federated unique id (KAIZEN_FEDERATED_ID_FROM=eppn)',
+    );
+    expect(await h.keystone.findProjectByName(record.applicant.project.name, DOMAIN_ID)).toBeUndefined();
+    expect(await h.keystone.findUserByName(record.applicant.email, DOMAIN_ID)).toBeUndefined();
+  });
+
+  it('with it, the user carries the column value as its unique id', async () => {
+    const columnConfig: Config = {
+      ...config,
+      identity: {
+        mode: 'federated',
+        idpId: federation.idpId,
+        protocol: federation.protocol,
+        idFrom: { kind: 'column', key: 'eppn', header: 'Institutional ID' },
+      },
+    };
+    const record = await h.apply();
+    // As intake stores it when the sheet has the column (see test/federated-mode.test.ts).
+    await h.applications.update(record.id, ['pending'], {
+      applicant: { ...record.applicant, federatedId: 'ada.l@campus.edu' },
+    });
+    const deps = h.deps({ config: columnConfig });
+    expect((await startApproval(deps, record.id, 'U0ADMIN1')).kind).toBe('started');
+    const done = await runProvisioning(deps, record.id);
+    expect(done.failure).toBeUndefined();
+    expect((await h.keystone.getUser(done.checkpoints.user!)).federated).toEqual([
+      { idpId: federation.idpId, protocols: [{ protocolId: 'openid', uniqueId: 'ada.l%40campus.edu' }] },
+    ]);
+  });
+});
+
 describe('signing in through the identity provider after approval', () => {
   it('Keystone signs the person in as the approved user, who reaches the project with the role', async () => {
     const direct = await registerFederation(HEADER_RULES, 'mapped');
