@@ -74,10 +74,6 @@ export function uniqueIdAt(
   return idp?.protocols.find((p) => p.protocolId === protocol)?.uniqueId;
 }
 
-export function isFederated(user: Pick<User, 'federated'>): boolean {
-  return (user.federated ?? []).some((f) => f.protocols.length > 0);
-}
-
 /** The user's identities with `wanted` laid over the one for the same identity provider. */
 function mergedIdentities(user: User, wanted: FederatedIdentity): FederatedIdentity[] {
   const others = (user.federated ?? []).filter((f) => f.idpId !== wanted.idpId);
