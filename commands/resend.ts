@@ -15,6 +15,7 @@ import type { CommandResult, MailOutcome } from './results.js';
 import { actorOf, type Caller } from './types.js';
 import {
   closeMatches,
+  federatedRefusal,
   findKeystoneUser,
   mailAddressOf,
   nameOf,
@@ -32,7 +33,7 @@ export async function resend(deps: CommandDeps, caller: Caller, query: UserQuery
   const user = await findKeystoneUser(deps, name);
   if (user === undefined)
     return { kind: 'no_user', query: name, suggestions: await closeMatches(deps, name) };
-  const refusal = await protectionRefusal(deps, 'resend', user);
+  const refusal = (await protectionRefusal(deps, 'resend', user)) ?? federatedRefusal('resend', user);
   if (refusal !== undefined) return refusal;
   const to = mailAddressOf(user);
   const actor = actorOf(caller);

@@ -18,6 +18,7 @@ import type { CommandResult, MailOutcome } from './results.js';
 import { actorOf, type Caller, callerLabel } from './types.js';
 import {
   closeMatches,
+  federatedRefusal,
   findKeystoneUser,
   mailAddressOf,
   membershipsOf,
@@ -38,7 +39,7 @@ export async function previewReset(
   const user = await findKeystoneUser(deps, name);
   if (user === undefined)
     return { kind: 'no_user', query: name, suggestions: await closeMatches(deps, name) };
-  const refusal = await protectionRefusal(deps, 'reset', user);
+  const refusal = (await protectionRefusal(deps, 'reset', user)) ?? federatedRefusal('reset', user);
   if (refusal !== undefined) return refusal;
   const [projects, pin] = await Promise.all([membershipsOf(deps, user.id), links.pinOnFile(user.id)]);
   const { confirmation, expiresAt } = await createConfirmation(deps.redis, {
@@ -129,14 +130,19 @@ async function performReset(
   const user = await requireKeystone(deps).getUser(userId);
   // Checked again here: a confirmation outlives the check made when it was asked for, and the CLI's
   // --yes comes straight here.
-  const refusal = await protectionRefusal(deps, 'reset', user);
+  const refusal = (await protectionRefusal(deps, 'reset', user)) ?? federatedRefusal('reset', user);
   if (refusal !== undefined) {
     await deps.audit.record({
       actor: requester.actor,
       action: 'password_reset',
       subject: user.name,
       outcome: 'denied',
-      detail: refusal.kind === 'protected' ? `protected account: ${refusal.reason}` : undefined,
+      detail:
+        refusal.kind === 'protected'
+          ? `protected account: ${refusal.reason}`
+          : refusal.kind === 'federated_user'
+            ? 'federated account: no password here'
+            : undefined,
     });
     return refusal;
   }

@@ -10,11 +10,20 @@ import type { QuotaKey, QuotaValues } from '../src/domain/quotas/types.js';
 import type { ErrorKind } from '../src/platform/errors.js';
 import type { CommandName } from './types.js';
 
+/** One way a federated user signs in: through this identity provider and protocol, as `uniqueId`. */
+export interface FederatedSignIn {
+  idpId: string;
+  protocolId: string;
+  uniqueId: string;
+}
+
 export interface KeystoneUserSummary {
   id: string;
   name: string;
   email: string | undefined;
   enabled: boolean;
+  /** Present for a federated user: they sign in through their institution and have no password here. */
+  federated?: FederatedSignIn[];
 }
 
 export interface ProjectMembership {
@@ -99,6 +108,12 @@ export type CommandResult =
   | { kind: 'denied'; command: CommandName }
   /** The account is one the bot never touches (an operator, a service account, …): nothing was done. */
   | { kind: 'protected'; command: CommandName; user: KeystoneUserSummary; reason: AccountProtection }
+  /** A federated user has no password here: nothing to reset or resend. Nothing was done. */
+  | {
+      kind: 'federated_user';
+      command: CommandName;
+      user: KeystoneUserSummary & { federated: FederatedSignIn[] };
+    }
   /** Nobody by that name: `suggestions` are close matches from Keystone. */
   | { kind: 'no_user'; query: string; suggestions: string[] }
   | { kind: 'failed'; command: CommandName; errorKind: ErrorKind | 'internal'; message: string }
@@ -165,6 +180,7 @@ export function outcomeOf(result: CommandResult): 'ok' | 'user_error' | 'failure
     case 'usage':
     case 'denied':
     case 'protected':
+    case 'federated_user':
     case 'no_user':
     case 'no_project':
     case 'project_protected':

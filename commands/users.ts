@@ -8,7 +8,7 @@ import type { KeystoneClient, User } from '../src/keystone/index.js';
 import { KaizenError } from '../src/platform/errors.js';
 import type { UserQuery } from './args.js';
 import type { CommandDeps } from './deps.js';
-import type { CommandResult, KeystoneUserSummary, ProjectMembership } from './results.js';
+import type { CommandResult, FederatedSignIn, KeystoneUserSummary, ProjectMembership } from './results.js';
 import type { CommandName } from './types.js';
 
 const MAX_SUGGESTIONS = 5;
@@ -40,7 +40,11 @@ export function requireKeystone(deps: CommandDeps): KeystoneClient {
 }
 
 export async function findKeystoneUser(deps: CommandDeps, name: string): Promise<User | undefined> {
-  return requireKeystone(deps).findUser(name, deps.domainId);
+  const keystone = requireKeystone(deps);
+  const listed = await keystone.findUser(name, deps.domainId);
+  // Keystone's user lists leave out the `federated` list, which decides what reset and resend may
+  // do and what status shows; reading the user by id gives it.
+  return listed === undefined ? undefined : keystone.getUser(listed.id);
 }
 
 /**
@@ -110,7 +114,30 @@ export async function protectionRefusal(
 }
 
 export function summarizeUser(user: User): KeystoneUserSummary {
-  return { id: user.id, name: user.name, email: user.email, enabled: user.enabled };
+  const federated = federatedSignIns(user);
+  return {
+    id: user.id,
+    name: user.name,
+    email: user.email,
+    enabled: user.enabled,
+    ...(federated.length > 0 ? { federated } : {}),
+  };
+}
+
+function federatedSignIns(user: User): FederatedSignIn[] {
+  return (user.federated ?? []).flatMap((f) =>
+    f.protocols.map((p) => ({ idpId: f.idpId, protocolId: p.protocolId, uniqueId: p.uniqueId })),
+  );
+}
+
+/**
+ * A federated user signs in through their institution and has no password here: a reset or a
+ * resend would only make a password nobody should have. Undefined when the command may go on.
+ */
+export function federatedRefusal(command: CommandName, user: User): CommandResult | undefined {
+  const federated = federatedSignIns(user);
+  if (federated.length === 0) return undefined;
+  return { kind: 'federated_user', command, user: { ...summarizeUser(user), federated } };
 }
 
 /** Where mail for this user goes: the email Keystone holds, or the user name when that is an address. */

@@ -122,6 +122,7 @@ const HEALTH_ICONS: Record<DoctorLine['status'], string> = {
   ok: ':large_green_circle:',
   off: ':white_circle:',
   failing: ':red_circle:',
+  warning: ':large_yellow_circle:',
 };
 
 function healthText(health: readonly DoctorLine[] | undefined): string {

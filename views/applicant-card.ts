@@ -20,10 +20,16 @@ export const APPLICANT_ACTIONS = {
   retry: 'applicant_retry',
   join: 'applicant_join',
   rename: 'applicant_rename',
+  convertAccount: 'applicant_convert_account',
+  keepLocalAccount: 'applicant_keep_local_account',
 } as const;
 export type ApplicantAction = keyof typeof APPLICANT_ACTIONS;
 
 export const CARD_ACTIONS_BLOCK = 'applicant_actions';
+
+/** Told to an admin who clicks Make it federated / Keep it local on a card no longer waiting for it. */
+export const localAccountNotWaitingText =
+  'This application is not waiting for a choice about a local account any more.';
 
 /** Block Kit's limits, from Slack's reference. */
 const LIMITS = {
@@ -91,6 +97,7 @@ function detailFields(record: ApplicationRecord): slack.MrkdwnElement[] {
     ['Sponsor', applicant.sponsor],
     ['Phone', applicant.phone],
     ['Has an account', applicant.hasAccount ? 'Yes' : 'No'],
+    ['Federated ID', applicant.federatedId ?? ''],
     ['Submitted', applicant.submittedAt],
   ];
   return entries
@@ -154,6 +161,34 @@ function projectChoiceBlocks(record: ApplicationRecord, clash: ProjectClash): sl
   ];
 }
 
+/**
+ * Federated mode found a local (password) account with the applicant's name: it is never turned
+ * federated silently; the admin chooses.
+ */
+function localAccountChoiceBlocks(
+  record: ApplicationRecord,
+  account: NonNullable<ApplicationRecord['localAccount']>,
+): slack.KnownBlock[] {
+  const name = escapeAndClip(account.name, 200);
+  return [
+    section(
+      clipJoined([
+        `:raised_hand: Approval by ${who(record)} stopped before any change to the account: *${name}* already exists as a local account that signs in with a password.`,
+        `Choose: *Make it federated* (it signs in through the institution from now on and its password stops working), or *Keep it local* (it keeps its password and gets the role on the project).`,
+      ]),
+    ),
+    {
+      type: 'actions',
+      block_id: CARD_ACTIONS_BLOCK,
+      elements: [
+        button('convertAccount', 'Make it federated', record.id, 'primary'),
+        button('keepLocalAccount', 'Keep it local', record.id),
+        button('reject', 'Reject', record.id, 'danger'),
+      ],
+    },
+  ];
+}
+
 /** The quota's main numbers: what an admin compares between presets. */
 export function quotaSummary(values: QuotaValues): string {
   const amount = (value: number | undefined, unit: string) =>
@@ -214,6 +249,7 @@ export function progressLine(record: ApplicationRecord): string {
       if (done === 'queued') return `${label} queued`;
       if (done === 'undelivered') return `${label} ✗`;
       if (done === 'skipped') return `${label} skipped`;
+      if (step === 'setpass' && done === 'federated') return `${label}: none, federated`;
       if (done !== undefined) return `${label} ✓`;
       if (record.state === 'failed' && record.failure?.step === step) return `${label} ✗`;
       if (record.state === 'approving' && step === firstOpen) return `${label} …`;
@@ -262,6 +298,9 @@ function stateBlocks(record: ApplicationRecord): slack.KnownBlock[] {
     case 'failed': {
       if (record.failure?.code === 'project_exists' && record.projectClash !== undefined) {
         return projectChoiceBlocks(record, record.projectClash);
+      }
+      if (record.failure?.code === 'local_account_exists' && record.localAccount !== undefined) {
+        return localAccountChoiceBlocks(record, record.localAccount);
       }
       const failed = record.failure?.step;
       const step =
@@ -338,8 +377,10 @@ function fallbackText(record: ApplicationRecord, name: string): string {
     case 'rejected':
       return `Applicant ${subject} was rejected`;
     case 'failed':
-      return record.failure?.code === 'project_exists'
-        ? `Approval of ${subject} stopped: the project name is taken; choose to join it or rename`
-        : `Approval of ${subject} stopped; it can be retried`;
+      if (record.failure?.code === 'project_exists')
+        return `Approval of ${subject} stopped: the project name is taken; choose to join it or rename`;
+      if (record.failure?.code === 'local_account_exists')
+        return `Approval of ${subject} stopped: a local account has that name; choose to make it federated or keep it local`;
+      return `Approval of ${subject} stopped; it can be retried`;
   }
 }

@@ -22,6 +22,8 @@ export function noteText(note: Note): string {
     case 'extra_user_missing':
       return `Extra user "${note.user}" has no account in Keystone: not added`;
     case 'mail_off':
+      if (note.federated)
+        return `Mail is off (SMTP_URL, MAIL_FROM): ${note.email} was not told how to sign in`;
       return note.newUser
         ? `Mail is off (SMTP_URL, MAIL_FROM): no email was sent; once it is on, \`/kaizen resend ${note.email}\` sends a password link`
         : `Mail is off (SMTP_URL, MAIL_FROM): ${note.email} was not told about the project`;
@@ -43,6 +45,14 @@ export function noteText(note: Note): string {
       return `The sheet row could not be marked Rejected: ${note.error}`;
     case 'quota_service_missing':
       return `${note.service} quotas skipped: no ${note.service} service in the catalog`;
+    case 'existing_federated_account':
+      return `${note.user} already had a federated account: it gets the role on the project`;
+    case 'federated_id_differs':
+      return `${note.user} already signs in through ${note.idpId} as "${note.held}", not "${note.wanted}": it was left as it is`;
+    case 'local_account_kept':
+      return `${note.user} keeps its local account and password, as an admin chose; it gets the role on the project`;
+    case 'local_account_federated':
+      return `${note.user} was made federated, as an admin chose: its password no longer works; it signs in through ${note.idpId}`;
     case 'legacy':
       return note.text;
   }

@@ -18,6 +18,14 @@ import {
 import { type Ensured, getOrCreate } from './ensure.js';
 import { missingAdminCredentials } from './errors.js';
 import {
+  type FederationProtocol,
+  federationProtocolBodySchema,
+  type IdentityProvider,
+  identityProviderBodySchema,
+  type Mapping,
+  mappingBodySchema,
+} from './federation.js';
+import {
   type FetchLike,
   KeystoneHttp,
   type KeystoneObserver,
@@ -86,6 +94,14 @@ export interface RoleAssignmentFilter {
 }
 
 const ROLE_CACHE_MS = 10 * 60_000;
+
+/** Keystone's spelling of the `federated` attribute. */
+function federatedBody(federated: FederatedIdentity[]) {
+  return federated.map((f) => ({
+    idp_id: f.idpId,
+    protocols: f.protocols.map((p) => ({ protocol_id: p.protocolId, unique_id: p.uniqueId })),
+  }));
+}
 const path = (...parts: string[]): string => parts.map((part) => `/${encodeURIComponent(part)}`).join('');
 
 function roleAssignmentsRequest(filter: RoleAssignmentFilter): KeystoneRequest {
@@ -234,14 +250,7 @@ export class KeystoneClient {
         email: input.email,
         description: input.description,
         ...(input.password === undefined ? {} : { password: input.password }),
-        ...(input.federated === undefined
-          ? {}
-          : {
-              federated: input.federated.map((f) => ({
-                idp_id: f.idpId,
-                protocols: f.protocols.map((p) => ({ protocol_id: p.protocolId, unique_id: p.uniqueId })),
-              })),
-            }),
+        ...(input.federated === undefined ? {} : { federated: federatedBody(input.federated) }),
         default_project_id: input.defaultProjectId,
         domain_id: input.domainId,
         enabled: true,
@@ -259,6 +268,20 @@ export class KeystoneClient {
     return getOrCreate(
       () => this.findUserByName(input.name, input.domainId),
       () => this.createUser(input),
+    );
+  }
+
+  /**
+   * Turns a local user federated: the identities are added and the password removed (Keystone takes
+   * `password: null`), so the account signs in through its identity provider only.
+   */
+  async makeFederated(userId: string, federated: FederatedIdentity[]): Promise<User> {
+    const body = { user: { federated: federatedBody(federated), password: null } };
+    return this.adminJson(
+      { method: 'PATCH', path: path('users', userId), body },
+      userBodySchema,
+      [200],
+      `user ${userId}`,
     );
   }
 
@@ -297,6 +320,31 @@ export class KeystoneClient {
       [200],
       `user ${userId}`,
     );
+  }
+
+  // Federation (read only: the operator registers these)
+
+  async getIdentityProvider(id: string): Promise<IdentityProvider> {
+    const request = { method: 'GET', path: `/OS-FEDERATION${path('identity_providers', id)}` } as const;
+    return this.adminJson(request, identityProviderBodySchema, [200], `identity provider ${id}`);
+  }
+
+  async getFederationProtocol(idpId: string, protocolId: string): Promise<FederationProtocol> {
+    const request = {
+      method: 'GET',
+      path: `/OS-FEDERATION${path('identity_providers', idpId, 'protocols', protocolId)}`,
+    } as const;
+    return this.adminJson(
+      request,
+      federationProtocolBodySchema,
+      [200],
+      `protocol ${protocolId} for the identity provider ${idpId}`,
+    );
+  }
+
+  async getMapping(id: string): Promise<Mapping> {
+    const request = { method: 'GET', path: `/OS-FEDERATION${path('mappings', id)}` } as const;
+    return this.adminJson(request, mappingBodySchema, [200], `mapping ${id}`);
   }
 
   // Roles

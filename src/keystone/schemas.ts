@@ -155,7 +155,13 @@ export type RoleAssignment = z.output<typeof roleAssignmentSchema>;
 export const projectBodySchema = z.object({ project: projectSchema }).transform((b) => b.project);
 export const projectListSchema = z.object({ projects: z.array(projectSchema) }).transform((b) => b.projects);
 export const userBodySchema = z.object({ user: userSchema }).transform((b) => b.user);
-export const userListSchema = z.object({ users: z.array(userSchema) }).transform((b) => b.users);
+/**
+ * Keystone lists a user once per way it is known: a local user turned federated (a password row and
+ * a federated row) comes twice, with the same id. One entry per id, so it is not taken for two users.
+ */
+export const userListSchema = z
+  .object({ users: z.array(userSchema) })
+  .transform((b) => [...new Map(b.users.map((user) => [user.id, user])).values()]);
 export const roleListSchema = z.object({ roles: z.array(roleSchema) }).transform((b) => b.roles);
 export const roleAssignmentListSchema = z
   .object({ role_assignments: z.array(roleAssignmentSchema) })

@@ -2,21 +2,30 @@
  * `kaizen doctor`: one line per capability — ok, off (not configured, and what to set), or
  * failing (why). Each check really talks to its service, with a deadline.
  */
+
 import { WebClient } from '@slack/web-api';
 import { adminChannelProblemText } from '../../views/protection.js';
 import { headerNames, mapColumns, missingHeadersNotice, quoteTab } from '../domain/intake/columns.js';
 import { keystoneFromConfig } from '../keystone/from-config.js';
 import { transportFromConfig } from '../mail/transport.js';
-import { type CapabilityName, type Config, capabilities } from '../platform/config/config.js';
+import {
+  type CapabilityName,
+  type Config,
+  capabilities,
+  federatedIdColumn,
+} from '../platform/config/config.js';
 import { KaizenError } from '../platform/errors.js';
 import { maskCredentials, scrubSecrets, silentLogger } from '../platform/log.js';
 import { createRedis, pingRedis } from '../platform/redis.js';
 import { sheetsClientFromConfig } from '../sheets/from-config.js';
 import { AdminDirectory } from '../slack/admins.js';
+import { checkFederation } from './doctor-federation.js';
 
 export interface DoctorLine {
-  name: CapabilityName;
-  status: 'ok' | 'off' | 'failing';
+  /** A capability, or `federation` in federated mode. */
+  name: CapabilityName | 'federation';
+  /** `warning`: works, but something needs a person's eye (a mapping that bypasses approval). */
+  status: 'ok' | 'off' | 'failing' | 'warning';
   detail: string;
 }
 
@@ -78,8 +87,16 @@ export const liveChecks: Partial<Record<CapabilityName, LiveCheck>> = {
     const client = sheetsClientFromConfig(config, silentLogger)!;
     const tab = config.google.applicationsTab;
     const [header = []] = await client.readRange(`${quoteTab(tab)}!1:1`, tab);
-    const mapped = mapColumns(header, headerNames(config.google.headers));
+    const mapped = mapColumns(header, headerNames(config.google.headers, federatedIdColumn(config)));
     if (!mapped.ok) throw new KaizenError('config', missingHeadersNotice(tab, mapped.missing));
+    // Federated mode reading the unique id from a column: without it no approval can go through.
+    const idColumn = federatedIdColumn(config);
+    if (idColumn !== undefined && mapped.columns.federatedId === undefined) {
+      throw new KaizenError(
+        'config',
+        `${missingHeadersNotice(tab, [idColumn.header])} It gives the federated unique id (KAIZEN_FEDERATED_ID_FROM=${idColumn.key}).`,
+      );
+    }
     return `header row read: ${header.length} columns, all required ones found`;
   },
   setpass: async (config) => {
@@ -104,6 +121,20 @@ export const liveChecks: Partial<Record<CapabilityName, LiveCheck>> = {
 };
 
 export async function runDoctor(config: Config, checks = liveChecks): Promise<DoctorLine[]> {
+  const [lines, federation] = await Promise.all([capabilityLines(config, checks), federationLine(config)]);
+  return federation === undefined ? lines : [...lines, federation];
+}
+
+async function federationLine(config: Config): Promise<DoctorLine | undefined> {
+  try {
+    const report = await withDeadline(checkFederation(config, TIMEOUT_MS));
+    return report && { name: 'federation', status: report.status, detail: maskCredentials(report.detail) };
+  } catch (error) {
+    return { name: 'federation', status: 'failing', detail: maskCredentials(reason(error)) };
+  }
+}
+
+function capabilityLines(config: Config, checks: typeof liveChecks): Promise<DoctorLine[]> {
   return Promise.all(
     capabilities(config).map(async (capability): Promise<DoctorLine> => {
       if (!capability.enabled) {

@@ -19,6 +19,8 @@ import { projectProtectionReason, protectedAccountText } from '../protection.js'
 import { quotaTableLines } from '../quota-table.js';
 import {
   DISABLED_WARNING,
+  federatedRefusalText,
+  federatedStatusText,
   linkStatusText,
   pinNote,
   plural,
@@ -59,6 +61,10 @@ export function slackReply(result: CommandResult): SlackReply {
     case 'protected':
       return {
         text: `:no_entry: ${escapeAndClip(protectedAccountText(`\`${COMMAND} ${result.command}\``, result.user.name, result.reason), SECTION_MAX)}`,
+      };
+    case 'federated_user':
+      return {
+        text: `:no_entry: ${escapeAndClip(federatedRefusalText(`\`${COMMAND} ${result.command}\``, result.command, result.user.name, result.user.federated), SECTION_MAX)}`,
       };
     case 'no_user':
       return { text: noUserText(result.query, result.suggestions) };
@@ -222,6 +228,9 @@ function statusReply(result: Extract<CommandResult, { kind: 'status' }>): SlackR
     );
   } else {
     lines.push('*Keystone:* no user yet');
+  }
+  if (result.user?.federated) {
+    lines.push(`*Federated:* ${escapeAndClip(federatedStatusText(result.user.federated), 1000)}`);
   }
   if (result.link) {
     const link = linkStatusText(result.link, slackDate);

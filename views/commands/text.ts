@@ -17,6 +17,8 @@ import { projectProtectionReason, protectedAccountText } from '../protection.js'
 import { quotaTableLines } from '../quota-table.js';
 import {
   DISABLED_WARNING,
+  federatedRefusalText,
+  federatedStatusText,
   linkStatusText,
   pinNote,
   plural,
@@ -37,6 +39,13 @@ export function textReply(result: CommandResult): string {
       return `${COMMAND} ${result.command}: not allowed`;
     case 'protected':
       return protectedAccountText(`${COMMAND} ${result.command}`, result.user.name, result.reason);
+    case 'federated_user':
+      return federatedRefusalText(
+        `${COMMAND} ${result.command}`,
+        result.command,
+        result.user.name,
+        result.user.federated,
+      );
     case 'no_user':
       return result.suggestions.length === 0
         ? `No user ${result.query} in Keystone.`
@@ -136,6 +145,7 @@ function statusText(result: Extract<CommandResult, { kind: 'status' }>): string 
       ? `  keystone:       user ${result.user.id}${result.user.enabled ? '' : ' (disabled)'}; ${projectsText(result.projects)}`
       : '  keystone:       no user yet',
   );
+  if (result.user?.federated) lines.push(`  federated:      ${federatedStatusText(result.user.federated)}`);
   if (result.link) {
     const link = linkStatusText(result.link, time);
     lines.push(`  password link:  ${link}`);

@@ -1,5 +1,6 @@
 /** Sentences both renderings of a command result share; plain text, escaped by the caller when needed. */
-import type { LinkSummary, SyncCounts } from '../../commands/results.js';
+import type { FederatedSignIn, LinkSummary, SyncCounts } from '../../commands/results.js';
+import type { CommandName } from '../../commands/types.js';
 import type { QuotaKey, QuotaValues } from '../../src/domain/quotas/types.js';
 import { QUOTA_LABELS } from '../quota-modal.js';
 import { quotaAmount } from '../quota-table.js';
@@ -51,4 +52,34 @@ export function quotaChangeText(values: QuotaValues): string {
   return (Object.entries(values) as [QuotaKey, number][])
     .map(([key, value]) => `${QUOTA_LABELS[key]} ${quotaAmount(key, value)}`)
     .join(', ');
+}
+
+/** Keystone keeps unique ids URL-quoted (`ann%40example.org`); people read them plain. */
+function readableUniqueId(uniqueId: string): string {
+  try {
+    return decodeURIComponent(uniqueId);
+  } catch {
+    return uniqueId;
+  }
+}
+
+/** "ExampleU (openid) as ann@example.org": how a federated user signs in. */
+export function federatedSignInText(signIns: readonly FederatedSignIn[]): string {
+  return signIns.map((s) => `${s.idpId} (${s.protocolId}) as ${readableUniqueId(s.uniqueId)}`).join(', ');
+}
+
+/** Why reset and resend refuse a federated user; `label` is the command as the caller shows commands. */
+export function federatedRefusalText(
+  label: string,
+  command: CommandName,
+  name: string,
+  signIns: readonly FederatedSignIn[],
+): string {
+  const what = command === 'resend' ? 'no password link to resend' : 'no password to reset';
+  return `${label}: ${name} signs in through their institution (${federatedSignInText(signIns)}) and has no password here, so there is ${what}. Nothing was changed. If they cannot sign in, their institution's help desk resets their login.`;
+}
+
+/** The status line of a federated user. */
+export function federatedStatusText(signIns: readonly FederatedSignIn[]): string {
+  return `signs in through their institution: ${federatedSignInText(signIns)}; no password here`;
 }

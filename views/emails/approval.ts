@@ -1,5 +1,6 @@
 import type { ApprovalEmails } from '../../src/domain/provision/ports.js';
 import { addedToProjectEmail } from './added-to-project.js';
+import { federatedWelcomeEmail } from './federated-welcome.js';
 import { rejectionEmail } from './rejection.js';
 import { welcomeEmail } from './welcome.js';
 
@@ -7,5 +8,6 @@ import { welcomeEmail } from './welcome.js';
 export const approvalEmails: ApprovalEmails = {
   welcome: welcomeEmail,
   addedToProject: addedToProjectEmail,
+  federatedWelcome: federatedWelcomeEmail,
   rejection: rejectionEmail,
 };

@@ -1,5 +1,5 @@
 import { headerNames } from '../../domain/intake/columns.js';
-import type { Config } from '../../platform/config/config.js';
+import { type Config, federatedIdColumn } from '../../platform/config/config.js';
 import type { Logger } from '../../platform/log.js';
 import { sheetsClientFromConfig } from '../../sheets/from-config.js';
 import { ApplicationsSheet } from '../../sheets/sheets.js';
@@ -15,6 +15,6 @@ export function sheetsFromConfig(config: Config, log: Logger): ApplicationsSheet
   return new ApplicationsSheet(client, {
     applicationsTab: google.applicationsTab,
     admittedTab: google.admittedTab,
-    names: headerNames(google.headers),
+    names: headerNames(google.headers, federatedIdColumn(config)),
   });
 }

@@ -12,7 +12,7 @@ export type Note =
   | { code: 'account_disabled'; user: string }
   | { code: 'extra_user_failed'; user: string; error: string }
   | { code: 'extra_user_missing'; user: string }
-  | { code: 'mail_off'; email: string; newUser: boolean }
+  | { code: 'mail_off'; email: string; newUser: boolean; federated?: boolean }
   | { code: 'sheets_off' }
   | { code: 'welcome_undelivered'; email: string; reason: string; newUser: boolean }
   | { code: 'project_renamed'; from: string; to: string }
@@ -21,6 +21,10 @@ export type Note =
   | { code: 'rejection_not_queued'; error: string }
   | { code: 'rejection_not_in_sheet'; error: string }
   | { code: 'quota_service_missing'; service: string }
+  | { code: 'existing_federated_account'; user: string }
+  | { code: 'federated_id_differs'; user: string; idpId: string; held: string; wanted: string }
+  | { code: 'local_account_kept'; user: string }
+  | { code: 'local_account_federated'; user: string; idpId: string }
   | { code: 'legacy'; text: string };
 
 /** The same note twice (a resumed step reporting again) is recorded once. */

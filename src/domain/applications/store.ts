@@ -40,7 +40,13 @@ export interface ProjectClash {
 }
 
 /** Why an approval stopped, when a person has a choice to make rather than a cause to fix. */
-export type FailureCode = 'project_exists';
+export type FailureCode = 'project_exists' | 'local_account_exists';
+
+/**
+ * Federated mode met a local (password) account with the applicant's name: an admin chooses to
+ * turn it federated (`convert`) or to give the role to it as it is (`keep_local`).
+ */
+export type LocalAccountChoice = 'convert' | 'keep_local';
 
 export interface ApplicationRecord {
   id: string;
@@ -64,6 +70,10 @@ export interface ApplicationRecord {
   projectClash?: ProjectClash | undefined;
   /** An admin's explicit choice to join the existing project instead of creating one. */
   joinProject?: { id: string; name: string; by: string; at: string } | undefined;
+  /** Federated mode: the local account found under the applicant's name, waiting for a choice. */
+  localAccount?: { id: string; name: string } | undefined;
+  /** Federated mode: what an admin chose for that local account, and who. */
+  localAccountChoice?: { choice: LocalAccountChoice; by: string; at: string } | undefined;
   /**
    * Whether provisioning made the project and user or found them, decided before creating: a run
    * resumed after a crash then still knows the user is new (needs a password link) and the project

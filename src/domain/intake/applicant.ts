@@ -20,6 +20,8 @@ export interface Applicant {
   project: ProjectRequest;
   /** Emails or user names to add to the project too. */
   extraUsers: string[];
+  /** The Federated ID column (see KAIZEN_FEDERATED_ID_FROM), when the sheet has one and it is filled in. */
+  federatedId?: string;
   /** The row's cells as they were, in sheet order, for the admitted tab. */
   row: string[];
 }

@@ -25,6 +25,7 @@ export const SHEET_FIELDS = [
   'contactName',
   'contactEmail',
   'status',
+  'federatedId',
 ] as const;
 export type SheetField = (typeof SHEET_FIELDS)[number];
 
@@ -48,6 +49,8 @@ export const DEFAULT_HEADERS: Record<SheetField, string> = {
   contactName: 'Project contact name',
   contactEmail: 'Contact email',
   status: 'Status',
+  /** Read only in federated mode with KAIZEN_FEDERATED_ID_FROM naming a column. */
+  federatedId: 'Federated ID',
 };
 
 /**
@@ -77,16 +80,22 @@ const loose = (text: string) => text.toLowerCase().replace(/[^a-z0-9]/g, '');
  * the field name (`firstName`, `first_name`) or the default header (`First name`); an unknown key
  * is a configuration error, because a silently ignored rename would hide a column.
  */
-export function headerNames(overrides: Record<string, string> = {}): HeaderNames {
+export function headerNames(
+  overrides: Record<string, string> = {},
+  federatedIdFrom?: { key: string; header: string },
+): HeaderNames {
   const names: HeaderNames = { ...DEFAULT_HEADERS };
   const unknown: string[] = [];
   for (const [key, header] of Object.entries(overrides)) {
+    // KAIZEN_FEDERATED_ID_FROM may name a column of its own in SHEET_HEADERS: known by that.
+    if (key === federatedIdFrom?.key) continue;
     const field = SHEET_FIELDS.find(
       (candidate) => loose(candidate) === loose(key) || loose(DEFAULT_HEADERS[candidate]) === loose(key),
     );
     if (field === undefined) unknown.push(key);
     else if (header.trim() !== '') names[field] = header.trim();
   }
+  if (federatedIdFrom !== undefined) names.federatedId = federatedIdFrom.header;
   if (unknown.length > 0) {
     throw new KaizenError(
       'config',

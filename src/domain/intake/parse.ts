@@ -30,6 +30,8 @@ export const LIMITS = {
   sponsor: 200,
   projectName: 64,
   contactName: 128,
+  /** Keystone keeps a federated unique id in 255 characters. */
+  federatedId: 255,
   extraUsersText: 2000,
   extraUser: 255,
   extraUsersCount: 20,
@@ -145,6 +147,7 @@ function schemaFor(names: HeaderNames) {
     pin: z.string().min(1, `${names.pin} is empty`).refine(isValidPin, `${names.pin} must be 4 digits`),
     contactName: field(names.contactName, LIMITS.contactName),
     contactEmail: z.union([z.literal(''), email(names.contactEmail)]),
+    federatedId: field(names.federatedId, LIMITS.federatedId),
     extraUsers: z
       .string()
       .max(
@@ -229,6 +232,7 @@ export function parseRow(
     contactName: line('contactName'),
     contactEmail: line('contactEmail').toLowerCase(),
     extraUsers: line('extraUsers'),
+    federatedId: line('federatedId'),
   });
   if (!result.success) {
     // One reason per field: the first is the one to fix.
@@ -282,6 +286,7 @@ export function parseRow(
         ? { ...project, contactName: data.contactName, contactEmail: data.contactEmail }
         : project,
     extraUsers: data.extraUsers,
+    ...(data.federatedId === '' ? {} : { federatedId: data.federatedId }),
     row: storedRow(cells, columns, headerWidth),
   };
   return { kind: 'applicant', rowNumber, applicant, pin: data.pin, notes };

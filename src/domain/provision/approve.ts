@@ -3,9 +3,11 @@
  * provisioning steps, checkpointed so a failure or a crash resumes where it stopped and creates
  * nothing twice; approvals whose run died are resumed.
  */
+
 import { describeError, isKaizenError } from '../../platform/errors.js';
 import { type ApplicationRecord, PROVISION_STEPS, type ProvisionStep } from '../applications/store.js';
 import type { ProvisionDeps } from './deps.js';
+import { LocalAccountExists } from './federated-user.js';
 import { addNotes, requireRecord } from './record-updates.js';
 import { RunLock } from './run-lock.js';
 import { ProjectNameTaken, STEPS, type StepResult, welcomeMailKey } from './steps.js';
@@ -178,8 +180,14 @@ async function fail(
   retry: boolean,
 ): Promise<ApplicationRecord> {
   const message = describeError(error);
-  const code = error instanceof ProjectNameTaken ? ({ code: 'project_exists' } as const) : {};
-  // A taken project name waits for the admin's choice: no failure to log or count.
+  const code =
+    error instanceof ProjectNameTaken
+      ? ({ code: 'project_exists' } as const)
+      : error instanceof LocalAccountExists
+        ? ({ code: 'local_account_exists' } as const)
+        : {};
+  // A taken project name, or a local account in federated mode, waits for the admin's choice: no
+  // failure to log or count.
   if (code.code === undefined) {
     deps.log.error({ err: error, applicant: applicantId, step }, 'provisioning step failed');
     deps.metrics?.stepFailed(step, isKaizenError(error) ? error.kind : 'internal');

@@ -2,7 +2,7 @@ import type { Note } from '../applications/notes.js';
 import type { ApplicationRecord } from '../applications/store.js';
 import type { ProvisionDeps } from './deps.js';
 import { addNotes } from './record-updates.js';
-import { UNDELIVERED } from './steps.js';
+import { FEDERATED_ACCOUNT, UNDELIVERED } from './steps.js';
 
 /**
  * The outbox calls this when the welcome (or added-to-project) email went out: the card can stop
@@ -62,6 +62,7 @@ export async function markWelcomeUndelivered(
 }
 
 function undeliveredNote(record: ApplicationRecord, reason: string): Note {
-  const newUser = record.origin?.user === 'created';
+  // A federated account has no link to resend.
+  const newUser = record.origin?.user === 'created' && record.checkpoints.setpass !== FEDERATED_ACCOUNT;
   return { code: 'welcome_undelivered', email: record.applicant.email, reason, newUser };
 }

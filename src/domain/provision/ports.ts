@@ -59,6 +59,18 @@ export interface ApprovalEmails {
       lifetimeMs: number;
     },
   ): ComposedEmail;
+  /**
+   * Federated mode: the account signs in through the person's institution at LOGIN_URL; there is
+   * no password here and the email carries no link token. `newAccount`: the account is new to them.
+   */
+  federatedWelcome(
+    input: Omit<EmailSignposts, 'forgotUrl'> & {
+      name: string;
+      username: string;
+      projectName: string;
+      newAccount: boolean;
+    },
+  ): ComposedEmail;
   /** To someone who already had an account: the project they can now use. */
   addedToProject(
     input: EmailSignposts & { name: string; username: string; projectName: string },

@@ -15,6 +15,7 @@ import { type Applicant, fullName } from '../intake/applicant.js';
 import { describeQuotaChoice, resolveQuota } from '../quotas/resolve.js';
 import { forgotPageUrl } from '../setpass/paths.js';
 import type { ProvisionDeps } from './deps.js';
+import { federatedUniqueId, federatedUserStep } from './federated-user.js';
 import type { ComposedEmail, SetpassLink } from './ports.js';
 import { clashWith, createdByTag, PROJECT_NAME_MAX } from './project-names.js';
 
@@ -35,6 +36,8 @@ const SEALED_LINK = 'sealed:';
 export const welcomeMailKey = (applicantId: string): string => `welcome:${applicantId}`;
 export const rejectionMailKey = (applicantId: string): string => `rejection:${applicantId}`;
 export const DELIVERY_HOOK = 'application_notified';
+/** The setpass step's checkpoint for an account that signs in through its institution: no password here. */
+export const FEDERATED_ACCOUNT = 'federated';
 /** The email step's checkpoint when the outbox gave the email up for good. */
 export const UNDELIVERED = 'undelivered';
 
@@ -126,6 +129,9 @@ async function joinChosen(
 const project: Step = async (deps, record) => {
   const { applicant } = record;
   const { domain } = deps.config.keystone;
+  // Federated mode: an application without its unique id stops here, before anything is made.
+  const { identity } = deps.config;
+  if (identity.mode === 'federated') federatedUniqueId(identity.idFrom, applicant);
   const name = projectNameOf(applicant);
   const find = () => deps.keystone.findProjectByName(name, domain);
   if (applicant.project.kind === 'existing') {
@@ -175,6 +181,15 @@ const user: Step = async (deps, record) => {
   // unless the applicant says they already have an account (which may carry another name).
   const find = () =>
     applicant.hasAccount ? deps.keystone.findUser(name, domain) : deps.keystone.findUserByName(name, domain);
+  const { identity } = deps.config;
+  if (identity.mode === 'federated') {
+    return federatedUserStep(deps, record, identity, {
+      name,
+      find,
+      setOrigin: (origin) => setOrigin(deps, record, 'user', origin),
+      projectId: () => checkpointOf(record, 'project'),
+    });
+  }
   let origin = record.origin?.user;
   if (origin === undefined) {
     origin = (await find()) === undefined ? 'created' : 'existing';
@@ -328,7 +343,15 @@ async function issueLink(deps: ProvisionDeps, record: ApplicationRecord): Promis
   return deps.setpass.issue({ userId, username: username(record.applicant) }, record.pinHash);
 }
 
+/** Federated mode, unless an admin kept a local account: the user signs in through their institution. */
+export function signsInFederated(deps: Pick<ProvisionDeps, 'config'>, record: ApplicationRecord): boolean {
+  return deps.config.identity.mode === 'federated' && record.localAccountChoice?.choice !== 'keep_local';
+}
+
 const setpass: Step = async (deps, record) => {
+  if (signsInFederated(deps, record)) {
+    return { checkpoint: FEDERATED_ACCOUNT, skipped: true, detail: 'federated account: no password link' };
+  }
   if (record.origin?.user !== 'created') {
     return { checkpoint: 'not needed', skipped: true, detail: 'existing account: no password link' };
   }
@@ -350,13 +373,15 @@ async function linkForEmail(deps: ProvisionDeps, record: ApplicationRecord): Pro
 
 const email: Step = async (deps, record) => {
   const { applicant } = record;
-  const newUser = record.origin?.user === 'created';
-  const kind = newUser ? 'welcome' : 'added-to-project';
+  const federated = signsInFederated(deps, record);
+  // A federated user has no link: the email is the same whether the account is new or not.
+  const newUser = record.origin?.user === 'created' && !federated;
+  const kind = federated ? 'federated-welcome' : newUser ? 'welcome' : 'added-to-project';
   if (deps.mail === undefined) {
     return {
       checkpoint: 'skipped',
       skipped: true,
-      notes: [{ code: 'mail_off', email: applicant.email, newUser }],
+      notes: [{ code: 'mail_off', email: applicant.email, newUser, federated }],
     };
   }
   const key = welcomeMailKey(record.id);
@@ -381,7 +406,15 @@ const email: Step = async (deps, record) => {
     projectName: projectNameOf(applicant),
   };
   let content: ComposedEmail;
-  if (newUser) {
+  if (federated) {
+    content = deps.emails.federatedWelcome({
+      ...base,
+      loginUrl: signposts.loginUrl,
+      gettingStartedUrl: signposts.gettingStartedUrl,
+      supportEmail: signposts.supportEmail,
+      newAccount: record.origin?.user === 'created' || record.localAccountChoice?.choice === 'convert',
+    });
+  } else if (newUser) {
     const link = await linkForEmail(deps, record);
     content = deps.emails.welcome({
       ...base,

@@ -25,6 +25,7 @@ import type { AccountGuard } from '../accounts/protection.js';
 import type { ApplicationRecord, ApplicationStore } from '../applications/store.js';
 import type { Audit } from '../audit/audit.js';
 import { fullName } from '../intake/applicant.js';
+import { FEDERATED_ACCOUNT } from '../provision/steps.js';
 import type { ResentLink, SetpassLink } from '../setpass/issue.js';
 import type { AdminNotices, ReminderLinks, ReminderOutbox } from './ports.js';
 
@@ -190,6 +191,13 @@ export async function remindUser(
 ): Promise<UserReminderOutcome> {
   const userId = record.checkpoints.user;
   if (userId === undefined) return { kind: 'skipped', reason: 'no Keystone user yet' };
+  if (record.checkpoints.setpass === FEDERATED_ACCOUNT) {
+    return {
+      kind: 'skipped',
+      reason:
+        'federated account: it signs in through its institution and has no password here, so no link to remind of',
+    };
+  }
   const now = (deps.now ?? (() => new Date()))();
   const { links, policy } = deps;
   const ledgerKey = keys.userReminders(userId);

@@ -151,6 +151,8 @@ export interface Config {
     reminderMax: number;
     adminReminderAfterMs: number;
   };
+  /** How users sign in: KAIZEN_IDENTITY and, in federated mode, where their identity comes from. */
+  identity: IdentityConfig;
   web: { loginUrl: string | undefined; gettingStartedUrl: string | undefined; termsUrl: string | undefined };
   quotas: {
     presetsFile: string | undefined;
@@ -162,6 +164,19 @@ export interface Config {
   };
   provision: { concurrency: number };
   audit: { maxLength: number };
+}
+
+/** Where a federated user's unique id comes from: the applicant's email, or a sheet column. */
+export type FederatedIdSource = { kind: 'email' } | { kind: 'column'; key: string; header: string };
+
+export type IdentityConfig =
+  | { mode: 'password' }
+  | { mode: 'federated'; idpId: string; protocol: string; idFrom: FederatedIdSource };
+
+/** The sheet column KAIZEN_FEDERATED_ID_FROM names, in federated mode. */
+export function federatedIdColumn(config: Config): { key: string; header: string } | undefined {
+  const { identity } = config;
+  return identity.mode === 'federated' && identity.idFrom.kind === 'column' ? identity.idFrom : undefined;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -232,11 +247,63 @@ function crossChecks(v: Values, env: Env): string[] {
       'PUBLIC_URL: must be https:// in production (links carry one-time secrets); set ALLOW_INSECURE_PUBLIC_URL=true to override',
     );
   }
+  problems.push(...identityChecks(v, present));
   for (const name of ['GOOGLE_APPLICATION_CREDENTIALS', 'SMTP_CA_FILE', 'TLS_CERT_FILE', 'TLS_KEY_FILE']) {
     const path = env[name]?.trim();
     if (path && !readable(path)) problems.push(`${name}: cannot read the file ${path}`);
   }
   return problems;
+}
+
+/** The federated settings belong together: one without the others is a mistake worth naming. */
+function identityChecks(v: Values, present: (name: string) => boolean): string[] {
+  const problems: string[] = [];
+  const from = v.federatedIdFrom ?? 'email';
+  if (v.identity !== 'federated') {
+    for (const name of ['KAIZEN_IDP_ID', 'KAIZEN_IDP_PROTOCOL']) {
+      if (present(name))
+        problems.push(`${name}: only used when KAIZEN_IDENTITY=federated; set that too, or remove it`);
+    }
+    if (from !== 'email') {
+      problems.push(
+        'KAIZEN_FEDERATED_ID_FROM: only used when KAIZEN_IDENTITY=federated; set that too, or remove it',
+      );
+    }
+    return problems;
+  }
+  if (!present('KAIZEN_IDP_ID')) {
+    problems.push(
+      'KAIZEN_IDP_ID: required when KAIZEN_IDENTITY=federated: the id of the identity provider in Keystone (openstack identity provider list)',
+    );
+  }
+  if (!present('KAIZEN_IDP_PROTOCOL')) {
+    problems.push(
+      'KAIZEN_IDP_PROTOCOL: required when KAIZEN_IDENTITY=federated: the protocol users sign in with, e.g. openid or saml2 (openstack federation protocol list --identity-provider …)',
+    );
+  }
+  if (!present('LOGIN_URL')) {
+    problems.push(
+      'LOGIN_URL: required when KAIZEN_IDENTITY=federated: the welcome email has no password link, only where to sign in through the institution',
+    );
+  }
+  const headers = v.sheetHeaders ?? {};
+  if (from !== 'email' && (headers[from] ?? '').trim() === '') {
+    const keys = Object.keys(headers);
+    problems.push(
+      `KAIZEN_FEDERATED_ID_FROM: "${from}" is neither email nor a column named in SHEET_HEADERS (${keys.length === 0 ? 'which is empty' : `which names ${keys.join(', ')}`}); add it there with its header text, e.g. SHEET_HEADERS={"${from}":"Institutional ID"}`,
+    );
+  }
+  return problems;
+}
+
+function identityOf(v: Required<Values>): IdentityConfig {
+  if (v.identity !== 'federated') return { mode: 'password' };
+  const from = v.federatedIdFrom;
+  const idFrom: FederatedIdSource =
+    from === 'email'
+      ? { kind: 'email' }
+      : { kind: 'column', key: from, header: (v.sheetHeaders[from] ?? '').trim() };
+  return { mode: 'federated', idpId: v.idpId!, protocol: v.idpProtocol!, idFrom };
 }
 
 function readable(path: string): boolean {
@@ -345,6 +412,7 @@ function build(v: Required<Values>): Config {
       reminderMax: v.reminderMax,
       adminReminderAfterMs: v.adminReminderAfter,
     },
+    identity: identityOf(v),
     web: { loginUrl: v.loginUrl, gettingStartedUrl: v.gettingStartedUrl, termsUrl: v.termsUrl },
     quotas: {
       presetsFile: v.quotaPresetsFile,

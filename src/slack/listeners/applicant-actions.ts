@@ -5,16 +5,17 @@
  */
 
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
-import { APPLICANT_ACTIONS } from '../../../views/applicant-card.js';
+import { APPLICANT_ACTIONS, localAccountNotWaitingText } from '../../../views/applicant-card.js';
 import { APPLICATION_GONE, alreadyDecidedText, notAllowedText } from '../../../views/applicant-replies.js';
 import { escapeMrkdwn } from '../../../views/mrkdwn.js';
 import { protectedProjectText } from '../../../views/protection.js';
 import { quotaModal } from '../../../views/quota-modal.js';
 import { rejectModal } from '../../../views/reject-modal.js';
 import { renameModal } from '../../../views/rename-modal.js';
-import type { ApplicationRecord } from '../../domain/applications/store.js';
+import type { ApplicationRecord, LocalAccountChoice } from '../../domain/applications/store.js';
 import { runProvisioning, startApproval } from '../../domain/provision/approve.js';
 import type { ProvisionDeps } from '../../domain/provision/deps.js';
+import { chooseLocalAccount } from '../../domain/provision/local-account-choice.js';
 import { joinExistingProject } from '../../domain/provision/project-choice.js';
 import { describeError } from '../../platform/errors.js';
 import type { App } from '../app.js';
@@ -156,6 +157,29 @@ export async function handleJoin(args: ButtonArgs, deps: ApplicantSlackDeps): Pr
   }
 }
 
+/** Make it federated / Keep it local: federated mode found a local account; the admin's choice goes on. */
+function handleLocalAccount(choice: LocalAccountChoice) {
+  return async (args: ButtonArgs, deps: ApplicantSlackDeps): Promise<void> => {
+    await args.ack();
+    const click = clickOf(args, deps);
+    if (!(await allowed(args, deps, click))) return;
+    const provision = deps.provision;
+    if (!provision) return;
+    const outcome = await chooseLocalAccount(provision, click.applicantId, choice, click.user);
+    switch (outcome.kind) {
+      case 'started':
+        provisionInBackground(deps, provision, outcome.record, click);
+        return;
+      case 'not_found':
+        await tellUser(args.client, deps.log, click, 'This application is no longer on file.');
+        return;
+      case 'not_waiting':
+        await tellUser(args.client, deps.log, click, localAccountNotWaitingText);
+        await refreshApplicantCard(deps.cards, outcome.record);
+    }
+  };
+}
+
 /** Rename: opens the modal; its submission is checked again (src/slack/listeners/rename-modal.ts). */
 export async function handleRename(args: ButtonArgs, deps: ApplicantSlackDeps): Promise<void> {
   await args.ack();
@@ -259,4 +283,12 @@ export function register(app: App, deps: ApplicantSlackDeps): void {
   app.action<BlockAction<ButtonAction>>(APPLICANT_ACTIONS.reject, guarded(handleReject, deps));
   app.action<BlockAction<ButtonAction>>(APPLICANT_ACTIONS.join, guarded(handleJoin, deps));
   app.action<BlockAction<ButtonAction>>(APPLICANT_ACTIONS.rename, guarded(handleRename, deps));
+  app.action<BlockAction<ButtonAction>>(
+    APPLICANT_ACTIONS.convertAccount,
+    guarded(handleLocalAccount('convert'), deps),
+  );
+  app.action<BlockAction<ButtonAction>>(
+    APPLICANT_ACTIONS.keepLocalAccount,
+    guarded(handleLocalAccount('keep_local'), deps),
+  );
 }

@@ -7,11 +7,13 @@ import { setpassFromConfig } from '../../../src/app/wiring/setpass.js';
 import { AccountGuard, protectionPolicy } from '../../../src/domain/accounts/protection.js';
 import { ApplicationStore } from '../../../src/domain/applications/store.js';
 import { Audit } from '../../../src/domain/audit/audit.js';
+import { FEDERATED_ACCOUNT } from '../../../src/domain/provision/steps.js';
 import type { ReminderOutbox } from '../../../src/domain/reminders/ports.js';
 import {
   CLAIM_LEASE_MS,
   lastReminder,
   readReminderLedger,
+  remindUser,
   remindUsers,
   type UserReminderDeps,
 } from '../../../src/domain/reminders/user-reminders.js';
@@ -200,6 +202,25 @@ describe('user reminders with a fake clock', () => {
     expect(smtp.messages).toHaveLength(0);
     expect(await readReminderLedger(r.redis, user.userId)).toMatchObject({ sent: 0 });
     expect((await r.setpass.current(user.userId))?.url).toBe(user.link.url);
+  });
+
+  it('skip a federated account: it has no password here, so there is no link to remind of', async () => {
+    const clock = { now: new Date() };
+    const r = runner(deployment(), clock);
+    const user = await approvedUser(r);
+    // As a federated approval of this user leaves its record (KAIZEN_IDENTITY=federated).
+    await r.store.checkpoint(user.applicantId, 'setpass', FEDERATED_ACCOUNT);
+
+    clock.now = new Date(user.issuedAt.getTime() + 500 * HOUR);
+    const record = (await r.store.get(user.applicantId))!;
+    expect(await remindUser(r.deps, record)).toEqual({
+      kind: 'skipped',
+      reason:
+        'federated account: it signs in through its institution and has no password here, so no link to remind of',
+    });
+    expect(await remindUsers(r.deps)).toMatchObject({ sent: 0, gaveUp: 0, failed: 0 });
+    expect(smtp.messages).toHaveLength(0);
+    expect(gaveUpNotices()).toHaveLength(0);
   });
 
   it('stop once the password is set through the link', async () => {
