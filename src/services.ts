@@ -4,6 +4,7 @@
  */
 
 import { approvalEmails } from '../views/emails/approval.js';
+import { quotaRequestEmails } from '../views/emails/quota-request.js';
 import { Audit } from './audit.js';
 import type { Config } from './config.js';
 import { InFlight } from './inflight.js';
@@ -98,7 +99,7 @@ export function createServices(config: Config, log: Logger): Services {
     sheets,
     sheetWriter: sheets,
   };
-  services.quotaRequests = quotaRequestsFrom(services);
+  services.quotaRequests = quotaRequestsFrom(services, quotaRequestEmails(config.mail.supportEmail));
   services.setpass = setpassFromConfig(config, services);
   services.setpassIssuer = services.setpass;
   services.provision = provisionDepsFrom(services, approvalEmails);

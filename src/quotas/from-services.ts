@@ -2,12 +2,11 @@
  * The quota request workflow's parts from the shared services: undefined without Keystone (nothing
  * to read or set quotas with) or in the setpass role.
  */
-import { quotaRequestEmails } from '../../views/emails/quota-request.js';
 import { QuotaRequestsSheet } from '../intake/quota-sheet.js';
 import { protectionPolicy } from '../keystone/protection.js';
 import type { Services } from '../services.js';
 import { QuotaRequestStore } from './request-store.js';
-import type { QuotaRequestDeps } from './request-workflow.js';
+import type { QuotaRequestDeps, QuotaRequestEmails } from './request-workflow.js';
 
 export interface QuotaRequestParts {
   deps: QuotaRequestDeps;
@@ -17,6 +16,7 @@ export interface QuotaRequestParts {
 
 export function quotaRequestsFrom(
   services: Pick<Services, 'config' | 'log' | 'redis' | 'audit' | 'keystone' | 'mail' | 'sheets'>,
+  emails: QuotaRequestEmails,
 ): QuotaRequestParts | undefined {
   const { config, keystone, sheets } = services;
   if (config.role === 'setpass' || keystone === undefined) return undefined;
@@ -35,7 +35,7 @@ export function quotaRequestsFrom(
       redis: services.redis,
       mail: services.mail,
       sheet,
-      emails: quotaRequestEmails(config.mail.supportEmail),
+      emails,
       log: services.log.child({ component: 'quota-requests' }),
     },
   };
