@@ -4,21 +4,18 @@
  */
 import type { WebClient } from '@slack/web-api';
 import { recordSheetRead } from '../intake/last-read.js';
-import { type PollCounts, pollApplications, type SheetIntake } from '../intake/poll.js';
-import { pollQuotaRequests } from '../intake/quota-poll.js';
+import { pollApplications, type SheetIntake } from '../intake/poll.js';
 import type { ApplicationsSheet } from '../intake/sheets.js';
 import { protectionPolicy } from '../keystone/protection.js';
 import type { Metrics } from '../metrics.js';
 import type { ApplicationStore } from '../provision/applications.js';
 import { findProjectClash } from '../provision/project-names.js';
-import { applyByPolicy } from '../quotas/apply-by-policy.js';
 import type { QuotaRequestParts } from '../quotas/from-services.js';
-import { checkMembership } from '../quotas/membership.js';
 import type { QuotaPresets } from '../quotas/presets.js';
 import type { Services } from '../services.js';
 import { PinHasher } from '../setpass/pin.js';
 import { postApplicantCard, postIntakeNotice } from './applicant-cards.js';
-import { postQuotaRequestCard } from './quota-request-cards.js';
+import { slackQuotaIntake } from './quota-intake.js';
 
 export interface SheetIntakeParts {
   client: WebClient;
@@ -66,53 +63,7 @@ export function slackSheetIntake(
       },
       projectClash: keystone && ((name) => findProjectClash(keystone, protectionPolicy(config), name)),
     });
-  const quotaParts = parts.quotaRequests;
-  const quotaSheet = quotaParts?.sheet;
-  // The quota tab is read after the applications tab in the same poll; its trouble is logged and
-  // never fails the applications' poll (or its metric).
-  const pollQuotas = async (): Promise<PollCounts['quotaRequests']> => {
-    if (quotaParts === undefined || quotaSheet === undefined) return undefined;
-    const { deps } = quotaParts;
-    const counts = await pollQuotaRequests({
-      sheet: quotaSheet,
-      store: deps.store,
-      redis,
-      log,
-      names: parts.sheet.options.names,
-      tab: config.google.quotaRequestsTab,
-      presets: parts.presets,
-      membership: (request) => checkMembership(deps.keystone, deps.domainId, request.project, request.email),
-      ...(config.quotas.autoApprove
-        ? {
-            autoApprove: (record) =>
-              applyByPolicy(deps, record, {
-                redis,
-                presets: parts.presets,
-                afterMs: config.quotas.autoApproveAfterMs,
-              }),
-          }
-        : {}),
-      announce: (record) =>
-        postQuotaRequestCard(
-          { client: parts.client, store: deps.store, keystone: deps.keystone, log },
-          parts.adminChannel,
-          record,
-        ),
-      notify: async (notice) => {
-        await postIntakeNotice(parts.client, parts.adminChannel, notice);
-        if (notice.kind === 'rows') metrics?.invalidRowsNoticed(notice.rows.length);
-      },
-    }).catch((error: unknown) => {
-      log.error({ err: error }, 'intake: could not read the quota requests tab');
-      return undefined;
-    });
-    if (counts === undefined || !counts.tab) return undefined;
-    return {
-      new: counts.new,
-      invalid: counts.invalid,
-      ...(counts.problem ? { problem: counts.problem } : {}),
-    };
-  };
+  const pollQuotas = slackQuotaIntake(services, parts, log);
   return {
     async poll() {
       const started = performance.now();
