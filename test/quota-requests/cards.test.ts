@@ -316,6 +316,20 @@ describe('a quota request row becomes a card', () => {
     expect(puts(ask.project.id)).toEqual([]);
   });
 
+  it('a poll reads each tab once; a bad row gets one notice in the admin channel', async () => {
+    setRequests([['12/03/2026 08:00:00', 'not-an-email', 'atlas', 'small', '', '', '', '']]);
+    const reads = () => world.sheets.calls.filter((call) => call.operation === 'values.get').length;
+    const before = reads();
+    expect((await poll(bot)).quotaRequests).toEqual({ new: 0, invalid: 1 });
+    expect(reads() - before).toBe(2);
+    await poll(bot);
+    const notices = world.slack
+      .messages(TEST_ADMIN_CHANNEL)
+      .filter((message) => (message.text ?? '').includes('of the quota requests tab need fixing'));
+    expect(notices).toHaveLength(1);
+    expect(textOf(notices[0]!)).toContain('row 2 (not-an-email): Email is not a valid email address');
+  });
+
   it('someone who is not an admin cannot approve', async () => {
     const ask = await requestRow({ instances: '11' });
     setRequests([ask.row]);
