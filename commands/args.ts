@@ -22,7 +22,7 @@ export const ARG_SPECS = {
   status: { usage: 'status <email|username>', positional: ['user'] },
   resend: { usage: 'resend <email|username>', positional: ['user'] },
   reset: { usage: 'reset <email|username>', positional: ['user'] },
-  quota: { usage: 'quota <project> [<preset> | key=value …]', positional: ['project'], rest: true },
+  quota: { usage: 'quota <project> [preset | key=value …]', positional: ['project'], rest: true },
   audit: {
     usage: 'audit [--user <email|username>] [--since 7d] [--limit 50]',
     positional: [],

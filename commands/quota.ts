@@ -16,6 +16,7 @@ import type { KeystoneClient } from '../src/keystone/index.js';
 import { KaizenError } from '../src/platform/errors.js';
 import { keys } from '../src/platform/keys.js';
 import type { Redis } from '../src/platform/redis.js';
+import { ARG_SPECS } from './args.js';
 import type { CommandDeps } from './deps.js';
 import type { CommandResult, QuotaRow } from './results.js';
 import { actorOf, type Caller } from './types.js';
@@ -126,7 +127,7 @@ export async function quotaCommand(
         kind: 'usage',
         command: 'quota',
         problem: parsed.problem,
-        usage: 'quota <project> [<preset> | key=value …]',
+        usage: ARG_SPECS.quota.usage,
       };
     values = parsed.values;
   }

@@ -30,7 +30,7 @@ const USAGE = [
   '  resend <email|username>     email the password link again (a new one, same PIN, if it expired)',
   '  reset <email|username>      show whom a reset concerns; with --yes, reset: new temporary password,',
   '                              new link emailed (--pin-stdin reads a PIN when none is on file)',
-  '  quota <project> [<preset> | key=value …]',
+  '  quota <project> [preset | key=value …]',
   '                              the project quota and usage; with a change, show it (--yes applies it)',
   '  sync                        read the applications sheet now',
   '  audit [--user <email|username>] [--since 7d] [--limit 50]',

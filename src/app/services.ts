@@ -4,6 +4,7 @@
  */
 
 import { approvalEmails } from '../../views/emails/approval.js';
+import { quotaRequestEmails } from '../../views/emails/quota-request.js';
 import { RecordChanges } from '../domain/applications/record-changes.js';
 import { ApplicationStore } from '../domain/applications/store.js';
 import { Audit } from '../domain/audit/audit.js';
@@ -105,7 +106,7 @@ export function createServices(config: Config, log: Logger): Services {
   const services: Services = {
     ...shared,
     provision: provisionDepsFrom(shared, approvalEmails),
-    quotaRequests: quotaRequestsFrom(shared),
+    quotaRequests: quotaRequestsFrom(shared, quotaRequestEmails(config.mail.supportEmail)),
   };
   const { recordChanges } = services;
   services.mail?.onDelivered(DELIVERY_HOOK, async (applicantId) => {

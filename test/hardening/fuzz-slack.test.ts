@@ -200,8 +200,21 @@ const ACTIONS = [
   'applicant_retry',
   'kaizen_reset_confirm',
   'kaizen_reset_cancel',
+  'quota_request_approve',
+  'quota_request_adjust',
+  'quota_request_reject',
+  'quota_request_retry',
+  'quota_request_revert',
+  'kaizen_quota_apply',
+  'kaizen_quota_cancel',
 ];
-const CALLBACKS = ['applicant_quota_modal', 'applicant_reject_modal', 'kaizen_reset_pin'];
+const CALLBACKS = [
+  'applicant_quota_modal',
+  'applicant_reject_modal',
+  'kaizen_reset_pin',
+  'quota_request_adjust_modal',
+  'quota_request_reject_modal',
+];
 
 /** One signed request: its body as sent, readable in a counterexample. */
 interface Signed {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { approveQuotaRequest, STALE_APPLYING_MS } from '../../src/domain/quotas/request-workflow.js';
 import {
   ADMIN_1,
@@ -195,6 +195,30 @@ describe('a quota request row becomes a card', () => {
     expect(world.smtp.messages.filter((mail) => mail.to.includes(ask.email))).toHaveLength(1);
   });
 
+  it('Retry after the quotas were set finishes the steps even if the requester left the project since', async () => {
+    const ask = await requestRow({ instances: '16' });
+    setRequests([ask.row]);
+    await poll(bot);
+    const card = cardFor(ask.project.name);
+    if (card === undefined) throw new Error('no card');
+    world.sheets.failNext('values.batchUpdate', { status: 403 });
+    await click(bot, card, ADMIN_1, 'quota_request_approve');
+    const failed = await waitForCard(ask.project.name, (one) => textOf(one).includes('stopped while'));
+    // The member's role on the project is taken away in Keystone.
+    const { member } = ask;
+    const response = await fetch(
+      `${inject('keystone').authUrl.replace(/\/+$/, '')}/projects/${member.project.id}/users/${member.user.id}/roles/${member.role.id}`,
+      {
+        method: 'DELETE',
+        headers: { 'X-Auth-Token': await world.keystone.getAdminToken(), Connection: 'close' },
+      },
+    );
+    expect(response.status).toBe(204);
+    await click(bot, failed, ADMIN_1, 'quota_request_retry');
+    await waitForCard(ask.project.name, applied);
+    expect(puts(ask.project.id)).toHaveLength(1);
+  });
+
   it('a failed quota update leaves nothing applied; Retry sets them', async () => {
     const ask = await requestRow({ instances: '12' });
     setRequests([ask.row]);
@@ -314,6 +338,20 @@ describe('a quota request row becomes a card', () => {
       'the reply',
     );
     expect(puts(ask.project.id)).toEqual([]);
+  });
+
+  it('a poll reads each tab once; a bad row gets one notice in the admin channel', async () => {
+    setRequests([['12/03/2026 08:00:00', 'not-an-email', 'atlas', 'small', '', '', '', '']]);
+    const reads = () => world.sheets.calls.filter((call) => call.operation === 'values.get').length;
+    const before = reads();
+    expect((await poll(bot)).quotaRequests).toEqual({ new: 0, invalid: 1 });
+    expect(reads() - before).toBe(2);
+    await poll(bot);
+    const notices = world.slack
+      .messages(TEST_ADMIN_CHANNEL)
+      .filter((message) => (message.text ?? '').includes('of the quota requests tab need fixing'));
+    expect(notices).toHaveLength(1);
+    expect(textOf(notices[0]!)).toContain('row 2 (not-an-email): Email is not a valid email address');
   });
 
   it('someone who is not an admin cannot approve', async () => {

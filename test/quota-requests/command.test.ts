@@ -87,7 +87,7 @@ describe('/kaizen quota', () => {
 
     const bad = await kaizen(bot, world.slack, `quota ${project.name} instances=many`, ADMIN_1);
     expect(bad.text).toContain(
-      'Usage: `/kaizen quota <project> [<preset> | key=value …]` (instances: Enter a whole number',
+      'Usage: `/kaizen quota <project> [preset | key=value …]` (instances: Enter a whole number',
     );
     const unknownKey = await kaizen(bot, world.slack, `quota ${project.name} disks=3`, ADMIN_1);
     expect(unknownKey.text).toContain('disks is not a quota key');

@@ -2,12 +2,11 @@
  * The quota request workflow's parts from the shared services: undefined without Keystone (nothing
  * to read or set quotas with) or in the setpass role.
  */
-import { quotaRequestEmails } from '../../../views/emails/quota-request.js';
 import { protectionPolicy } from '../../domain/accounts/protection.js';
 import type { Audit } from '../../domain/audit/audit.js';
 import { QuotaRequestsSheet } from '../../domain/intake/quota-sheet.js';
 import { QuotaRequestStore } from '../../domain/quotas/request-store.js';
-import type { QuotaRequestDeps } from '../../domain/quotas/request-workflow.js';
+import type { QuotaRequestDeps, QuotaRequestEmails } from '../../domain/quotas/request-workflow.js';
 import type { KeystoneClient } from '../../keystone/index.js';
 import type { MailOutbox } from '../../mail/outbox.js';
 import type { Config } from '../../platform/config/config.js';
@@ -21,15 +20,18 @@ export interface QuotaRequestParts {
   sheet: QuotaRequestsSheet | undefined;
 }
 
-export function quotaRequestsFrom(services: {
-  config: Config;
-  log: Logger;
-  redis: Redis;
-  audit: Audit;
-  keystone: KeystoneClient | undefined;
-  mail: MailOutbox | undefined;
-  sheets: ApplicationsSheet | undefined;
-}): QuotaRequestParts | undefined {
+export function quotaRequestsFrom(
+  services: {
+    config: Config;
+    log: Logger;
+    redis: Redis;
+    audit: Audit;
+    keystone: KeystoneClient | undefined;
+    mail: MailOutbox | undefined;
+    sheets: ApplicationsSheet | undefined;
+  },
+  emails: QuotaRequestEmails,
+): QuotaRequestParts | undefined {
   const { config, keystone, sheets } = services;
   if (config.role === 'setpass' || keystone === undefined) return undefined;
   const sheet =
@@ -47,7 +49,7 @@ export function quotaRequestsFrom(services: {
       redis: services.redis,
       mail: services.mail,
       sheet,
-      emails: quotaRequestEmails(config.mail.supportEmail),
+      emails,
       log: services.log.child({ component: 'quota-requests' }),
     },
   };

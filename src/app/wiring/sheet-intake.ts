@@ -7,18 +7,15 @@ import type { WebClient } from '@slack/web-api';
 import { protectionPolicy } from '../../domain/accounts/protection.js';
 import type { ApplicationStore } from '../../domain/applications/store.js';
 import { recordSheetRead } from '../../domain/intake/last-read.js';
-import { type PollCounts, pollApplications, type SheetIntake } from '../../domain/intake/poll.js';
-import { pollQuotaRequests } from '../../domain/intake/quota-poll.js';
+import { pollApplications, type SheetIntake } from '../../domain/intake/poll.js';
 import { findProjectClash } from '../../domain/provision/project-names.js';
-import { applyByPolicy } from '../../domain/quotas/apply-by-policy.js';
-import { checkMembership } from '../../domain/quotas/membership.js';
 import type { QuotaPresets } from '../../domain/quotas/presets.js';
 import { PinHasher } from '../../domain/setpass/pin.js';
 import type { Metrics } from '../../platform/metrics.js';
 import type { ApplicationsSheet } from '../../sheets/sheets.js';
 import { postApplicantCard, postIntakeNotice } from '../../slack/applicant-cards.js';
-import { postQuotaRequestCard } from '../../slack/quota-request-cards.js';
 import type { Services } from '../services.js';
+import { slackQuotaIntake } from './quota-intake.js';
 import type { QuotaRequestParts } from './quota-requests.js';
 
 export interface SheetIntakeParts {
@@ -67,53 +64,7 @@ export function slackSheetIntake(
       },
       projectClash: keystone && ((name) => findProjectClash(keystone, protectionPolicy(config), name)),
     });
-  const quotaParts = parts.quotaRequests;
-  const quotaSheet = quotaParts?.sheet;
-  // The quota tab is read after the applications tab in the same poll; its trouble is logged and
-  // never fails the applications' poll (or its metric).
-  const pollQuotas = async (): Promise<PollCounts['quotaRequests']> => {
-    if (quotaParts === undefined || quotaSheet === undefined) return undefined;
-    const { deps } = quotaParts;
-    const counts = await pollQuotaRequests({
-      sheet: quotaSheet,
-      store: deps.store,
-      redis,
-      log,
-      names: parts.sheet.options.names,
-      tab: config.google.quotaRequestsTab,
-      presets: parts.presets,
-      membership: (request) => checkMembership(deps.keystone, deps.domainId, request.project, request.email),
-      ...(config.quotas.autoApprove
-        ? {
-            autoApprove: (record) =>
-              applyByPolicy(deps, record, {
-                redis,
-                presets: parts.presets,
-                afterMs: config.quotas.autoApproveAfterMs,
-              }),
-          }
-        : {}),
-      announce: (record) =>
-        postQuotaRequestCard(
-          { client: parts.client, store: deps.store, keystone: deps.keystone, log },
-          parts.adminChannel,
-          record,
-        ),
-      notify: async (notice) => {
-        await postIntakeNotice(parts.client, parts.adminChannel, notice);
-        if (notice.kind === 'rows') metrics?.invalidRowsNoticed(notice.rows.length);
-      },
-    }).catch((error: unknown) => {
-      log.error({ err: error }, 'intake: could not read the quota requests tab');
-      return undefined;
-    });
-    if (counts === undefined || !counts.tab) return undefined;
-    return {
-      new: counts.new,
-      invalid: counts.invalid,
-      ...(counts.problem ? { problem: counts.problem } : {}),
-    };
-  };
+  const pollQuotas = slackQuotaIntake(services, parts, log);
   return {
     async poll() {
       const started = performance.now();

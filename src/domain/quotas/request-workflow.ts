@@ -90,39 +90,16 @@ export async function approveQuotaRequest(
   if (found === undefined) return { kind: 'not_found' };
   const early = settled(found, nowOf(deps));
   if (early !== undefined) return early;
-  // Membership may have changed since the request came in: Keystone is asked again.
-  const membership = await checkMembership(
-    deps.keystone,
-    deps.domainId,
-    found.request.project,
-    found.request.email,
-  );
-  if (membership.kind !== 'member') {
+  // Once the quotas are set, Retry only finishes the steps after them: nothing is checked again.
+  const already = found.checkpoints.quotas !== undefined && found.membership.kind !== 'no_project';
+  const membership: Membership = already ? found.membership : await admissible(deps, found, by);
+  if (membership.kind !== 'member' && !already) {
     const saved = await deps.store.update(id, ['pending', 'failed'], { membership });
-    const record = saved.record ?? found;
-    await deps.audit.record({
-      actor: by,
-      action: 'quota_approve',
-      subject: found.request.email,
-      outcome: 'denied',
-      detail: `${found.request.project}: ${membership.kind}`,
-    });
-    return { kind: 'refused', record, reason: membership.kind };
+    return { kind: 'refused', record: saved.record ?? found, reason: membership.kind };
   }
-  const verdict =
-    deps.protection === undefined
-      ? undefined
-      : protectedProject({ id: membership.projectId, name: found.request.project }, deps.protection);
-  if (verdict?.protected) {
-    await deps.audit.record({
-      actor: by,
-      action: 'quota_approve',
-      subject: found.request.email,
-      outcome: 'denied',
-      detail: `${found.request.project}: protected project (${verdict.reason})`,
-    });
-    return { kind: 'refused', record: found, reason: 'protected_project', protection: verdict.reason };
-  }
+  if (membership.kind === 'no_project') return { kind: 'refused', record: found, reason: 'no_project' };
+  const refusal = already ? undefined : await protectedRefusal(deps, found, membership.projectId, by);
+  if (refusal !== undefined) return refusal;
   const from: QuotaRequestRecord['state'][] = ['pending', 'failed'];
   if (found.state === 'applying') from.push('applying');
   const started = await deps.store.transition(id, from, 'applying', {
@@ -139,6 +116,50 @@ export async function approveQuotaRequest(
   // The card says "applying" while the services are called; a failed redraw changes nothing.
   await options.onStarted?.(started.record).catch(() => undefined);
   return runApproval(deps, started.record, membership.projectId);
+}
+
+/** Keystone asked again (membership may have changed since the request came in); a refusal is audited. */
+async function admissible(
+  deps: QuotaRequestDeps,
+  found: QuotaRequestRecord,
+  by: string,
+): Promise<Membership> {
+  const membership = await checkMembership(
+    deps.keystone,
+    deps.domainId,
+    found.request.project,
+    found.request.email,
+  );
+  if (membership.kind !== 'member') {
+    await deps.audit.record({
+      actor: by,
+      action: 'quota_approve',
+      subject: found.request.email,
+      outcome: 'denied',
+      detail: `${found.request.project}: ${membership.kind}`,
+    });
+  }
+  return membership;
+}
+
+/** A project the bot never touches (admin, service, KAIZEN_PROTECTED_PROJECTS): refused, audited. */
+async function protectedRefusal(
+  deps: QuotaRequestDeps,
+  found: QuotaRequestRecord,
+  projectId: string,
+  by: string,
+): Promise<ApproveOutcome | undefined> {
+  if (deps.protection === undefined) return undefined;
+  const verdict = protectedProject({ id: projectId, name: found.request.project }, deps.protection);
+  if (!verdict.protected) return undefined;
+  await deps.audit.record({
+    actor: by,
+    action: 'quota_approve',
+    subject: found.request.email,
+    outcome: 'denied',
+    detail: `${found.request.project}: protected project (${verdict.reason})`,
+  });
+  return { kind: 'refused', record: found, reason: 'protected_project', protection: verdict.reason };
 }
 
 async function runApproval(
