@@ -292,6 +292,11 @@ export class SlackFake {
     return [...this.views.values()].at(-1);
   }
 
+  /** Every modal opened or pushed, oldest first, each in its latest version. */
+  modals(): SlackStoredView[] {
+    return [...this.views.values()];
+  }
+
   /** The App Home view last published for a user. */
   homeView(userId: string): SlackStoredView | undefined {
     return this.homeViews.get(userId);
@@ -446,6 +451,9 @@ export class SlackFake {
         return this.openView(args);
       case 'views.update':
         return this.updateView(args);
+      // A pushed view is one more modal on the stack; it takes a trigger id as views.open does.
+      case 'views.push':
+        return this.openView(args);
       case 'views.publish':
         return this.publishView(args);
       case 'conversations.members':
