@@ -21,21 +21,13 @@ import {
   type UsedService,
 } from './services.js';
 import { DemoSite } from './site.js';
+import type { DemoState } from './state.js';
 import { DEMO_ADMIN_CHANNEL, DEMO_REGION, type DemoWorld, PEOPLE, startWorld } from './world.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const DEFAULT_PORT = 5380;
 /** Midnight on New Year's Day: schedules the demo has no use for never fire. */
 const NEVER = '0 0 1 1 *';
-
-/** What a running demo writes down, so a second run finds it and a test can check its processes. */
-export interface DemoState {
-  pid: number;
-  url: string;
-  botPid: number | undefined;
-  started: Record<string, number>;
-  redisPrefix: string;
-}
 
 const say = (line: string) => process.stderr.write(`demo: ${line}\n`);
 

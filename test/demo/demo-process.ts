@@ -1,0 +1,107 @@
+/**
+ * `npm run demo` as a child process (what the npm script runs, `tsx src/dev/demo/main.ts`) in a
+ * process group of its own, as a terminal would run it, so Ctrl-C can be sent the way a terminal
+ * sends it: SIGINT to the whole group.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DemoState } from '../../src/dev/demo/state.js';
+import type { ProvidedKeystone } from '../support/provided.js';
+
+export class DemoProcess {
+  private readonly chunks: { stdout: string[]; stderr: string[] } = { stdout: [], stderr: [] };
+  exitCode: number | null | undefined;
+
+  private constructor(
+    readonly child: ChildProcess,
+    readonly stateDir: string,
+  ) {
+    child.stdout?.on('data', (chunk) => this.chunks.stdout.push(String(chunk)));
+    child.stderr?.on('data', (chunk) => this.chunks.stderr.push(String(chunk)));
+    child.once('exit', (code, signal) => {
+      this.exitCode = code ?? (signal ? -1 : null);
+    });
+    const reap = () => this.kill();
+    process.once('exit', reap);
+    child.once('exit', () => process.off('exit', reap));
+  }
+
+  /** Starts the demo on a free port against the tests' Keystone and Redis; resolves once it printed its URL. */
+  static async start(
+    stateDir: string,
+    keystone: ProvidedKeystone,
+    redisUrl: string,
+    timeoutMs = 170_000,
+  ): Promise<DemoProcess> {
+    const child = spawn(
+      'node_modules/.bin/tsx',
+      ['src/dev/demo/main.ts', '--port', '0', '--state-dir', stateDir],
+      {
+        env: {
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          REDIS_URL: redisUrl,
+          TEST_OS_AUTH_URL: keystone.authUrl,
+          TEST_OS_USERNAME: keystone.username,
+          TEST_OS_PASSWORD: keystone.password,
+          TEST_OS_PROJECT_NAME: keystone.projectName,
+          TEST_OS_USER_DOMAIN_NAME: keystone.userDomainName,
+          TEST_OS_PROJECT_DOMAIN_NAME: keystone.projectDomainName,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      },
+    );
+    const demo = new DemoProcess(child, stateDir);
+    const deadline = Date.now() + timeoutMs;
+    while (demo.url === undefined) {
+      if (demo.exitCode !== undefined || Date.now() > deadline) {
+        demo.kill();
+        throw new Error(`the demo did not start (exit ${demo.exitCode}):\n${demo.stderr}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return demo;
+  }
+
+  /** The one URL the demo prints on stdout. */
+  get url(): string | undefined {
+    return /^(http:\/\/\S+)$/m.exec(this.chunks.stdout.join(''))?.[1];
+  }
+
+  get stdout(): string {
+    return this.chunks.stdout.join('');
+  }
+
+  get stderr(): string {
+    return this.chunks.stderr.join('');
+  }
+
+  /** What the running demo wrote down about itself. */
+  state(): DemoState {
+    return JSON.parse(readFileSync(join(this.stateDir, 'demo.json'), 'utf8')) as DemoState;
+  }
+
+  /** Resolves with the exit code once the process is gone. */
+  async exited(): Promise<number | null> {
+    if (this.exitCode === undefined) await once(this.child, 'exit');
+    return this.exitCode ?? null;
+  }
+
+  /** Ctrl-C in a terminal: SIGINT to every process of the foreground group. */
+  async interrupt(): Promise<number | null> {
+    if (this.exitCode === undefined && this.child.pid !== undefined) process.kill(-this.child.pid, 'SIGINT');
+    return this.exited();
+  }
+
+  kill(): void {
+    if (this.child.pid === undefined || this.exitCode !== undefined) return;
+    try {
+      process.kill(-this.child.pid, 'SIGKILL');
+    } catch {
+      // Gone already.
+    }
+  }
+}
