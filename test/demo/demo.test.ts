@@ -12,9 +12,9 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { DemoProcess } from '../../src/dev/demo/demo-process.js';
 import { KeystoneClient } from '../../src/keystone/index.js';
 import { keystoneAdmin } from '../support/provided.js';
-import { DemoProcess } from './demo-process.js';
 
 const CHROMIUM_ARGS = [
   '--headless',
@@ -36,7 +36,7 @@ let stateDir: string;
 
 beforeAll(async () => {
   stateDir = mkdtempSync(join(tmpdir(), 'kaizen-demo-test-'));
-  demo = await DemoProcess.start(stateDir, inject('keystone'), inject('redisUrl'));
+  demo = await DemoProcess.start(stateDir, demoEnv());
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
 });
@@ -46,6 +46,20 @@ afterAll(async () => {
   demo?.kill();
   if (stateDir) rmSync(stateDir, { recursive: true, force: true });
 });
+
+/** The demo's settings: the tests' Redis, and the shared Keystone as the tests' TEST_OS_* name it. */
+function demoEnv(): NodeJS.ProcessEnv {
+  const keystone = inject('keystone');
+  return {
+    REDIS_URL: inject('redisUrl'),
+    TEST_OS_AUTH_URL: keystone.authUrl,
+    TEST_OS_USERNAME: keystone.username,
+    TEST_OS_PASSWORD: keystone.password,
+    TEST_OS_PROJECT_NAME: keystone.projectName,
+    TEST_OS_USER_DOMAIN_NAME: keystone.userDomainName,
+    TEST_OS_PROJECT_DOMAIN_NAME: keystone.projectDomainName,
+  };
+}
 
 function applicant(label: string) {
   const tag = randomBytes(4).toString('hex');
@@ -111,7 +125,8 @@ describe('npm run demo', () => {
     const mail = page.locator('#mail-pane li', { hasText: who.email });
     await mail.waitFor({ timeout: 20_000 });
     await mail.locator('a').click();
-    const link = page.locator('a[href*="?token="]').first();
+    await expect.poll(() => textOf(page.locator('.headers dl')), WAIT).toContain(who.email);
+    const link = page.frameLocator('iframe').locator('a[href*="?token="]').first();
     await Promise.all([page.waitForURL(/\?token=/), link.click()]);
     await expect.poll(() => textOf(page.locator('h1')), WAIT).toMatch(/Choose your password/);
     const chosen = `Harbor-Violet-${randomBytes(3).toString('hex')}-73`;
@@ -168,7 +183,7 @@ describe('npm run demo', () => {
   });
 
   it('a second start reuses the running demo', async () => {
-    const second = await DemoProcess.start(demo.stateDir, inject('keystone'), inject('redisUrl'));
+    const second = await DemoProcess.start(demo.stateDir, demoEnv());
     expect(await second.exited()).toBe(0);
     expect(second.url).toBe(demo.url);
     expect(second.stderr).toContain('already running');

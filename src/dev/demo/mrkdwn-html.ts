@@ -32,9 +32,27 @@ function splitOnce(text: string, separator: string): [string, string | undefined
   return at < 0 ? [text, undefined] : [text.slice(0, at), text.slice(at + 1)];
 }
 
-/** Bold, italic, strike and inline code on text that is already HTML-escaped. */
+/** The emoji the bot's messages use, by Slack short name; others stay as typed. */
+const EMOJI: Record<string, string> = {
+  warning: '⚠️',
+  white_check_mark: '✅',
+  hourglass: '⌛',
+  hourglass_flowing_sand: '⏳',
+  x: '❌',
+  white_circle: '⚪',
+  tada: '🎉',
+  red_circle: '🔴',
+  raised_hand: '✋',
+  no_entry_sign: '🚫',
+  no_entry: '⛔',
+  large_green_circle: '🟢',
+};
+
+/** Bold, italic, strike, emoji and quotes on text that is already HTML-escaped. */
 function emphasis(text: string): string {
   return text
+    .replace(/:([a-z0-9_+-]+):/g, (whole, name: string) => EMOJI[name] ?? whole)
+    .replace(/(^|\n)&gt; ?([^\n]*)/g, '$1<q>$2</q>')
     .replace(/(^|[^\w*])\*(?=\S)([^*\n]*?\S)\*(?![\w*])/g, '$1<strong>$2</strong>')
     .replace(/(^|[^\w_])_(?=\S)([^_\n]*?\S)_(?![\w_])/g, '$1<em>$2</em>')
     .replace(/(^|[^\w~])~(?=\S)([^~\n]*?\S)~(?![\w~])/g, '$1<s>$2</s>');

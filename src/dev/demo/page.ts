@@ -282,6 +282,7 @@ dialog.modal header,dialog.modal footer{padding:12px 18px;border-bottom:1px soli
 dialog.modal h2{margin:0;font-size:18px}.modal-body{padding:8px 18px}
 .bk-input{margin:10px 0}.bk-input label{font-weight:700;display:block;margin-bottom:3px}.bk-hint{font-size:12px;color:#616061}
 .bk-choices label{font-weight:400}.bk-error{color:#e01e5a;font-size:13px;margin-top:3px}.has-error input,.has-error select,.has-error textarea{border-color:#e01e5a}
+.bk-text q{display:block;border-left:3px solid #ddd;padding-left:8px;color:#444}.bk-text q::before,.bk-text q::after{content:none}
 .bk-unknown,.bk-image-alt{color:#999;font-size:12px}
 @media (max-width:1000px){.panes{grid-template-columns:1fr}}
 `;

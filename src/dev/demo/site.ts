@@ -16,7 +16,8 @@ import {
   sendSlashCommand,
   viewSubmissionPayload,
 } from '../slack-sign.js';
-import { asRecord, asString, escapeHtml } from './html.js';
+import { asRecord, asString } from './html.js';
+import { mailPage } from './mail-view.js';
 import { APPLICATION_FIELDS, type ChannelItem, demoPage, type KeystoneRow, type OpenDialog } from './page.js';
 import { typedValues, viewStateValues } from './view-state.js';
 import { addApplication, DEMO_ADMIN_CHANNEL, type DemoWorld, formTimestamp, PEOPLE } from './world.js';
@@ -414,15 +415,12 @@ export class DemoSite {
       send(response, 404, 'text/plain', 'No such mail');
       return;
     }
-    // The mail as a mail client shows it: its HTML, with no script run and nothing fetched.
+    // No script runs and nothing is fetched from elsewhere, in the page or in the message's frame.
     response.setHeader(
       'content-security-policy',
-      "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+      "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-src 'self'",
     );
-    const html =
-      mail.html ??
-      `<!doctype html><meta charset="utf-8"><title>${escapeHtml(mail.subject)}</title><pre>${escapeHtml(mail.text)}</pre>`;
-    send(response, 200, 'text/html; charset=utf-8', html);
+    send(response, 200, 'text/html; charset=utf-8', mailPage(mail));
   }
 }
 

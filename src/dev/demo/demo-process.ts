@@ -1,14 +1,16 @@
 /**
- * `npm run demo` as a child process (what the npm script runs, `tsx src/dev/demo/main.ts`) in a
+ * `npm run demo` as a child process, for the demo's test and `npm run screenshots` (what the npm script runs, `tsx src/dev/demo/main.ts`) in a
  * process group of its own, as a terminal would run it, so Ctrl-C can be sent the way a terminal
  * sends it: SIGINT to the whole group.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { DemoState } from '../../src/dev/demo/state.js';
-import type { ProvidedKeystone } from '../support/provided.js';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { DemoState } from './state.js';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 export class DemoProcess {
   private readonly chunks: { stdout: string[]; stderr: string[] } = { stdout: [], stderr: [] };
@@ -28,28 +30,17 @@ export class DemoProcess {
     child.once('exit', () => process.off('exit', reap));
   }
 
-  /** Starts the demo on a free port against the tests' Keystone and Redis; resolves once it printed its URL. */
-  static async start(
-    stateDir: string,
-    keystone: ProvidedKeystone,
-    redisUrl: string,
-    timeoutMs = 170_000,
-  ): Promise<DemoProcess> {
+  /**
+   * Starts the demo on a free port with `env` (Redis and Keystone settings) and a state directory
+   * of its own; resolves once it printed its URL.
+   */
+  static async start(stateDir: string, env: NodeJS.ProcessEnv, timeoutMs = 170_000): Promise<DemoProcess> {
     const child = spawn(
       'node_modules/.bin/tsx',
       ['src/dev/demo/main.ts', '--port', '0', '--state-dir', stateDir],
       {
-        env: {
-          PATH: process.env.PATH,
-          HOME: process.env.HOME,
-          REDIS_URL: redisUrl,
-          TEST_OS_AUTH_URL: keystone.authUrl,
-          TEST_OS_USERNAME: keystone.username,
-          TEST_OS_PASSWORD: keystone.password,
-          TEST_OS_PROJECT_NAME: keystone.projectName,
-          TEST_OS_USER_DOMAIN_NAME: keystone.userDomainName,
-          TEST_OS_PROJECT_DOMAIN_NAME: keystone.projectDomainName,
-        },
+        cwd: repoRoot,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
         detached: true,
       },
