@@ -6,7 +6,7 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -36,7 +36,7 @@ let stateDir: string;
 
 beforeAll(async () => {
   stateDir = mkdtempSync(join(tmpdir(), 'kaizen-demo-test-'));
-  demo = await DemoProcess.start(stateDir, demoEnv());
+  demo = await DemoProcess.start(stateDir, demoEnv(), ['--watch']);
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
 });
@@ -181,6 +181,22 @@ describe('npm run demo', () => {
     await expect.poll(() => textOf(card), WAIT).toContain('No sponsor has vouched for this project.');
     await expect.poll(() => card.locator('button').count(), WAIT).toBe(0);
   });
+
+  it('with --watch, a changed source file restarts the bot, which answers again', async () => {
+    const before = demo.state().botPid;
+    // A save that changes nothing: only the file's time moves, as an editor's save would move it.
+    const now = new Date();
+    utimesSync('src/version.ts', now, now);
+    await expect.poll(() => demo.stderr, { timeout: 150_000, interval: 500 }).toMatch(/running the new code/);
+    expect(demo.state().botPid).not.toBe(before);
+    expect(alive(before ?? 0)).toBe(false);
+
+    await page.goto(demo.url ?? '');
+    await page.fill('#command', 'help');
+    await page.click('form.slash button');
+    const help = page.locator('#channel-pane article.ephemeral', { hasText: '/kaizen reset' });
+    await expect.poll(() => help.count(), WAIT).toBeGreaterThan(0);
+  }, 180_000);
 
   it('a second start reuses the running demo', async () => {
     const second = await DemoProcess.start(demo.stateDir, demoEnv());

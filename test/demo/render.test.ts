@@ -13,7 +13,7 @@ describe('mrkdwn as HTML', () => {
       '<strong>Approved</strong> by <span class="mention">@Ada</span> at <time>Nov 14</time>',
     );
     expect(mrkdwnToHtml('_soon_ ~gone~ `id-1` :white_check_mark:')).toBe(
-      '<em>soon</em> <s>gone</s> <code>id-1</code> ✅',
+      '<em>soon</em> <s>gone</s> <code>id-1</code> <span class="emoji" style="color:#2eb67d" title=":white_check_mark:">✔</span>',
     );
     expect(mrkdwnToHtml('see <https://example.org/a?b=1&amp;c=2|the docs>')).toBe(
       'see <a href="https://example.org/a?b=1&amp;c=2" target="_blank" rel="noopener">the docs</a>',

@@ -19,6 +19,8 @@ export interface DemoBotOptions {
   env: Record<string, string>;
   port: number;
   say(line: string): void;
+  /** Told after a restart, once the new process listens. */
+  restarted?(pid: number | undefined): void;
 }
 
 export class DemoBot {
@@ -109,7 +111,8 @@ export class DemoBot {
       await this.stop();
       if (this.stopped) return;
       await this.start();
-      this.options.say('the bot is running the new code');
+      this.options.say(`the bot is running the new code (pid ${this.pid})`);
+      this.options.restarted?.(this.pid);
     })()
       .catch((error: unknown) => this.options.say(`restart failed: ${String(error)}`))
       .finally(() => {

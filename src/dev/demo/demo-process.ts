@@ -31,20 +31,22 @@ export class DemoProcess {
   }
 
   /**
-   * Starts the demo on a free port with `env` (Redis and Keystone settings) and a state directory
-   * of its own; resolves once it printed its URL.
+   * Starts the demo on a free port with `env` (Redis and Keystone settings), a state directory of
+   * its own and `flags` (`--watch`); resolves once it printed its URL.
    */
-  static async start(stateDir: string, env: NodeJS.ProcessEnv, timeoutMs = 170_000): Promise<DemoProcess> {
-    const child = spawn(
-      'node_modules/.bin/tsx',
-      ['src/dev/demo/main.ts', '--port', '0', '--state-dir', stateDir],
-      {
-        cwd: repoRoot,
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-        detached: true,
-      },
-    );
+  static async start(
+    stateDir: string,
+    env: NodeJS.ProcessEnv,
+    flags: string[] = [],
+    timeoutMs = 170_000,
+  ): Promise<DemoProcess> {
+    const args = ['src/dev/demo/main.ts', '--port', '0', '--state-dir', stateDir, ...flags];
+    const child = spawn('node_modules/.bin/tsx', args, {
+      cwd: repoRoot,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     const demo = new DemoProcess(child, stateDir);
     const deadline = Date.now() + timeoutMs;
     while (demo.url === undefined) {

@@ -159,7 +159,19 @@ async function main(): Promise<void> {
     undo.push({ what: 'the Redis keys', run: () => deleteKeys(redisUrl, prefix) });
     const botPort = await freePort();
     const env = botEnv(world, keystone.access, redisUrl, prefix, botPort);
-    const bot = new DemoBot({ repoRoot, stateDir, env, port: botPort, say });
+    let state: DemoState | undefined;
+    const bot = new DemoBot({
+      repoRoot,
+      stateDir,
+      env,
+      port: botPort,
+      say,
+      restarted: (pid) => {
+        if (state === undefined) return;
+        state = { ...state, botPid: pid };
+        writeFileSync(stateFile, `${JSON.stringify(state, null, 2)}\n`);
+      },
+    });
     say('building the bot (npm start does the same)…');
     await bot.build();
     undo.push({ what: 'the bot', run: () => bot.close() });
@@ -186,7 +198,7 @@ async function main(): Promise<void> {
     const url = `${await site.listen(port)}/`;
     undo.push({ what: 'the demo page', run: () => site.close() });
 
-    const state: DemoState = { pid: process.pid, url, botPid: bot.pid, started, redisPrefix: prefix };
+    state = { pid: process.pid, url, botPid: bot.pid, started, redisPrefix: prefix };
     writeFileSync(stateFile, `${JSON.stringify(state, null, 2)}\n`);
     say('ready; Ctrl-C stops it');
     process.stdout.write(`${url}\n`);

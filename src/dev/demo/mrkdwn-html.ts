@@ -32,26 +32,34 @@ function splitOnce(text: string, separator: string): [string, string | undefined
   return at < 0 ? [text, undefined] : [text.slice(0, at), text.slice(at + 1)];
 }
 
-/** The emoji the bot's messages use, by Slack short name; others stay as typed. */
-const EMOJI: Record<string, string> = {
-  warning: '⚠️',
-  white_check_mark: '✅',
-  hourglass: '⌛',
-  hourglass_flowing_sand: '⏳',
-  x: '❌',
-  white_circle: '⚪',
-  tada: '🎉',
-  red_circle: '🔴',
-  raised_hand: '✋',
-  no_entry_sign: '🚫',
-  no_entry: '⛔',
-  large_green_circle: '🟢',
+/**
+ * The emoji the bot's messages use, by Slack short name, as symbols that common fonts have (a
+ * machine without an emoji font would show boxes) and a colour; others stay as typed.
+ */
+const EMOJI: Record<string, [symbol: string, colour: string]> = {
+  warning: ['⚠', '#d08c00'],
+  white_check_mark: ['✔', '#2eb67d'],
+  hourglass: ['⌛', '#616061'],
+  hourglass_flowing_sand: ['⌛', '#616061'],
+  x: ['✖', '#e01e5a'],
+  white_circle: ['○', '#616061'],
+  tada: ['★', '#ecb22e'],
+  red_circle: ['●', '#e01e5a'],
+  raised_hand: ['✋', '#d08c00'],
+  no_entry_sign: ['⊘', '#e01e5a'],
+  no_entry: ['⊘', '#e01e5a'],
+  large_green_circle: ['●', '#2eb67d'],
 };
+
+function emoji(whole: string, name: string): string {
+  const found = EMOJI[name];
+  return found ? `<span class="emoji" style="color:${found[1]}" title="${whole}">${found[0]}</span>` : whole;
+}
 
 /** Bold, italic, strike, emoji and quotes on text that is already HTML-escaped. */
 function emphasis(text: string): string {
   return text
-    .replace(/:([a-z0-9_+-]+):/g, (whole, name: string) => EMOJI[name] ?? whole)
+    .replace(/:([a-z0-9_+-]+):/g, emoji)
     .replace(/(^|\n)&gt; ?([^\n]*)/g, '$1<q>$2</q>')
     .replace(/(^|[^\w*])\*(?=\S)([^*\n]*?\S)\*(?![\w*])/g, '$1<strong>$2</strong>')
     .replace(/(^|[^\w_])_(?=\S)([^_\n]*?\S)_(?![\w_])/g, '$1<em>$2</em>')

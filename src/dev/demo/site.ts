@@ -97,6 +97,8 @@ export class DemoSite {
     }
     if (request.method !== 'POST') return send(response, 405, 'text/plain', 'Method not allowed');
     const form = new URLSearchParams(await readBody(request));
+    // A note about the last thing done stays (the page reloads often) until the next thing is done.
+    this.flashes.delete(actor);
     switch (url.pathname) {
       case '/as': {
         const chosen = PEOPLE.find((person) => person.id === form.get('actor'));
@@ -374,7 +376,6 @@ export class DemoSite {
 
   private async sendPage(response: ServerResponse, actor: string): Promise<void> {
     const flash = this.flashes.get(actor);
-    this.flashes.delete(actor);
     const tag = this.sampleTag;
     const keystone = await this.keystoneRows();
     const html = demoPage({
