@@ -13,6 +13,7 @@ import { Redis } from 'ioredis';
 import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DemoProcess } from '../../src/dev/demo/demo-process.js';
+import { freePort } from '../../src/dev/local-http.js';
 import { KeystoneClient } from '../../src/keystone/index.js';
 import { keystoneAdmin } from '../support/provided.js';
 
@@ -212,7 +213,7 @@ describe('npm run demo', () => {
     for (const pid of pids) expect(alive(pid)).toBe(true);
     expect(await demo.interrupt()).toBe(0);
     for (const pid of pids) expect(alive(pid), `pid ${pid}`).toBe(false);
-    expect(await groupAlive(demo.child.pid ?? 0)).toBe(false);
+    expect(groupAlive(demo.child.pid ?? 0)).toBe(false);
     const redis = new Redis(inject('redisUrl'));
     try {
       expect(await redis.keys(`${state.redisPrefix}*`)).toEqual([]);
@@ -221,6 +222,26 @@ describe('npm run demo', () => {
     }
     await expect(fetch(state.url)).rejects.toThrow();
   });
+});
+
+describe('npm run demo without a Redis', () => {
+  it('starts redis-server for itself and stops it, by pid, on Ctrl-C', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kaizen-demo-redis-'));
+    const port = await freePort();
+    const own = await DemoProcess.start(dir, { ...demoEnv(), REDIS_URL: `redis://127.0.0.1:${port}` });
+    try {
+      const redisPid = own.state().started.redis;
+      expect(redisPid).toBeGreaterThan(0);
+      expect(own.stderr).toContain(`started redis-server on port ${port} (pid ${redisPid})`);
+      expect(alive(redisPid ?? 0)).toBe(true);
+      expect(await own.interrupt()).toBe(0);
+      expect(alive(redisPid ?? 0)).toBe(false);
+      expect(groupAlive(own.child.pid ?? 0)).toBe(false);
+    } finally {
+      own.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
 });
 
 /** The text of an element, '' while it is missing (the page reloads when the demo changes). */
@@ -250,7 +271,7 @@ function alive(pid: number): boolean {
 }
 
 /** Whether any process of the group is left (npm's, tsx's, the demo's and the bot's). */
-async function groupAlive(pgid: number): Promise<boolean> {
+function groupAlive(pgid: number): boolean {
   try {
     process.kill(-pgid, 0);
     return true;
