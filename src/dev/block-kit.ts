@@ -495,6 +495,7 @@ export function webApiRefusal(method: string, args: Record<string, unknown>): Sl
     case 'chat.update':
       return messageRefusal(args);
     case 'views.open':
+    case 'views.push':
     case 'views.update':
     case 'views.publish': {
       if (args.view === undefined) return undefined;
