@@ -34,6 +34,8 @@ let demo: DemoProcess;
 let browser: Browser;
 let page: Page;
 let stateDir: string;
+/** The applicant the first test takes all the way, for the tests that need an approved user. */
+let approvedEmail = '';
 
 beforeAll(async () => {
   stateDir = mkdtempSync(join(tmpdir(), 'kaizen-demo-test-'));
@@ -99,6 +101,7 @@ describe('npm run demo', () => {
 
   it('takes an applicant from the form to a chosen password that Keystone accepts', async () => {
     const who = applicant('ann');
+    approvedEmail = who.email;
     const card = await apply(who);
     await expect.poll(() => buttonsOf(card), WAIT).toEqual(['Approve', 'Quota', 'Reject']);
 
@@ -150,6 +153,23 @@ describe('npm run demo', () => {
     const row = page.locator('#keystone-pane tr', { hasText: who.email });
     await expect.poll(() => textOf(row), WAIT).toContain(project?.id ?? 'a project id');
     await expect.poll(() => textOf(row), WAIT).toContain('member');
+  });
+
+  it('resets a password from /kaizen: the confirmation only the admin sees turns into the outcome', async () => {
+    const who = approvedEmail;
+    await page.goto(demo.url ?? '');
+    await page.fill('#command', `reset ${who}`);
+    await page.click('form.slash button');
+    const confirmation = page.locator('#channel-pane article.ephemeral', {
+      hasText: `Reset the password of ${who}?`,
+    });
+    await expect.poll(() => buttonsOf(confirmation), WAIT).toEqual(['Reset', 'Cancel']);
+    await confirmation.locator('button', { hasText: 'Reset' }).click();
+    const outcome = page.locator('#channel-pane article.ephemeral', { hasText: `Password reset for` });
+    await expect.poll(() => textOf(outcome), WAIT).toContain('the old password no longer works');
+    await expect.poll(() => confirmation.count(), WAIT).toBe(0);
+    const mails = page.locator('#mail-pane li', { hasText: who });
+    await expect.poll(() => mails.count(), WAIT).toBe(2);
   });
 
   it("refuses a non-admin's click on screen, and the card keeps its buttons", async () => {

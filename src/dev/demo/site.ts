@@ -56,6 +56,8 @@ export class DemoSite {
   >();
   private readonly viewReplacements = new Map<string, { view: Record<string, unknown>; hash: string }>();
   private readonly responseOwners = new Map<string, string>();
+  /** Response URLs of clicks on ephemeral messages: `replace_original` there changes that message. */
+  private readonly ephemeralTargets = new Map<string, string>();
   private readonly ackReplies: AckReply[] = [];
   private readonly flashes = new Map<string, string>();
   private lastActor: string = PEOPLE[0]?.id ?? '';
@@ -187,6 +189,7 @@ export class DemoSite {
     const stored = ephemeral ? undefined : slack.message(channel, ts);
     const responseId = randomBytes(8).toString('hex');
     this.responseOwners.set(responseId, actor);
+    if (ephemeral) this.ephemeralTargets.set(responseId, ts);
     this.lastActor = actor;
     const payload = blockActionPayload({
       user: { id: actor, name: this.nameOf(actor)?.toLowerCase() ?? actor },
@@ -330,11 +333,21 @@ export class DemoSite {
     for (const posted of slack.responses) {
       const body = asRecord(posted.body);
       if (this.responseOwners.get(posted.id) !== actor || body === undefined) continue;
-      const replaces = body.replace_original === true || body.delete_original === true;
-      if (replaces || body.response_type === 'in_channel') continue;
-      items.push(
-        ephemeral(tsOf(posted.at), asString(body.text), Array.isArray(body.blocks) ? body.blocks : undefined),
-      );
+      const text = asString(body.text);
+      const blocks = Array.isArray(body.blocks) ? body.blocks : undefined;
+      const isTrue = (value: unknown) => value === true || value === 'true';
+      if (isTrue(body.replace_original) || isTrue(body.delete_original)) {
+        // The stand-in changes a replaced channel message itself; an ephemeral one only the demo shows.
+        const target = this.ephemeralTargets.get(posted.id);
+        const at = items.findIndex((item) => item.kind === 'ephemeral' && item.ts === target);
+        const found = items[at];
+        if (found === undefined) continue;
+        if (isTrue(body.delete_original)) items.splice(at, 1);
+        else items[at] = { ...found, text, blocks, edited: true };
+        continue;
+      }
+      if (body.response_type === 'in_channel') continue;
+      items.push(ephemeral(tsOf(posted.at), text, blocks));
     }
     return items.sort((a, b) => Number(a.ts) - Number(b.ts));
   }
