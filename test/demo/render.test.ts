@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { blocksToHtml } from '../../src/dev/demo/block-kit-html.js';
 import { mrkdwnToHtml } from '../../src/dev/demo/mrkdwn-html.js';
+import { demoPage, type PageModel } from '../../src/dev/demo/page.js';
 import { typedValues, viewStateValues } from '../../src/dev/demo/view-state.js';
 import { quotaModal } from '../../views/quota-modal.js';
 
@@ -174,5 +175,107 @@ describe("a dialog's form as view.state.values", () => {
     const values = viewStateValues(blocks, new URLSearchParams('preset/p=huge&tell/c=maybe'));
     expect(values.preset?.p).toEqual({ type: 'static_select', selected_option: null });
     expect(values.tell?.c).toEqual({ type: 'checkboxes', selected_options: [] });
+  });
+});
+
+describe('the demo page', () => {
+  const model = (overrides: Partial<PageModel> = {}): PageModel => ({
+    people: [
+      { id: 'U0ADA', name: 'Ada (admin)', admin: true },
+      { id: 'U0NICK', name: 'Nick (not an admin)', admin: false },
+    ],
+    actor: 'U0NICK',
+    nameOf: names,
+    flash: undefined,
+    formDefaults: { email: 'ann@example.org', hasAccount: 'No' },
+    channelName: 'admin',
+    items: [],
+    dialog: undefined,
+    mails: [],
+    keystone: { authUrl: 'http://127.0.0.1:5391/v3', rows: [], error: undefined },
+    version: '1|',
+    ...overrides,
+  });
+
+  it('shows thread replies under their message and marks what only you see', () => {
+    const html = demoPage(
+      model({
+        items: [
+          {
+            kind: 'message',
+            channel: 'C0ADMINS',
+            ts: '1.000001',
+            text: 'Reminders sent',
+            blocks: undefined,
+            edited: true,
+            replies: [
+              {
+                kind: 'message',
+                channel: 'C0ADMINS',
+                ts: '1.000002',
+                text: '2 mails *failed*',
+                blocks: undefined,
+                edited: false,
+                replies: [],
+              },
+            ],
+          },
+          {
+            kind: 'ephemeral',
+            channel: 'C0ADMINS',
+            ts: '1.000003',
+            text: 'Only for Nick',
+            blocks: undefined,
+            edited: false,
+            replies: [],
+          },
+        ],
+      }),
+    );
+    expect(html).toMatch(
+      /Reminders sent<\/div><div class="thread"><div class="thread-count">1 reply<\/div><article class="msg message" data-ts="1.000002">.*2 mails <strong>failed<\/strong>/,
+    );
+    expect(html).toContain('(edited)');
+    expect(html).toMatch(
+      /<article class="msg ephemeral"[^>]*><div class="msg-head">.*Only visible to you.*Only for Nick/,
+    );
+  });
+
+  it('keeps the chosen person selected, and the form filled with its defaults', () => {
+    const html = demoPage(model());
+    expect(html).toContain('<option value="U0NICK" selected>Nick (not an admin)</option>');
+    expect(html).toContain('<input id="f-email" name="email" value="ann@example.org" required>');
+    expect(html).toContain('<input type="radio" name="hasAccount" value="No" checked>');
+  });
+
+  it('draws an open modal as a dialog that submits its view id', () => {
+    const html = demoPage(
+      model({
+        dialog: {
+          viewId: 'V123',
+          view: {
+            title: { type: 'plain_text', text: 'Reject' },
+            submit: { type: 'plain_text', text: 'Reject' },
+            blocks: [
+              {
+                type: 'input',
+                block_id: 'reason',
+                label: { type: 'plain_text', text: 'Reason' },
+                element: { type: 'plain_text_input', action_id: 'text', multiline: true },
+              },
+            ],
+          },
+          errors: { reason: 'Say why.' },
+          values: {},
+        },
+      }),
+    );
+    expect(html).toContain('<input type="hidden" name="view_id" value="V123">');
+    expect(html).toMatch(
+      /<textarea name="reason\/text" id="in-reason_text" required rows="3"><\/textarea>.*Say why\./,
+    );
+    expect(html).toContain(
+      'formaction="/close" formnovalidate>Cancel</button><button type="submit" class="btn primary">Reject</button>',
+    );
   });
 });

@@ -265,7 +265,7 @@ fieldset{border:0;padding:0;margin:0 0 6px}fieldset legend{font-size:12px;color:
 .row{margin-top:8px}.btn{font:inherit;padding:5px 12px;border:1px solid #bbb;border-radius:4px;background:#fff;cursor:pointer;color:#1d1c1d;text-decoration:none;display:inline-block}
 .btn.primary{background:#007a5a;border-color:#007a5a;color:#fff}.btn.danger{background:#fff;border-color:#e01e5a;color:#e01e5a}
 form.inline{display:inline}.bk-actions{display:flex;gap:8px;flex-wrap:wrap;margin:6px 0}
-.channel{max-height:70vh;overflow:auto}.msg{border-top:1px solid #eee;padding:8px 0}.msg-head{font-size:13px}
+.channel{max-height:70vh;overflow:auto}.msg{border-top:1px solid #eee;padding:8px 6px}.msg-head{font-size:13px}
 .who{font-weight:700}.app{font-size:10px;background:#ddd;border-radius:3px;padding:0 3px}.edited,.only-you{color:#777;font-size:12px}
 .msg.ephemeral{background:#f8f8fa;border-left:3px solid #1264a3;padding-left:8px}
 .bk-header{font-size:16px;margin:6px 0}.bk-section{display:flex;gap:10px;margin:4px 0}.bk-section-body{flex:1;min-width:0}
