@@ -8,7 +8,6 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { SheetField } from '../../intake/columns.js';
 import type { KeystoneClient } from '../../keystone/index.js';
 import { closeNow, readBody } from '../local-http.js';
-import type { SlackStoredView } from '../slack-fake.js';
 import {
   blockActionPayload,
   payloadBody,
@@ -18,8 +17,9 @@ import {
 } from '../slack-sign.js';
 import { asRecord, asString } from './html.js';
 import { mailPage } from './mail-view.js';
-import { APPLICATION_FIELDS, type ChannelItem, demoPage, type KeystoneRow, type OpenDialog } from './page.js';
-import { typedValues, viewStateValues } from './view-state.js';
+import { APPLICATION_FIELDS, demoPage, type KeystoneRow } from './page.js';
+import { SlackScreen } from './slack-screen.js';
+import { viewStateValues } from './view-state.js';
 import { addApplication, DEMO_ADMIN_CHANNEL, type DemoWorld, formTimestamp, PEOPLE } from './world.js';
 
 export interface DemoSiteOptions {
@@ -32,39 +32,21 @@ export interface DemoSiteOptions {
   domainId: string;
 }
 
-interface AckReply {
-  user: string;
-  ts: string;
-  text: string | undefined;
-  blocks: unknown[] | undefined;
-}
-
 const ACTOR_COOKIE = 'demo-actor';
-
-/** Slack's `ts`: seconds with microseconds, as a string. */
-const tsOf = (at: Date) => (at.getTime() / 1000).toFixed(6);
 
 export class DemoSite {
   private server: Server | undefined;
   private baseUrl = '';
   private readonly applications: { email: string; project: string }[] = [];
-  private readonly viewOwners = new Map<string, string>();
-  private readonly closedViews = new Set<string>();
-  private readonly viewErrors = new Map<
-    string,
-    { errors: Record<string, string>; values: Record<string, string[]> }
-  >();
-  private readonly viewReplacements = new Map<string, { view: Record<string, unknown>; hash: string }>();
-  private readonly responseOwners = new Map<string, string>();
-  /** Response URLs of clicks on ephemeral messages: `replace_original` there changes that message. */
-  private readonly ephemeralTargets = new Map<string, string>();
-  private readonly ackReplies: AckReply[] = [];
   private readonly flashes = new Map<string, string>();
-  private lastActor: string = PEOPLE[0]?.id ?? '';
   private sampleTag = randomBytes(3).toString('hex');
   private changes = 0;
 
-  constructor(private readonly options: DemoSiteOptions) {}
+  private readonly screen: SlackScreen;
+
+  constructor(private readonly options: DemoSiteOptions) {
+    this.screen = new SlackScreen(options.world.slack, DEMO_ADMIN_CHANNEL, PEOPLE[0]?.id ?? '');
+  }
 
   async listen(port: number): Promise<string> {
     const server = createServer((request, response) => {
@@ -120,7 +102,7 @@ export class DemoSite {
         await this.submit(form, actor);
         break;
       case '/close':
-        this.closedViews.add(form.get('view_id') ?? '');
+        this.screen.close(form.get('view_id') ?? '');
         break;
       default:
         return send(response, 404, 'text/plain', 'Not found');
@@ -153,32 +135,16 @@ export class DemoSite {
   }
 
   private async command(text: string, actor: string): Promise<void> {
-    const responseId = randomBytes(8).toString('hex');
-    this.responseOwners.set(responseId, actor);
-    this.lastActor = actor;
     const result = await sendSlashCommand(this.options.eventsUrl, this.options.signingSecret, {
       text: text.trim(),
       user_id: actor,
       user_name: this.nameOf(actor)?.toLowerCase(),
       channel_id: DEMO_ADMIN_CHANNEL,
       channel_name: 'admin',
-      response_url: this.options.world.slack.responseUrl(responseId),
+      response_url: this.screen.responseUrl(actor),
     });
-    this.note(actor, `/kaizen ${text.trim()}`, result);
-  }
-
-  /** A reply in the HTTP answer itself (a command's ack) is shown to the sender alone, as Slack does. */
-  private note(actor: string, what: string, result: { status: number; json?: unknown; text: string }): void {
-    if (result.status !== 200) {
-      this.flashes.set(actor, `${what}: the bot answered HTTP ${result.status}`);
-      return;
-    }
-    const body = asRecord(result.json);
-    const text = body ? asString(body.text) : result.text.trim() || undefined;
-    const blocks = Array.isArray(body?.blocks) ? body.blocks : undefined;
-    if (text !== undefined || blocks !== undefined) {
-      this.ackReplies.push({ user: actor, ts: tsOf(new Date()), text, blocks });
-    }
+    if (result.status === 200) this.screen.answered(actor, result);
+    else this.flashes.set(actor, `/kaizen ${text.trim()}: the bot answered HTTP ${result.status}`);
   }
 
   private async act(form: URLSearchParams, actor: string): Promise<void> {
@@ -187,17 +153,13 @@ export class DemoSite {
     const ts = form.get('ts') ?? '';
     const ephemeral = form.get('ephemeral') === '1';
     const stored = ephemeral ? undefined : slack.message(channel, ts);
-    const responseId = randomBytes(8).toString('hex');
-    this.responseOwners.set(responseId, actor);
-    if (ephemeral) this.ephemeralTargets.set(responseId, ts);
-    this.lastActor = actor;
     const payload = blockActionPayload({
       user: { id: actor, name: this.nameOf(actor)?.toLowerCase() ?? actor },
       actionId: form.get('action_id') ?? '',
       value: form.get('value') ?? '',
       blockId: form.get('block_id') ?? 'actions',
       message: { channel, ts, text: stored?.text ?? '', blocks: stored?.blocks ?? [] },
-      response_url: slack.responseUrl(responseId, ephemeral ? undefined : { channel, ts }),
+      response_url: this.screen.responseUrl(actor, ephemeral ? { ephemeralTs: ts } : { channel, ts }),
     });
     const actions = payload.actions;
     const first = Array.isArray(actions) ? asRecord(actions[0]) : undefined;
@@ -214,37 +176,12 @@ export class DemoSite {
       this.flashes.set(actor, `The bot answered the click with HTTP ${result.status}`);
   }
 
-  /** Views opened since the last look belong to whoever acted last. */
-  private modalsOf(actor: string): SlackStoredView[] {
-    const modals = this.options.world.slack.modals();
-    for (const modal of modals)
-      if (!this.viewOwners.has(modal.id)) this.viewOwners.set(modal.id, this.lastActor);
-    return modals.filter(
-      (modal) => this.viewOwners.get(modal.id) === actor && !this.closedViews.has(modal.id),
-    );
-  }
-
-  private openDialog(actor: string): (OpenDialog & { hash: string }) | undefined {
-    const stored = this.modalsOf(actor).at(-1);
-    if (stored === undefined) return undefined;
-    const replaced = this.viewReplacements.get(stored.id);
-    const view = replaced && replaced.hash === stored.hash ? replaced.view : stored.view;
-    const errors = this.viewErrors.get(stored.id);
-    return {
-      viewId: stored.id,
-      view,
-      hash: stored.hash,
-      errors: errors?.errors ?? {},
-      values: errors?.values ?? {},
-    };
-  }
-
   private async submit(form: URLSearchParams, actor: string): Promise<void> {
-    const open = this.openDialog(actor);
+    const open = this.screen.dialog(actor);
     if (open === undefined || open.viewId !== form.get('view_id')) return;
     const blocks = Array.isArray(open.view.blocks) ? open.view.blocks : [];
     const values = viewStateValues(blocks, form);
-    this.lastActor = actor;
+    this.screen.actingAs(actor);
     const payload = viewSubmissionPayload({
       user: { id: actor, name: this.nameOf(actor)?.toLowerCase() ?? actor },
       callbackId: asString(open.view.callback_id) ?? '',
@@ -269,87 +206,7 @@ export class DemoSite {
       this.flashes.set(actor, `The bot answered the submit with HTTP ${result.status}`);
       return;
     }
-    const answer = asRecord(result.json) ?? {};
-    switch (answer.response_action) {
-      case 'errors': {
-        const errors: Record<string, string> = {};
-        for (const [block, message] of Object.entries(asRecord(answer.errors) ?? {}))
-          errors[block] = String(message);
-        this.viewErrors.set(open.viewId, { errors, values: typedValues(form) });
-        return;
-      }
-      // A pushed view is shown in place of the submitted one: the demo keeps no stack of its own.
-      case 'update':
-      case 'push': {
-        const view = asRecord(answer.view);
-        if (view) this.viewReplacements.set(open.viewId, { view, hash: open.hash });
-        this.viewErrors.delete(open.viewId);
-        return;
-      }
-      case 'clear':
-        for (const modal of this.modalsOf(actor)) this.closedViews.add(modal.id);
-        return;
-      default:
-        this.closedViews.add(open.viewId);
-    }
-  }
-
-  private channelItems(actor: string): ChannelItem[] {
-    const slack = this.options.world.slack;
-    const messages = slack.messages(DEMO_ADMIN_CHANNEL).filter((message) => !message.deleted);
-    const toItem = (message: (typeof messages)[number]): ChannelItem => ({
-      kind: 'message',
-      channel: message.channel,
-      ts: message.ts,
-      text: message.text,
-      blocks: message.blocks,
-      edited: message.updates > 0,
-      replies: [],
-    });
-    const top = new Map<string, ChannelItem>();
-    const items: ChannelItem[] = [];
-    for (const message of messages) {
-      const parent = message.threadTs === undefined ? undefined : top.get(message.threadTs);
-      const item = toItem(message);
-      if (parent && message.threadTs !== message.ts) parent.replies.push(item);
-      else {
-        top.set(message.ts, item);
-        items.push(item);
-      }
-    }
-    const ephemeral = (ts: string, text: string | undefined, blocks: unknown[] | undefined): ChannelItem => ({
-      kind: 'ephemeral',
-      channel: DEMO_ADMIN_CHANNEL,
-      ts,
-      text,
-      blocks,
-      edited: false,
-      replies: [],
-    });
-    for (const posted of slack.ephemerals(actor))
-      items.push(ephemeral(posted.messageTs, posted.text, posted.blocks));
-    for (const reply of this.ackReplies)
-      if (reply.user === actor) items.push(ephemeral(reply.ts, reply.text, reply.blocks));
-    for (const posted of slack.responses) {
-      const body = asRecord(posted.body);
-      if (this.responseOwners.get(posted.id) !== actor || body === undefined) continue;
-      const text = asString(body.text);
-      const blocks = Array.isArray(body.blocks) ? body.blocks : undefined;
-      const isTrue = (value: unknown) => value === true || value === 'true';
-      if (isTrue(body.replace_original) || isTrue(body.delete_original)) {
-        // The stand-in changes a replaced channel message itself; an ephemeral one only the demo shows.
-        const target = this.ephemeralTargets.get(posted.id);
-        const at = items.findIndex((item) => item.kind === 'ephemeral' && item.ts === target);
-        const found = items[at];
-        if (found === undefined) continue;
-        if (isTrue(body.delete_original)) items.splice(at, 1);
-        else items[at] = { ...found, text, blocks, edited: true };
-        continue;
-      }
-      if (body.response_type === 'in_channel') continue;
-      items.push(ephemeral(tsOf(posted.at), text, blocks));
-    }
-    return items.sort((a, b) => Number(a.ts) - Number(b.ts));
+    this.screen.submitted(open, asRecord(result.json) ?? {}, form, actor);
   }
 
   private async keystoneRows(): Promise<{ rows: KeystoneRow[]; error: string | undefined }> {
@@ -383,7 +240,7 @@ export class DemoSite {
 
   private version(actor: string): string {
     const { slack, smtp, sheets } = this.options.world;
-    const open = this.openDialog(actor);
+    const open = this.screen.dialog(actor);
     return `${this.changes}.${slack.calls().length}.${slack.responses.length}.${smtp.messages.length}.${sheets.calls.length}|${open ? `${open.viewId}.${open.hash}` : ''}`;
   }
 
@@ -412,8 +269,8 @@ export class DemoSite {
         newProjectDescription: 'Thesis experiments',
       },
       channelName: 'admin',
-      items: this.channelItems(actor),
-      dialog: this.openDialog(actor),
+      items: this.screen.items(actor),
+      dialog: this.screen.dialog(actor),
       mails: this.options.world.smtp.messages
         .map((mail, index) => ({ index, to: mail.to.join(', '), subject: mail.subject, at: mail.at }))
         .reverse(),
