@@ -46,7 +46,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  demo?.kill();
+  await demo?.stop();
   if (stateDir) rmSync(stateDir, { recursive: true, force: true });
 });
 
@@ -258,7 +258,7 @@ describe('npm run demo without a Redis', () => {
       expect(alive(redisPid ?? 0)).toBe(false);
       expect(groupAlive(own.child.pid ?? 0)).toBe(false);
     } finally {
-      own.kill();
+      await own.stop();
       rmSync(dir, { recursive: true, force: true });
     }
   }, 180_000);

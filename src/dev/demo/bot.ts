@@ -1,6 +1,7 @@
 /**
  * The bot as `npm start` runs it (build when the sources changed, then `node dist/src/main.js`), in
- * a process group of its own so the demo decides when it stops. Its working directory is the demo's
+ * the demo's process group: Ctrl-C reaches it as it reaches the demo (it stops itself cleanly, and the
+ * demo waits for it), and whatever kills the whole group kills it too. Its working directory is the demo's
  * state directory, so a developer's .env or clouds.yaml in the repository never leaks in: the
  * settings are exactly the ones given. With `watch`, a change under src/, views/ or commands/
  * rebuilds it and starts it again on the same port.
@@ -52,7 +53,6 @@ export class DemoBot {
     const child = spawn(process.execPath, [join(repoRoot, 'dist', 'src', 'main.js')], {
       cwd: stateDir,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-      detached: true,
       stdio: ['ignore', log, log],
     });
     this.child = child;
@@ -71,15 +71,13 @@ export class DemoBot {
     }
   }
 
-  /** SIGTERM (the bot drains and exits), SIGKILL to its group after 15 s. */
+  /** SIGTERM (the bot drains and exits), SIGKILL after 15 s. */
   async stop(): Promise<void> {
     const child = this.child;
     if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
     const exited = once(child, 'exit');
     child.kill('SIGTERM');
-    const timer = setTimeout(() => {
-      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-    }, 15_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
     await exited;
     clearTimeout(timer);
   }

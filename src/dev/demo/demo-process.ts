@@ -89,6 +89,34 @@ export class DemoProcess {
     return this.exited();
   }
 
+  /**
+   * Ctrl-C, and when the demo has not finished within `timeoutMs`, SIGKILL to it and to what it
+   * started; for cleaning up after a test that did not get to stop it.
+   */
+  async stop(timeoutMs = 30_000): Promise<void> {
+    if (this.exitCode !== undefined) return;
+    const state = (() => {
+      try {
+        return this.state();
+      } catch {
+        return undefined;
+      }
+    })();
+    const timer = setTimeout(() => {
+      this.kill();
+      for (const pid of [state?.botPid, ...Object.values(state?.started ?? {})]) {
+        if (pid === undefined) continue;
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // Gone already.
+        }
+      }
+    }, timeoutMs);
+    await this.interrupt();
+    clearTimeout(timer);
+  }
+
   kill(): void {
     if (this.child.pid === undefined || this.exitCode !== undefined) return;
     try {

@@ -58,15 +58,6 @@ function parseArgs(argv: string[]): { watch: boolean; port: number; stateDir: st
   };
 }
 
-async function portFree(port: number): Promise<boolean> {
-  try {
-    await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(1000) });
-    return false;
-  } catch {
-    return true;
-  }
-}
-
 function botEnv(world: DemoWorld, keystone: KeystoneAccess, redisUrl: string, prefix: string, port: number) {
   return {
     NODE_ENV: 'development',
@@ -131,12 +122,24 @@ async function main(): Promise<void> {
     })();
     return stopping;
   };
+  // A signal while a step runs (a first Keystone start takes minutes) is acted on when it ends, so
+  // that what the step starts is stopped too.
+  let ready = false;
+  let interrupted = false;
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => {
-      if (stopping === undefined) say(`${signal}: stopping everything this run started`);
-      void stop().then(() => process.exit(0));
+      if (!interrupted) {
+        say(`${signal}: stopping everything this run started${ready ? '' : ' once the current step ends'}`);
+      }
+      interrupted = true;
+      if (ready) void stop().then(() => process.exit(0));
     });
   }
+  const checkpoint = async () => {
+    if (!interrupted) return;
+    await stop();
+    process.exit(0);
+  };
   const keep = (service: UsedService, name: string) => {
     say(service.description);
     const pid = service.pid;
@@ -148,11 +151,14 @@ async function main(): Promise<void> {
   try {
     const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
     keep(await ensureRedis(redisUrl, stateDir), 'redis');
+    await checkpoint();
     const keystone = await ensureKeystone(repoRoot, process.env, say);
     keep(keystone.service, 'keystone');
+    await checkpoint();
 
     const world = await startWorld(keystone.access);
     undo.push({ what: 'the stand-ins', run: () => world.close() });
+    await checkpoint();
     say(`stand-ins: Slack ${world.slack.url}, Sheets ${world.sheets.url}, SMTP port ${world.smtp.port}`);
 
     const prefix = `kaizen-demo:${Date.now().toString(36)}:`;
@@ -175,7 +181,9 @@ async function main(): Promise<void> {
     say('building the bot (npm start does the same)…');
     await bot.build();
     undo.push({ what: 'the bot', run: () => bot.close() });
+    await checkpoint();
     await bot.start();
+    await checkpoint();
     say(`the bot listens on ${bot.url} (pid ${bot.pid}); its log is ${join(stateDir, 'bot.log')}`);
     if (args.watch) {
       bot.watch();
@@ -194,12 +202,14 @@ async function main(): Promise<void> {
       keystoneUrl: keystone.access.authUrl,
       domainId: 'default',
     });
-    const port = args.port !== 0 && (await portFree(args.port)) ? args.port : 0;
-    const url = `${await site.listen(port)}/`;
+    // The usual port when it is free, so a bookmark keeps working; any free port otherwise.
+    const url = `${await site.listen(args.port).catch(() => site.listen(0))}/`;
     undo.push({ what: 'the demo page', run: () => site.close() });
 
     state = { pid: process.pid, url, botPid: bot.pid, started, redisPrefix: prefix };
     writeFileSync(stateFile, `${JSON.stringify(state, null, 2)}\n`);
+    ready = true;
+    await checkpoint();
     say('ready; Ctrl-C stops it');
     process.stdout.write(`${url}\n`);
   } catch (error) {
