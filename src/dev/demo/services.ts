@@ -4,13 +4,11 @@
  * TEST_OS_* or OS_* settings name, else test/keystone/start.sh, which reuses a running one).
  * Whatever is started here is stopped by its pid.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
-
-const run = promisify(execFile);
 
 export interface KeystoneAccess {
   authUrl: string;
@@ -135,11 +133,12 @@ export async function ensureKeystone(
   const stateDir = join(repoRoot, env.KEYSTONE_DIR || '.keystone');
   const wasRunning = await answers(`http://127.0.0.1:${port}/v3`);
   if (!wasRunning) progress('starting Keystone (test/keystone/start.sh)…');
-  const { stdout } = await run('bash', [join(repoRoot, 'test', 'keystone', 'start.sh')], {
-    env: { ...env, KEYSTONE_PORT: port, KEYSTONE_ADMIN_PASSWORD: password, KEYSTONE_DIR: stateDir },
-    timeout: 300_000,
+  const authUrl = await startKeystone(join(repoRoot, 'test', 'keystone', 'start.sh'), {
+    ...env,
+    KEYSTONE_PORT: port,
+    KEYSTONE_ADMIN_PASSWORD: password,
+    KEYSTONE_DIR: stateDir,
   });
-  const authUrl = stdout.trim().split('\n').at(-1) ?? '';
   const access = {
     authUrl,
     username: 'admin',
@@ -152,6 +151,19 @@ export async function ensureKeystone(
     return { access, service: { description: `reusing Keystone at ${authUrl}`, pid: undefined } };
   const pid = Number(readFileSync(join(stateDir, 'uwsgi.pid'), 'utf8').trim());
   return { access, service: { description: `started Keystone at ${authUrl} (pid ${pid})`, pid } };
+}
+
+/**
+ * Runs start.sh with its progress (package installs, bootstrap) shown as it happens: a first start
+ * takes minutes. Answers the auth URL it prints last on stdout.
+ */
+async function startKeystone(script: string, env: NodeJS.ProcessEnv): Promise<string> {
+  const child = spawn('bash', [script], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const chunks: string[] = [];
+  child.stdout.on('data', (chunk) => chunks.push(String(chunk)));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`test/keystone/start.sh failed (exit ${code}); its output is above`);
+  return chunks.join('').trim().split('\n').at(-1) ?? '';
 }
 
 export function pidAlive(pid: number): boolean {
