@@ -17,6 +17,9 @@
  *   the platform, and from the domain only the types of the ports they implement.
  * - platform (src/platform/): config, log, errors, keys, Redis, crypto, HTTP server and router,
  *   metrics, the scheduler. It imports nothing above it.
+ * - dev (src/dev/): the stand-ins for Slack, Google, mail and the quota services, and the demo.
+ *   Tests and `npm run demo` use them; the bot itself never imports them (and the build leaves
+ *   them out).
  */
 const DOMAIN = '^src/domain/';
 const ADAPTERS = '^src/(keystone|sheets|mail)/';
@@ -90,6 +93,13 @@ module.exports = {
       comment: 'Adapters never see a surface, the app layer or views.',
       from: { path: ADAPTERS },
       to: { path: [SURFACES, APP, '^views/'] },
+    },
+    {
+      name: 'the-bot-imports-no-stand-in',
+      severity: 'error',
+      comment: 'src/dev/ holds the stand-ins and the demo: tests and the demo use them, the bot never does.',
+      from: { pathNot: '^src/dev/' },
+      to: { path: '^src/dev/' },
     },
     {
       name: 'platform-imports-nothing-above',

@@ -212,6 +212,23 @@ describe('SlackFake with the real WebClient', () => {
     expect(opened.ok).toBe(true);
   });
 
+  it('pushes a view onto an open one, with a trigger id of its own, and lists both modals', async () => {
+    const view = (title: string) => ({
+      type: 'modal' as const,
+      callback_id: title.toLowerCase(),
+      title: { type: 'plain_text' as const, text: title },
+      blocks: [],
+    });
+    const opened = await client.views.open({ trigger_id: `${Date.now()}.1.open`, view: view('First') });
+    const pushTrigger = `${Date.now()}.2.push`;
+    const pushed = await client.views.push({ trigger_id: pushTrigger, view: view('Second') });
+    expect(pushed.view?.id).not.toBe(opened.view?.id);
+    const titles = slack.modals().map((modal) => (modal.view.title as { text: string }).text);
+    expect(titles.slice(-2)).toEqual(['First', 'Second']);
+    const again = await failureOf(client.views.push({ trigger_id: pushTrigger, view: view('Third') }));
+    expect(again.data?.error).toBe('exchanged_trigger_id');
+  });
+
   it('updates a view by external_id, and refuses an unknown one or a call with neither id', async () => {
     const view = {
       type: 'modal' as const,
