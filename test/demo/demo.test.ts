@@ -207,7 +207,7 @@ describe('npm run demo', () => {
     const before = demo.state().botPid;
     // A save that changes nothing: only the file's time moves, as an editor's save would move it.
     const now = new Date();
-    utimesSync('src/version.ts', now, now);
+    utimesSync('src/platform/version.ts', now, now);
     await expect.poll(() => demo.stderr, { timeout: 150_000, interval: 500 }).toMatch(/running the new code/);
     expect(demo.state().botPid).not.toBe(before);
     expect(alive(before ?? 0)).toBe(false);
