@@ -300,7 +300,7 @@ describe('forgot your password', () => {
 
   it('locks out after the maximum of wrong PINs on /forgot when there is no live link', async () => {
     const member = await memberWithLink();
-    await setpass.revokeLink(member.user.id);
+    await setpass.revoke(member.user.id);
     for (const pin of ['1111', '2222'])
       await askForgot(running.url, { name: member.user.name, pin, ip: freshIp() });
     expect((await setpass.status(member.user.id)).lockedOut).toBeUndefined();

@@ -157,6 +157,8 @@ export async function federatedUserStep(
     };
   }
   const converted = await deps.keystone.makeFederated(found.id, mergedIdentities(found, wanted));
+  // Its password is gone: a password link it still had could only fail now.
+  await deps.setpass?.revoke(found.id);
   return {
     checkpoint: converted.id,
     detail: `local user ${found.name} (${found.id}) made federated for ${identity.idpId}/${identity.protocol}, chosen by ${choice.by}`,

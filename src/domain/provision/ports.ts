@@ -25,8 +25,8 @@ export interface SetpassLink {
   expiresAt: Date;
 }
 
-/** Provisioning keeps the applicant's PIN on file and issues the first link. */
-export type SetpassIssuer = Pick<PasswordLinkIssuer, 'storePinHash' | 'issue'>;
+/** Provisioning keeps the applicant's PIN on file and issues the first link (or kills one a federated account no longer needs). */
+export type SetpassIssuer = Pick<PasswordLinkIssuer, 'storePinHash' | 'issue' | 'revoke'>;
 
 /** An email as the templates in views/emails/ compose it. */
 export interface ComposedEmail {

@@ -21,6 +21,8 @@ export interface PasswordLinkIssuer {
     options: ResendOptions,
     deliver: (link: SetpassLink, fresh: boolean) => Promise<T>,
   ): Promise<ResentLink<T>>;
+  /** Kills the user's live link, if any; true when there was one. */
+  revoke(userId: string): Promise<boolean>;
   /** The user's live link, undefined when none (never issued, used, expired, replaced, burned). */
   current(userId: string): Promise<SetpassLink | undefined>;
   /** Whether a link is live and since when; `lockedOut` when wrong PINs burned the last one. */

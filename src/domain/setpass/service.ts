@@ -220,7 +220,7 @@ export class Setpass implements PasswordLinkIssuer {
     return this.tokens.passwordSetAt(userId);
   }
 
-  async revokeLink(userId: string): Promise<boolean> {
+  async revoke(userId: string): Promise<boolean> {
     return this.tokens.revoke(userId);
   }
 

@@ -20,7 +20,7 @@ import {
 } from '../../keystone/federation-fixtures.js';
 import { DOMAIN_ID, newMember } from '../../keystone/fixtures.js';
 import { mapAssertion, uniqueIdAtSignIn } from '../../keystone/mapping-engine.js';
-import { everythingStored, type Harness, mailTo, PUBLIC_URL, startHarness } from './harness.js';
+import { everythingStored, type Harness, mailTo, PIN, PUBLIC_URL, startHarness } from './harness.js';
 
 let h: Harness;
 let federation: RegisteredFederation;
@@ -269,11 +269,20 @@ describe('a local account with the same name', () => {
   it('Make it federated: the account gets the federated identity, loses its password, and gets the role', async () => {
     const { member, record } = await localAccount();
     await approve(record.id);
+    // A password link the local account still had (an earlier reset, say) dies with its password.
+    await h.tokens.issue({
+      userId: member.user.id,
+      username: member.user.name,
+      pinHash: h.pins.hash(PIN),
+      temporaryPassword: 'an-old-temporary-password',
+    });
+    expect((await h.tokens.status(member.user.id)).live).toBe(true);
     const chosen = await chooseLocalAccount(h.deps({ config }), record.id, 'convert', 'U0ADMIN2');
     expect(chosen.kind).toBe('started');
     const done = await runProvisioning(h.deps({ config }), record.id);
     expect(done.state).toBe('notified');
     expect(done.localAccountChoice).toMatchObject({ choice: 'convert', by: 'U0ADMIN2' });
+    expect((await h.tokens.status(member.user.id)).live).toBe(false);
     const user = await h.keystone.getUser(member.user.id);
     expect(user.federated).toEqual([
       {
