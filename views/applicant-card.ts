@@ -170,11 +170,18 @@ function localAccountChoiceBlocks(
   account: NonNullable<ApplicationRecord['localAccount']>,
 ): slack.KnownBlock[] {
   const name = escapeAndClip(account.name, 200);
+  const others = account.otherIdps ?? [];
+  const what =
+    others.length > 0
+      ? `an account that signs in through another identity provider (${escapeAndClip(others.join(', '), 200)})`
+      : 'a local account that signs in with a password';
   return [
     section(
       clipJoined([
-        `:raised_hand: Approval by ${who(record)} stopped before any change to the account: *${name}* already exists as a local account that signs in with a password.`,
-        `Choose: *Make it federated* (it signs in through the institution from now on and its password stops working), or *Keep it local* (it keeps its password and gets the role on the project).`,
+        `:raised_hand: Approval by ${who(record)} stopped before any change to the account: *${name}* already exists as ${what}.`,
+        others.length > 0
+          ? `Choose: *Make it federated* (it signs in through this institution too), or *Keep it local* (it keeps how it signs in and gets the role on the project).`
+          : `Choose: *Make it federated* (it signs in through the institution from now on and its password stops working), or *Keep it local* (it keeps its password and gets the role on the project).`,
       ]),
     ),
     {

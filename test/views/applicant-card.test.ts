@@ -483,3 +483,35 @@ describe('mrkdwn escaping', () => {
     expect(clipped.length).toBeLessThanOrEqual(41);
   });
 });
+
+describe('the local-account choice of federated mode', () => {
+  const stopped = (localAccount: ApplicationRecord['localAccount']) =>
+    record({
+      state: 'failed',
+      decidedBy: 'U0ADMIN',
+      failure: {
+        step: 'user',
+        message: 'a local account has that name',
+
+        code: 'local_account_exists',
+      },
+      localAccount,
+    });
+
+  it('says a password account signs in with a password', () => {
+    const card = applicantCard({ record: stopped({ id: 'u-1', name: 'ann@example.org' }), quota: SMALL });
+    const all = texts(blocksOf(card)).join('\n');
+    expect(all).toContain('already exists as a local account that signs in with a password');
+    expect(all).toContain('its password stops working');
+  });
+
+  it('names the other identity provider of an account federated elsewhere, and says nothing of a password', () => {
+    const card = applicantCard({
+      record: stopped({ id: 'u-1', name: 'ann@example.org', otherIdps: ['other-university'] }),
+      quota: SMALL,
+    });
+    const all = texts(blocksOf(card)).join('\n');
+    expect(all).toContain('signs in through another identity provider (other-university)');
+    expect(all).not.toContain('password');
+  });
+});

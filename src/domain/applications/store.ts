@@ -71,7 +71,11 @@ export interface ApplicationRecord {
   /** An admin's explicit choice to join the existing project instead of creating one. */
   joinProject?: { id: string; name: string; by: string; at: string } | undefined;
   /** Federated mode: the local account found under the applicant's name, waiting for a choice. */
-  localAccount?: { id: string; name: string } | undefined;
+  /**
+   * The account with the applicant's name that federated mode would not take over silently, and the
+   * identity providers it already signs in through (none: a password account).
+   */
+  localAccount?: { id: string; name: string; otherIdps?: string[] } | undefined;
   /** Federated mode: what an admin chose for that local account, and who. */
   localAccountChoice?: { choice: LocalAccountChoice; by: string; at: string } | undefined;
   /**

@@ -145,7 +145,11 @@ export async function federatedUserStep(
   const choice = record.localAccountChoice;
   if (choice === undefined) {
     await deps.applications.update(record.id, ['approving'], {
-      localAccount: { id: found.id, name: found.name },
+      localAccount: {
+        id: found.id,
+        name: found.name,
+        otherIdps: (found.federated ?? []).map((f) => f.idpId).filter((idp) => idp !== identity.idpId),
+      },
     });
     throw new LocalAccountExists({ id: found.id, name: found.name });
   }
