@@ -42,7 +42,8 @@ function sampleKeys(name: KeyName): string[] {
 function sourceFiles(dir: string): string[] {
   return readdirSync(join(root, dir), { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) return sourceFiles(path);
+    // src/dev/ is the demo and the stand-ins: never the bot's own Redis use.
+    if (entry.isDirectory()) return path === join('src', 'dev') ? [] : sourceFiles(path);
     return entry.name.endsWith('.ts') ? [path] : [];
   });
 }

@@ -142,14 +142,11 @@ export async function federatedUserStep(
       notes: [{ code: 'existing_federated_account', user: found.name }, ...notes],
     };
   }
+  const otherIdps = (found.federated ?? []).map((f) => f.idpId).filter((idp) => idp !== identity.idpId);
   const choice = record.localAccountChoice;
   if (choice === undefined) {
     await deps.applications.update(record.id, ['approving'], {
-      localAccount: {
-        id: found.id,
-        name: found.name,
-        otherIdps: (found.federated ?? []).map((f) => f.idpId).filter((idp) => idp !== identity.idpId),
-      },
+      localAccount: { id: found.id, name: found.name, ...(otherIdps.length > 0 ? { otherIdps } : {}) },
     });
     throw new LocalAccountExists({ id: found.id, name: found.name });
   }
