@@ -111,7 +111,17 @@ describe('a Sentinel failover under a running bot', () => {
     const quota = { kind: 'preset', preset: 'small' } as const;
     expect(await applications.create({ applicant, pinHash: undefined, quota })).toBe(true);
 
-    await sentinel.call('SENTINEL', 'FAILOVER', NAME);
+    // A Sentinel that has just learnt of the replica has not had its INFO yet and answers
+    // NOGOODSLAVE for a few seconds: ask until it takes the failover on.
+    await until('the Sentinel to start the failover', 30_000, async () => {
+      try {
+        await sentinel.call('SENTINEL', 'FAILOVER', NAME);
+        return true;
+      } catch (error) {
+        if (String(error).includes('NOGOODSLAVE')) return false;
+        throw error;
+      }
+    });
     await until('the Sentinel to name the replica as primary', 30_000, async () => {
       const address = (await sentinel.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', NAME)) as string[];
       return address[1] === String(replicaPort);
