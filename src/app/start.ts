@@ -7,6 +7,7 @@ import type { RequestListener } from 'node:http';
 import { selfServiceReset } from '../../commands/reset.js';
 import { adminChannelProblemText } from '../../views/protection.js';
 import { protectionPolicy } from '../domain/accounts/protection.js';
+import type { ApplicationRecord } from '../domain/applications/store.js';
 import type { SheetIntake } from '../domain/intake/poll.js';
 import { ApprovalResumer } from '../domain/provision/resumer.js';
 import { auditSetpassEvent, SetpassEventConsumer } from '../domain/setpass/events.js';
@@ -22,7 +23,7 @@ import { inRequest, newRequestId, withRequestId } from '../platform/request-cont
 import { VERSION } from '../platform/version.js';
 import { AdminDirectory } from '../slack/admins.js';
 import { createSlackApp, type SlackApp, type SlackAppOptions } from '../slack/app.js';
-import { cardRedrawer } from '../slack/applicant-cards.js';
+import { refreshApplicantCard } from '../slack/applicant-cards.js';
 import { slackJobNotices } from '../slack/job-notices.js';
 import { countRefusals, observedFetch } from '../slack/observe.js';
 import { registerListeners } from '../slack/register.js';
@@ -107,7 +108,7 @@ export async function startKaizen(config: Config, options: StartOptions): Promis
   let slack: SlackApp | undefined;
   let intake: SheetIntake | undefined;
   /** Redraws an applicant card from its record; undefined without Slack. */
-  let redrawCard: ReturnType<typeof cardRedrawer> | undefined;
+  let redrawCard: ((record: ApplicationRecord) => Promise<void>) | undefined;
   if (config.role !== 'setpass' && enabled.get('slack')?.enabled) {
     slack = await createSlackApp(config, log, new SeenRequests(redis, log, () => metrics.refused('replay')), {
       ...options.slack,
@@ -122,7 +123,8 @@ export async function startKaizen(config: Config, options: StartOptions): Promis
     intake = sheetIntakeFor(services, slack.app.client);
     registerListeners(slack.app, slackDeps(slack.app.client, services, admins, intake));
     const cards = cardDepsFrom(slack.app.client, services);
-    redrawCard = cards && cardRedrawer(cards);
+    // Work no click started (a resumed approval, a welcome email delivered later) redraws the card too.
+    redrawCard = cards && ((record) => refreshApplicantCard(cards, record));
     // A welcome email delivered or given up after the approval changes the card too.
     if (redrawCard) services.recordChanges.subscribe(redrawCard);
     slack.app.error(async (error) => {

@@ -3,6 +3,7 @@
  * redrawing it in place from the record after every change. Notices about bad sheet rows go to
  * the same channel.
  */
+
 import type { WebClient } from '@slack/web-api';
 import { applicantCard, type CardQuota } from '../../views/applicant-card.js';
 import { invalidRowNotice } from '../../views/invalid-row-notice.js';
@@ -11,6 +12,7 @@ import type { IntakeNotice } from '../domain/intake/poll.js';
 import type { QuotaPresets } from '../domain/quotas/presets.js';
 import { resolveQuota } from '../domain/quotas/resolve.js';
 import type { Logger } from '../platform/log.js';
+import { updateCard } from './card-update.js';
 
 export interface CardDeps {
   client: WebClient;
@@ -71,25 +73,7 @@ export async function postApplicantCard(
  */
 export async function refreshApplicantCard(deps: CardDeps, record: ApplicationRecord): Promise<void> {
   if (!record.card) return;
-  const message = cardMessage(record, deps);
-  try {
-    await deps.client.chat.update({
-      channel: record.card.channel,
-      ts: record.card.ts,
-      text: message.text,
-      blocks: message.blocks,
-    });
-  } catch (error) {
-    deps.log.warn({ err: error, applicant: record.id }, 'could not update the applicant card');
-  }
-}
-
-/**
- * Redraws a card from its record alone, for work no click started: the steps of a resumed approval
- * (as the Approve button's progress does) and a welcome email delivered or given up later.
- */
-export function cardRedrawer(deps: CardDeps): (record: ApplicationRecord) => Promise<void> {
-  return (record) => refreshApplicantCard(deps, record);
+  await updateCard(deps.client, deps.log, record.card, cardMessage(record, deps), { applicant: record.id });
 }
 
 /** Reads the record again and redraws its card. */

@@ -3,6 +3,7 @@
  * in place after every change. Each drawing reads the project's current quota and usage, so the
  * table shows what is true when the admin looks.
  */
+
 import type { WebClient } from '@slack/web-api';
 import { type CurrentQuota, quotaRequestCard } from '../../views/quota-request-card.js';
 import { readQuotas } from '../domain/quotas/reader.js';
@@ -10,6 +11,7 @@ import type { QuotaRequestRecord, QuotaRequestStore } from '../domain/quotas/req
 import type { KeystoneClient } from '../keystone/index.js';
 import { describeError } from '../platform/errors.js';
 import type { Logger } from '../platform/log.js';
+import { updateCard } from './card-update.js';
 
 export interface QuotaCardDeps {
   client: WebClient;
@@ -66,14 +68,5 @@ export async function refreshQuotaRequestCard(
 ): Promise<void> {
   if (!record.card) return;
   const message = await quotaCardMessage(deps, record);
-  try {
-    await deps.client.chat.update({
-      channel: record.card.channel,
-      ts: record.card.ts,
-      text: message.text,
-      blocks: message.blocks,
-    });
-  } catch (error) {
-    deps.log.warn({ err: error, request: record.id }, 'could not update the quota request card');
-  }
+  await updateCard(deps.client, deps.log, record.card, message, { request: record.id });
 }

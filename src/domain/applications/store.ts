@@ -268,7 +268,8 @@ function parseRecord(raw: string): ApplicationRecord {
   record.notes = Array.isArray(record.notes) ? record.notes.map(noteFromStore) : [];
   if (!Array.isArray(record.applicant.extraUsers)) record.applicant.extraUsers = [];
   if (!Array.isArray(record.applicant.row)) record.applicant.row = [];
-  if (record.localAccount && !Array.isArray(record.localAccount.otherIdps)) delete record.localAccount.otherIdps;
+  if (record.localAccount && !Array.isArray(record.localAccount.otherIdps))
+    delete record.localAccount.otherIdps;
   return record;
 }
 

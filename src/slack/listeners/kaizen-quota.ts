@@ -3,6 +3,7 @@
  * confirmation. Applying runs in the background (three services to call); its outcome replaces
  * the confirmation. The confirmation is single use, so a double click applies once.
  */
+
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { runConfirmedQuota } from '../../../commands/index.js';
 import { dropQuotaConfirmation } from '../../../commands/quota.js';
@@ -14,23 +15,15 @@ import {
   slackReply,
 } from '../../../views/commands/slack.js';
 import type { App } from '../app.js';
+import { slackCaller } from '../caller.js';
 import type { SlackDeps } from '../deps.js';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
 
-async function callerOf(userId: string, deps: SlackDeps): Promise<Caller> {
-  try {
-    return { via: 'slack', userId, isAdmin: await deps.admins.isAdmin(userId) };
-  } catch (error) {
-    deps.log.error({ err: error, user: userId }, 'could not check whether the caller is an admin');
-    return { via: 'slack', userId, isAdmin: false };
-  }
-}
-
 export async function handleQuotaApply(args: ButtonArgs, deps: SlackDeps): Promise<void> {
   const { ack, body, action, respond, client } = args;
   await ack();
-  const caller = await callerOf(body.user.id, deps);
+  const caller = await slackCaller(body.user.id, deps);
   if (!caller.isAdmin) {
     await respond({
       ...ephemeral(slackReply({ kind: 'denied', command: 'quota' })),

@@ -3,6 +3,7 @@
  * the PIN modal the Reset button opens when the user has no PIN on file. The reset itself runs in
  * the background (Keystone and the mail relay can be slow); its outcome replaces the confirmation.
  */
+
 import type {
   AllMiddlewareArgs,
   BlockAction,
@@ -33,6 +34,7 @@ import { escapeMrkdwn } from '../../../views/mrkdwn.js';
 import { isValidPin } from '../../domain/setpass/pin.js';
 import { describeError } from '../../platform/errors.js';
 import type { App } from '../app.js';
+import { slackCaller } from '../caller.js';
 import type { SlackDeps } from '../deps.js';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
@@ -54,7 +56,7 @@ export async function handleResetConfirm(args: ButtonArgs, deps: SlackDeps): Pro
 
 async function confirmOrAskForPin(args: ButtonArgs, deps: SlackDeps): Promise<void> {
   const { body, action, respond, client } = args;
-  const caller = await callerOf(body.user.id, deps);
+  const caller = await slackCaller(body.user.id, deps);
   if (!caller.isAdmin) {
     await respond({
       ...ephemeral(slackReply({ kind: 'denied', command: 'reset' })),
@@ -109,7 +111,7 @@ export async function handleResetPin(args: ViewArgs, deps: SlackDeps): Promise<v
     return;
   }
   const metadata = readResetPinMetadata(view.private_metadata);
-  const caller = await callerOf(body.user.id, deps);
+  const caller = await slackCaller(body.user.id, deps);
   if (metadata === undefined || !caller.isAdmin) {
     const reason = caller.isAdmin
       ? 'This form is out of date: run /kaizen reset again.'
@@ -130,15 +132,6 @@ export async function handleResetPin(args: ViewArgs, deps: SlackDeps): Promise<v
       replace_original: true,
     });
   });
-}
-
-async function callerOf(userId: string, deps: SlackDeps): Promise<Caller> {
-  try {
-    return { via: 'slack', userId, isAdmin: await deps.admins.isAdmin(userId) };
-  } catch (error) {
-    deps.log.error({ err: error, user: userId }, 'could not check whether the caller is an admin');
-    return { via: 'slack', userId, isAdmin: false };
-  }
 }
 
 /** A view submission carries no response URL of its own; the one of the message with the button is in the metadata. */
