@@ -101,28 +101,7 @@ export function quotaModal(input: QuotaModalInput): slack.ModalView {
       },
     },
   ];
-  for (const group of QUOTA_GROUPS) {
-    blocks.push({ type: 'header', text: { type: 'plain_text', text: group.title } });
-    for (const key of group.keys) {
-      const value = custom[key];
-      blocks.push({
-        type: 'input',
-        block_id: quotaBlockId(key),
-        optional: true,
-        label: { type: 'plain_text', text: QUOTA_LABELS[key] },
-        element: {
-          type: 'number_input',
-          action_id: VALUE_ACTION,
-          // RAM is asked in GiB, where 1.5 makes sense; every other quota is a count.
-          is_decimal_allowed: key === 'ram',
-          min_value: '-1',
-          ...(value === undefined
-            ? {}
-            : { initial_value: key === 'ram' && value !== -1 ? gib(value) : String(value) }),
-        },
-      });
-    }
-  }
+  blocks.push(...quotaValueInputs(custom));
   return {
     type: 'modal',
     callback_id: QUOTA_MODAL_CALLBACK,
@@ -163,4 +142,35 @@ function gibToMib(text: string): string {
   if (!/^-?\d+(?:\.\d+)?$/.test(text)) return text;
   const value = Number(text);
   return value === -1 ? '-1' : String(Math.round(value * MIB_PER_GIB));
+}
+
+/**
+ * One number field per quota key, grouped by service, pre-filled with `values` (RAM in GiB, where
+ * 1.5 makes sense; every other quota is a count). The Quota modal and a quota request's Adjust
+ * share them.
+ */
+export function quotaValueInputs(values: Partial<Record<QuotaKey, number>>): slack.KnownBlock[] {
+  const blocks: slack.KnownBlock[] = [];
+  for (const group of QUOTA_GROUPS) {
+    blocks.push({ type: 'header', text: { type: 'plain_text', text: group.title } });
+    for (const key of group.keys) {
+      const value = values[key];
+      blocks.push({
+        type: 'input',
+        block_id: quotaBlockId(key),
+        optional: true,
+        label: { type: 'plain_text', text: QUOTA_LABELS[key] },
+        element: {
+          type: 'number_input',
+          action_id: VALUE_ACTION,
+          is_decimal_allowed: key === 'ram',
+          min_value: '-1',
+          ...(value === undefined
+            ? {}
+            : { initial_value: key === 'ram' && value !== -1 ? gib(value) : String(value) }),
+        },
+      });
+    }
+  }
+  return blocks;
 }

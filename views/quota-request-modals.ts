@@ -5,9 +5,8 @@
  */
 import type { types as slack } from '@slack/bolt';
 import type { QuotaRequestRecord } from '../src/domain/quotas/request-store.js';
-import { gib } from './applicant-card.js';
 import { escapeAndClip } from './mrkdwn.js';
-import { QUOTA_GROUPS, QUOTA_LABELS, quotaBlockId, VALUE_ACTION } from './quota-modal.js';
+import { QUOTA_GROUPS, quotaBlockId, quotaValueInputs } from './quota-modal.js';
 import {
   NOTIFY_ACTION,
   NOTIFY_VALUE,
@@ -36,27 +35,7 @@ export function quotaAdjustModal(record: QuotaRequestRecord): slack.ModalView {
       },
     },
   ];
-  for (const group of QUOTA_GROUPS) {
-    blocks.push({ type: 'header', text: { type: 'plain_text', text: group.title } });
-    for (const key of group.keys) {
-      const value = record.toApply[key];
-      blocks.push({
-        type: 'input',
-        block_id: quotaBlockId(key),
-        optional: true,
-        label: { type: 'plain_text', text: QUOTA_LABELS[key] },
-        element: {
-          type: 'number_input',
-          action_id: VALUE_ACTION,
-          is_decimal_allowed: key === 'ram',
-          min_value: '-1',
-          ...(value === undefined
-            ? {}
-            : { initial_value: key === 'ram' && value !== -1 ? gib(value) : String(value) }),
-        },
-      });
-    }
-  }
+  blocks.push(...quotaValueInputs(record.toApply));
   return {
     type: 'modal',
     callback_id: QUOTA_ADJUST_CALLBACK,
