@@ -3,7 +3,6 @@
  * share: an ephemeral line to the admin who clicked, and the refusal for someone who is not one.
  */
 import type { WebClient } from '@slack/web-api';
-import type { ApplicationRecord } from '../domain/applications/store.js';
 import type { DecisionDeps, ProvisionDeps } from '../domain/provision/deps.js';
 import type { InFlight } from '../platform/inflight.js';
 import type { Logger } from '../platform/log.js';

@@ -7,7 +7,6 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { runConfirmedQuota } from '../../../commands/index.js';
 import { dropQuotaConfirmation } from '../../../commands/quota.js';
-import type { Caller } from '../../../commands/types.js';
 import {
   ephemeral,
   QUOTA_APPLY_ACTION,

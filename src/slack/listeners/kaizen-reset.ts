@@ -15,7 +15,6 @@ import type {
 import { peekConfirmation, takeConfirmation } from '../../../commands/confirmations.js';
 import { runConfirmedReset } from '../../../commands/index.js';
 import type { CommandResult } from '../../../commands/results.js';
-import type { Caller } from '../../../commands/types.js';
 import {
   RESET_PIN_BLOCK,
   RESET_PIN_CALLBACK,
