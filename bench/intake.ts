@@ -69,7 +69,11 @@ async function measureSize(
 ): Promise<SizeFigures> {
   const prefix = benchPrefix(`intake-${size}`);
   const tag = prefix.split(':')[2] ?? 'x';
-  const oldRows = Array.from({ length: size - NEW_PER_POLL }, (_, n) => applicantRow(`${tag}o`, n));
+  // Rows taken in long ago have an empty PIN cell: the bot blanked it when it took them in
+  // (SHEET_CLEAR_PIN, on by default).
+  const oldRows = Array.from({ length: size - NEW_PER_POLL }, (_, n) =>
+    applicantRow(`${tag}o`, n, { pin: '' }),
+  );
   const batches = Array.from({ length: MEASURED_POLLS }, (_, poll) =>
     Array.from({ length: NEW_PER_POLL }, (_, n) => applicantRow(`${tag}n${poll}`, n)),
   );
@@ -106,7 +110,9 @@ async function measureSize(
       polls.push({
         cost,
         sheetsCalls: sheets.calls.length,
-        sheetsReads: sheets.calls.filter((call) => call.operation === 'values.get').length,
+        sheetsReads: sheets.calls.filter(
+          (call) => call.operation === 'values.get' || call.operation === 'values.batchGet',
+        ).length,
         slackPosts: slack.calls('chat.postMessage').length - postsBefore,
       });
     }
@@ -134,7 +140,9 @@ async function seedDecided(redisUrl: string, prefix: string, rows: readonly stri
       const pipeline = redis.pipeline();
       rows.slice(start, start + 5_000).forEach((cells, offset) => {
         const n = start + offset;
-        const parsed = parseRow(cells, n + 2, mapped.columns, names, HEADER.length);
+        // The record was made from the row as it was, PIN included.
+        const typed = cells.map((cell, column) => (column === mapped.columns.pin ? '1234' : cell));
+        const parsed = parseRow(typed, n + 2, mapped.columns, names, HEADER.length);
         if (parsed.kind !== 'applicant') throw new Error(`seed row ${n} is not an applicant`);
         const state: ApplicationState = n < PENDING ? 'pending' : n % 10 === 0 ? 'rejected' : 'notified';
         const at = new Date(now - (rows.length - n) * 60_000).toISOString();
@@ -250,7 +258,8 @@ function report(sizes: SizeFigures[]): BenchResult {
   const perRow = (size: SizeFigures) => size.idle.cpuMs / size.rows;
   const growth = perRow(largest) / perRow(middle);
   const allPolls = sizes.flatMap((size) => size.polls);
-  const oneRead = allPolls.every((poll) => poll.sheetsReads === 1 && poll.sheetsCalls === 1);
+  const maxReads = Math.max(...allPolls.map((poll) => poll.sheetsReads));
+  const atMostTwoReads = maxReads <= 2;
   const postsAreNew = allPolls.every(
     (poll) => poll.slackPosts === NEW_PER_POLL && poll.cost.counts.new === NEW_PER_POLL,
   );
@@ -263,9 +272,9 @@ function report(sizes: SizeFigures[]): BenchResult {
     figures,
     checks: [
       check(
-        'one Sheets read per poll',
-        `${Math.max(...allPolls.map((poll) => poll.sheetsCalls))} call(s), ${Math.max(...allPolls.map((poll) => poll.sheetsReads))} read(s) per poll`,
-        oneRead,
+        'at most 2 Sheets reads per poll',
+        `${maxReads} read(s) per poll (${Math.max(...allPolls.map((poll) => poll.sheetsCalls))} Sheets call(s) with the PIN blanking)`,
+        atMostTwoReads,
       ),
       check(
         `Slack posts = new rows only (${NEW_PER_POLL})`,

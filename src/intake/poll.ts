@@ -12,8 +12,9 @@ import type { ApplicationRecord, ApplicationStore, ProjectClash } from '../provi
 import type { QuotaChoice } from '../quotas/types.js';
 import type { Redis } from '../redis.js';
 import type { Applicant } from './applicant.js';
-import { type HeaderNames, mapColumns, missingHeadersNotice } from './columns.js';
+import { type ColumnMap, type HeaderNames, mapColumns, missingHeadersNotice } from './columns.js';
 import { isBlankRow, type ParsedRow, parseRow, rowKeyOfCells } from './parse.js';
+import type { ApplicationsRead } from './sheets.js';
 
 /** A bad row keeps its notice this long; an edit to the row makes a new notice at once. */
 const ROW_NOTICE_TTL_S = 30 * 24 * 3600;
@@ -53,7 +54,8 @@ export interface SheetIntake {
 
 export interface IntakeDeps {
   sheet: {
-    readApplications(): Promise<string[][]>;
+    readApplicationKeys(options: { withPin: boolean }): Promise<ApplicationsRead>;
+    readRows(rowNumbers: readonly number[]): Promise<Map<number, string[]>>;
     clearPins(rows: readonly string[][], keys: ReadonlySet<string>): Promise<number>;
   };
   store: ApplicationStore;
@@ -80,7 +82,9 @@ export interface IntakeDeps {
 }
 
 export async function pollApplications(deps: IntakeDeps): Promise<PollCounts> {
-  const rows = await deps.sheet.readApplications();
+  const clearing = deps.clearPin && deps.pins !== undefined;
+  const read = await deps.sheet.readApplicationKeys({ withPin: clearing });
+  const rows = read.rows;
   const counts: PollCounts = { read: 0, new: 0, invalid: 0, duplicates: 0 };
   const header = rows[0];
   if (header === undefined || header.every((cell) => cell.trim() === '')) {
@@ -96,21 +100,31 @@ export async function pollApplications(deps: IntakeDeps): Promise<PollCounts> {
   }
 
   // A row taken in before is told by its key alone: on a big sheet, parsing every row on every
-  // poll cost more than all the rest of the poll.
-  const filled = rows
+  // poll cost more than all the rest of the poll. When the first read brought only the key cells,
+  // the rows not seen before are read whole in a second request.
+  const data = rows
     .slice(1)
-    .map((cells, index) => ({ cells, rowNumber: index + 2 }))
-    .filter((row) => !isBlankRow(row.cells));
-  counts.read = filled.length;
-  const rowKeys = filled.map((row) => rowKeyOfCells(row.cells, mapped.columns));
-  const seen = await alreadySeen(deps.redis, rowKeys);
+    .map((cells, index) => ({ cells, rowNumber: index + 2, key: rowKeyOfCells(cells, mapped.columns) }))
+    // Key cells alone cannot show a row blank: a row without them is read whole like a new one.
+    .filter((row) => !read.whole || !isBlankRow(row.cells));
+  const seen = await alreadySeen(
+    deps.redis,
+    data.map((row) => row.key),
+  );
   const stored = new Set<string>();
+  let fresh: typeof data = [];
+  for (const row of data) {
+    if (seen.has(row.key)) stored.add(row.key);
+    else fresh.push(row);
+  }
+  counts.read = data.length - fresh.length;
+  if (!read.whole) fresh = await readWhole(deps, rows, fresh, mapped.columns);
   const unseen: ParsedRow[] = [];
-  filled.forEach((row, index) => {
-    const key = rowKeys[index] ?? '';
-    if (seen.has(key)) stored.add(key);
-    else unseen.push(parseRow(row.cells, row.rowNumber, mapped.columns, deps.names, header.length));
-  });
+  for (const row of fresh) {
+    if (isBlankRow(row.cells)) continue;
+    counts.read += 1;
+    unseen.push(parseRow(row.cells, row.rowNumber, mapped.columns, deps.names, header.length));
+  }
 
   const pending = await deps.store.list(['pending']);
   const invalidRows: InvalidRow[] = [];
@@ -148,7 +162,7 @@ export async function pollApplications(deps: IntakeDeps): Promise<PollCounts> {
       );
   }
   await announceMissingCards(deps, pending);
-  if (deps.clearPin && deps.pins !== undefined && stored.size > 0) {
+  if (clearing && stored.size > 0) {
     await deps.sheet
       .clearPins(rows, stored)
       .catch((error: unknown) =>
@@ -243,6 +257,33 @@ async function announceMissingCards(deps: IntakeDeps, pending: readonly Applicat
       await announceOnce(deps, record);
     }
   }
+}
+
+/**
+ * The second read: the rows the first read could not place among the seen, whole, put back into
+ * `rows` (where notices and PIN blanking find them). A row whose Timestamp and Email read
+ * differently now was moved between the two reads (sorted, inserted above): it is left for the
+ * next poll, which finds it wherever it went.
+ */
+async function readWhole<Row extends { cells: string[]; rowNumber: number; key: string }>(
+  deps: IntakeDeps,
+  rows: string[][],
+  fresh: Row[],
+  columns: ColumnMap,
+): Promise<Row[]> {
+  if (fresh.length === 0) return fresh;
+  const whole = await deps.sheet.readRows(fresh.map((row) => row.rowNumber));
+  const kept: Row[] = [];
+  for (const row of fresh) {
+    const cells = whole.get(row.rowNumber) ?? [];
+    if (rowKeyOfCells(cells, columns) !== row.key) {
+      deps.log.debug({ row: row.rowNumber }, 'intake: a row moved while it was read; the next poll takes it');
+      continue;
+    }
+    rows[row.rowNumber - 1] = cells;
+    kept.push({ ...row, cells });
+  }
+  return kept;
 }
 
 /** Rows per MGET when telling seen rows apart: one command per slice instead of one per row. */

@@ -16,8 +16,16 @@ import { KaizenError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { SheetWriter } from '../provision/ports.js';
 import type { Applicant } from './applicant.js';
-import { columnLetter, type HeaderNames, mapColumns, normalizeHeader, quoteTab } from './columns.js';
+import {
+  type ColumnMap,
+  columnLetter,
+  type HeaderNames,
+  mapColumns,
+  normalizeHeader,
+  quoteTab,
+} from './columns.js';
 import { cellText, pinFromCell, rowKey, type SheetCell } from './parse.js';
+import { rowSpans } from './row-ranges.js';
 
 const SCOPES = ['https://www.googleapis.com/auth/spreadsheets'];
 
@@ -99,6 +107,28 @@ export class SheetsClient {
    */
   async readTypedTab(tab: string): Promise<SheetCell[][]> {
     return this.readValues(quoteTab(tab), tab, 'UNFORMATTED_VALUE');
+  }
+
+  /**
+   * Several ranges of one tab in one request (`values.batchGet`), cells typed as in
+   * `readTypedTab`; one list of rows per range, in the order asked.
+   */
+  async readTypedRanges(ranges: readonly string[], tab: string): Promise<SheetCell[][][]> {
+    try {
+      const response = await this.api.spreadsheets.values.batchGet({
+        spreadsheetId: this.spreadsheetId,
+        ranges: [...ranges],
+        valueRenderOption: 'UNFORMATTED_VALUE',
+        dateTimeRenderOption: 'FORMATTED_STRING',
+      });
+      const answered = response.data.valueRanges ?? [];
+      return ranges.map((_, index) => {
+        const rows: unknown[][] = answered[index]?.values ?? [];
+        return rows.map((row) => row.map(toSheetCell));
+      });
+    } catch (error) {
+      throw this.explain(error, `read the tab "${tab}"`, tab);
+    }
   }
 
   private async readValues(
@@ -234,6 +264,9 @@ export interface ApplicationsSheetOptions {
  * appended). It is the `SheetWriter` the provisioning workflow writes outcomes through.
  */
 export class ApplicationsSheet implements SheetWriter {
+  /** The header of the last read and where its key columns are: what lets a poll read only those. */
+  private known: KnownHeader | undefined;
+
   constructor(
     readonly client: SheetsClient,
     readonly options: ApplicationsSheetOptions,
@@ -245,9 +278,70 @@ export class ApplicationsSheet implements SheetWriter {
     const header = (cells[0] ?? []).map(cellText);
     const mapped = mapColumns(header, this.options.names);
     const pin = mapped.ok ? mapped.columns.pin : undefined;
-    return cells.map((row, index) =>
-      row.map((cell, column) => (index > 0 && column === pin ? pinFromCell(cell) : cellText(cell))),
+    this.known = mapped.ok ? { header, columns: keyColumnsOf(mapped.columns) } : undefined;
+    return cells.map((row, index) => textRow(row, index > 0 ? pin : undefined));
+  }
+
+  /**
+   * The first read of a poll: the header row and, for every data row, only its Timestamp and Email
+   * cells (and PIN, with `withPin`), in one `values.batchGet`; the rows' other cells stay empty, to
+   * be read with `readRows` for the rows that turn out new. A 100,000-row sheet is then 300,000
+   * cells to fetch and hold instead of 1.8 million.
+   *
+   * Where the columns are comes from the header of the previous read. When there is none yet (the
+   * process's first poll) or the header has changed since, the whole tab is read instead (a second
+   * request at most) and the answer says so with `whole`.
+   */
+  async readApplicationKeys(options: { withPin: boolean }): Promise<ApplicationsRead> {
+    const known = this.known;
+    if (known === undefined) return { rows: await this.readApplications(), whole: true };
+    const tab = this.options.applicationsTab;
+    const fields = options.withPin ? KEY_FIELDS : KEY_FIELDS.filter((field) => field !== 'pin');
+    const columns = fields.map((field) => known.columns[field]);
+    const [headerCells = [], ...columnCells] = await this.client.readTypedRanges(
+      [`${quoteTab(tab)}!1:1`, ...columns.map((column) => columnRange(tab, column))],
+      tab,
     );
+    const header = (headerCells[0] ?? []).map(cellText);
+    if (!sameCells(header, known.header)) return { rows: await this.readApplications(), whole: true };
+    const height = Math.max(0, ...columnCells.map((cells) => cells.length));
+    const rows: string[][] = [header];
+    for (let index = 0; index < height; index++) {
+      const row: string[] = new Array(known.columns.width).fill('');
+      columnCells.forEach((cells, at) => {
+        const column = columns[at] ?? 0;
+        const cell = cells[index]?.[0];
+        if (cell !== undefined)
+          row[column] = column === known.columns.pin ? pinFromCell(cell) : cellText(cell);
+      });
+      rows.push(row);
+    }
+    return { rows, whole: false };
+  }
+
+  /**
+   * Whole rows by their 1-based sheet row numbers, in one `values.batchGet` (neighbouring rows
+   * share a range); a row past the end of the sheet comes back empty. Cells as `readApplications`
+   * gives them.
+   */
+  async readRows(rowNumbers: readonly number[]): Promise<Map<number, string[]>> {
+    const found = new Map<number, string[]>();
+    if (rowNumbers.length === 0) return found;
+    const tab = this.options.applicationsTab;
+    const pin = this.known?.columns.pin;
+    const spans = rowSpans(rowNumbers, MAX_RANGES_PER_READ);
+    const answered = await this.client.readTypedRanges(
+      spans.map((span) => `${quoteTab(tab)}!${span.first}:${span.last}`),
+      tab,
+    );
+    const wanted = new Set(rowNumbers);
+    spans.forEach((span, at) => {
+      const rows = answered[at] ?? [];
+      for (let row = span.first; row <= span.last; row++) {
+        if (wanted.has(row)) found.set(row, textRow(rows[row - span.first] ?? [], pin));
+      }
+    });
+    return found;
   }
 
   /**
@@ -380,6 +474,49 @@ export class ApplicationsSheet implements SheetWriter {
       email: header.indexOf(normalizeHeader(this.options.names.email)),
     };
   }
+}
+
+/** What a poll's first read returns: the header row first, then every data row in sheet order. */
+export interface ApplicationsRead {
+  rows: string[][];
+  /**
+   * True when every row holds all its cells; false when only the key cells (Timestamp, Email and,
+   * when asked, PIN) are filled and the rest of each row is empty until read with `readRows`.
+   */
+  whole: boolean;
+}
+
+/** The columns a row is told by; PIN too, to find the PIN cells still to blank. */
+const KEY_FIELDS = ['timestamp', 'email', 'pin'] as const;
+
+/** Ranges in one batchGet: they travel in the URL, which Google caps at a few kilobytes. */
+const MAX_RANGES_PER_READ = 40;
+
+type KeyColumns = Record<(typeof KEY_FIELDS)[number], number> & { width: number };
+
+interface KnownHeader {
+  header: string[];
+  columns: KeyColumns;
+}
+
+function keyColumnsOf(columns: ColumnMap): KeyColumns {
+  const { timestamp = 0, email = 0, pin = 0 } = columns;
+  // A row of the first read is only as wide as its last key cell.
+  return { timestamp, email, pin, width: Math.max(timestamp, email, pin) + 1 };
+}
+
+function columnRange(tab: string, column: number): string {
+  const letter = columnLetter(column);
+  return `${quoteTab(tab)}!${letter}2:${letter}`;
+}
+
+function sameCells(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((cell, index) => cell === b[index]);
+}
+
+/** A row's cells as text; the PIN column's number gets its leading zeros back. */
+function textRow(cells: readonly SheetCell[], pin: number | undefined): string[] {
+  return cells.map((cell, column) => (column === pin ? pinFromCell(cell) : cellText(cell)));
 }
 
 function readKeyFile(path: string): z.infer<typeof keyFileSchema> {

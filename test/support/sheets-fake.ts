@@ -32,6 +32,8 @@ export interface SheetsCall {
   /** The decoded A1 range, for calls on one range. */
   range: string | undefined;
   query: Record<string, string>;
+  /** Every `ranges` parameter of a batchGet, in order (`query` keeps only the last). */
+  ranges: string[];
   body: unknown;
   at: Date;
   /** How a write asked its values to be read (`RAW` or `USER_ENTERED`), from its query or body. */
@@ -255,6 +257,7 @@ export class SheetsFake {
       spreadsheetId: route?.spreadsheetId,
       range: route?.range,
       query: Object.fromEntries(url.searchParams),
+      ranges: url.searchParams.getAll('ranges'),
       body,
       valueInputOption:
         url.searchParams.get('valueInputOption') ?? (typeof inBody === 'string' ? inBody : undefined),
