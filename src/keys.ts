@@ -47,6 +47,13 @@ export const keys = {
   application: (applicantId: string) => `app:{app}:${applicantId}`,
   applicationLock: (applicantId: string) => `lock:app:${applicantId}`,
   applicationIndex: () => 'app:index:{app}',
+  /**
+   * The applications still `pending` (a sorted set scored like the index): what the intake,
+   * reminders and the overview ask for on every run, without reading every record ever made.
+   */
+  applicationPending: () => 'app:pending:{app}',
+  /** Set once `applicationPending` holds every pending record made before it existed. */
+  applicationPendingBuilt: () => 'app:pending-built:{app}',
   sheetSeen: (rowKey: string) => `sheet:seen:{sheet}:${rowKey}`,
   /** When any replica last read the applications sheet successfully (ms since the epoch). */
   sheetLastRead: () => 'sheet:last-read:{sheet}',
