@@ -57,6 +57,8 @@ export const keys = {
   sheetSeen: (rowKey: string) => `sheet:seen:{sheet}:${rowKey}`,
   /** When any replica last read the applications sheet successfully (ms since the epoch). */
   sheetLastRead: () => 'sheet:last-read:{sheet}',
+  /** The applications tab's header row at the last whole read (JSON): where the key columns are. */
+  sheetHeader: () => 'sheet:header:{sheet}',
   /** A notice about the sheet (a bad row as it reads now, missing headers) already posted; with a TTL. */
   sheetNotice: (fingerprint: string) => `sheet:notice:${fingerprint}`,
   /** Held while one replica posts an applicant's card, so a retried post never makes a second card. */

@@ -111,13 +111,18 @@ export class SheetsClient {
 
   /**
    * Several ranges of one tab in one request (`values.batchGet`), cells typed as in
-   * `readTypedTab`; one list of rows per range, in the order asked.
+   * `readTypedTab`; one list of rows (or of columns, with COLUMNS) per range, in the order asked.
    */
-  async readTypedRanges(ranges: readonly string[], tab: string): Promise<SheetCell[][][]> {
+  async readTypedRanges(
+    ranges: readonly string[],
+    tab: string,
+    majorDimension: 'ROWS' | 'COLUMNS' = 'ROWS',
+  ): Promise<SheetCell[][][]> {
     try {
       const response = await this.api.spreadsheets.values.batchGet({
         spreadsheetId: this.spreadsheetId,
         ranges: [...ranges],
+        majorDimension,
         valueRenderOption: 'UNFORMATTED_VALUE',
         dateTimeRenderOption: 'FORMATTED_STRING',
       });
@@ -264,9 +269,6 @@ export interface ApplicationsSheetOptions {
  * appended). It is the `SheetWriter` the provisioning workflow writes outcomes through.
  */
 export class ApplicationsSheet implements SheetWriter {
-  /** The header of the last read and where its key columns are: what lets a poll read only those. */
-  private known: KnownHeader | undefined;
-
   constructor(
     readonly client: SheetsClient,
     readonly options: ApplicationsSheetOptions,
@@ -278,45 +280,45 @@ export class ApplicationsSheet implements SheetWriter {
     const header = (cells[0] ?? []).map(cellText);
     const mapped = mapColumns(header, this.options.names);
     const pin = mapped.ok ? mapped.columns.pin : undefined;
-    this.known = mapped.ok ? { header, columns: keyColumnsOf(mapped.columns) } : undefined;
     return cells.map((row, index) => textRow(row, index > 0 ? pin : undefined));
   }
 
   /**
-   * The first read of a poll: the header row and, for every data row, only its Timestamp and Email
-   * cells (and PIN, with `withPin`), in one `values.batchGet`; the rows' other cells stay empty, to
-   * be read with `readRows` for the rows that turn out new. A 100,000-row sheet is then 300,000
-   * cells to fetch and hold instead of 1.8 million.
+   * The first read of a poll: the header row and the Timestamp and Email columns (and PIN, with
+   * `withPin`), in one `values.batchGet`, column by column; the rest of a row is read with
+   * `readRows` for the rows that turn out new. A 100,000-row sheet is then 300,000 cells to fetch
+   * and hold instead of 1.8 million, in three arrays instead of 100,000.
    *
-   * Where the columns are comes from the header of the previous read. When there is none yet (the
-   * process's first poll) or the header has changed since, the whole tab is read instead (a second
-   * request at most) and the answer says so with `whole`.
+   * Where the columns are comes from `header`, the header row of an earlier whole read. Without
+   * one, or when the sheet's header is no longer that, the whole tab is read instead (a second
+   * request at most) and the answer says so.
    */
-  async readApplicationKeys(options: { withPin: boolean }): Promise<ApplicationsRead> {
-    const known = this.known;
-    if (known === undefined) return { rows: await this.readApplications(), whole: true };
+  async readApplicationKeys(options: {
+    withPin: boolean;
+    header: readonly string[] | undefined;
+  }): Promise<ApplicationsRead> {
+    const known = this.knownHeader(options.header);
+    if (known === undefined) return { whole: true, rows: await this.readApplications() };
     const tab = this.options.applicationsTab;
-    const fields = options.withPin ? KEY_FIELDS : KEY_FIELDS.filter((field) => field !== 'pin');
-    const columns = fields.map((field) => known.columns[field]);
-    const [headerCells = [], ...columnCells] = await this.client.readTypedRanges(
+    const { timestamp, email, pin } = known.columns;
+    const columns = options.withPin ? [timestamp, email, pin] : [timestamp, email];
+    const [headerRows = [], ...answered] = await this.client.readTypedRanges(
       [`${quoteTab(tab)}!1:1`, ...columns.map((column) => columnRange(tab, column))],
       tab,
+      'COLUMNS',
     );
-    const header = (headerCells[0] ?? []).map(cellText);
-    if (!sameCells(header, known.header)) return { rows: await this.readApplications(), whole: true };
-    const height = Math.max(0, ...columnCells.map((cells) => cells.length));
-    const rows: string[][] = [header];
-    for (let index = 0; index < height; index++) {
-      const row: string[] = new Array(known.columns.width).fill('');
-      columnCells.forEach((cells, at) => {
-        const column = columns[at] ?? 0;
-        const cell = cells[index]?.[0];
-        if (cell !== undefined)
-          row[column] = column === known.columns.pin ? pinFromCell(cell) : cellText(cell);
-      });
-      rows.push(row);
-    }
-    return { rows, whole: false };
+    // The header row read by column: one single-cell list per column.
+    const header = headerRows.map((column) => cellText(column[0] ?? ''));
+    while (header.length > 0 && header.at(-1) === '') header.pop();
+    if (!sameCells(header, known.header)) return { whole: true, rows: await this.readApplications() };
+    const [timestamps = [], emails = [], pins] = answered.map((cells) => cells[0] ?? []);
+    return {
+      whole: false,
+      header,
+      timestamps: timestamps.map(cellText),
+      emails: emails.map(cellText),
+      pins: pins?.map(pinFromCell),
+    };
   }
 
   /**
@@ -324,11 +326,11 @@ export class ApplicationsSheet implements SheetWriter {
    * share a range); a row past the end of the sheet comes back empty. Cells as `readApplications`
    * gives them.
    */
-  async readRows(rowNumbers: readonly number[]): Promise<Map<number, string[]>> {
+  async readRows(rowNumbers: readonly number[], header: readonly string[]): Promise<Map<number, string[]>> {
     const found = new Map<number, string[]>();
     if (rowNumbers.length === 0) return found;
     const tab = this.options.applicationsTab;
-    const pin = this.known?.columns.pin;
+    const pin = this.knownHeader(header)?.columns.pin;
     const spans = rowSpans(rowNumbers, MAX_RANGES_PER_READ);
     const answered = await this.client.readTypedRanges(
       spans.map((span) => `${quoteTab(tab)}!${span.first}:${span.last}`),
@@ -342,6 +344,12 @@ export class ApplicationsSheet implements SheetWriter {
       }
     });
     return found;
+  }
+
+  private knownHeader(header: readonly string[] | undefined): KnownHeader | undefined {
+    if (header === undefined) return undefined;
+    const mapped = mapColumns(header, this.options.names);
+    return mapped.ok ? { header, columns: keyColumnsOf(mapped.columns) } : undefined;
   }
 
   /**
@@ -414,22 +422,16 @@ export class ApplicationsSheet implements SheetWriter {
   }
 
   /**
-   * Blanks the PIN cells (SHEET_CLEAR_PIN) of the rows in `rows` whose key is in `keys`. `rows` is
-   * the poll's own read of a moment ago: a second read here would double the poll's reads, and the
-   * PINs cleared are those of rows whose hash is already stored.
+   * Blanks the PIN cells (SHEET_CLEAR_PIN) of these rows (1-based sheet row numbers), found by
+   * the poll's own read of a moment ago under `header`: a fresh read here would add a read to the
+   * poll, and the PINs cleared are those of rows whose hash is already stored.
    */
-  async clearPins(rows: readonly string[][], keys: ReadonlySet<string>): Promise<number> {
+  async clearPins(rowNumbers: readonly number[], header: readonly string[]): Promise<number> {
     const tab = this.options.applicationsTab;
-    const mapped = mapColumns(rows[0] ?? [], this.options.names);
+    const mapped = mapColumns(header, this.options.names);
     if (!mapped.ok || mapped.columns.pin === undefined) return 0;
-    const { pin, timestamp, email } = mapped.columns;
-    const data: { range: string; values: string[][] }[] = [];
-    rows.forEach((row, index) => {
-      if (index === 0 || (row[pin] ?? '') === '') return;
-      const key = rowKey(row[timestamp ?? -1] ?? '', row[email ?? -1] ?? '');
-      if (!keys.has(key)) return;
-      data.push({ range: `${quoteTab(tab)}!${columnLetter(pin)}${index + 1}`, values: [['']] });
-    });
+    const letter = columnLetter(mapped.columns.pin);
+    const data = rowNumbers.map((row) => ({ range: `${quoteTab(tab)}!${letter}${row}`, values: [['']] }));
     await this.client.writeCells(tab, data);
     return data.length;
   }
@@ -476,15 +478,20 @@ export class ApplicationsSheet implements SheetWriter {
   }
 }
 
-/** What a poll's first read returns: the header row first, then every data row in sheet order. */
-export interface ApplicationsRead {
-  rows: string[][];
-  /**
-   * True when every row holds all its cells; false when only the key cells (Timestamp, Email and,
-   * when asked, PIN) are filled and the rest of each row is empty until read with `readRows`.
-   */
-  whole: boolean;
-}
+/**
+ * What a poll's first read returns: the whole tab (header row first), or the header and the key
+ * columns, each listing the data rows from row 2 down (a column's trailing blanks left out).
+ */
+export type ApplicationsRead =
+  | { whole: true; rows: string[][] }
+  | {
+      whole: false;
+      header: string[];
+      timestamps: string[];
+      emails: string[];
+      /** Only when asked for (to find the PIN cells still to blank). */
+      pins: string[] | undefined;
+    };
 
 /** The columns a row is told by; PIN too, to find the PIN cells still to blank. */
 const KEY_FIELDS = ['timestamp', 'email', 'pin'] as const;
@@ -492,17 +499,16 @@ const KEY_FIELDS = ['timestamp', 'email', 'pin'] as const;
 /** Ranges in one batchGet: they travel in the URL, which Google caps at a few kilobytes. */
 const MAX_RANGES_PER_READ = 40;
 
-type KeyColumns = Record<(typeof KEY_FIELDS)[number], number> & { width: number };
+type KeyColumns = Record<(typeof KEY_FIELDS)[number], number>;
 
 interface KnownHeader {
-  header: string[];
+  header: readonly string[];
   columns: KeyColumns;
 }
 
 function keyColumnsOf(columns: ColumnMap): KeyColumns {
   const { timestamp = 0, email = 0, pin = 0 } = columns;
-  // A row of the first read is only as wide as its last key cell.
-  return { timestamp, email, pin, width: Math.max(timestamp, email, pin) + 1 };
+  return { timestamp, email, pin };
 }
 
 function columnRange(tab: string, column: number): string {

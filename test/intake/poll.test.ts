@@ -131,6 +131,16 @@ describe('polling the applications sheet', () => {
     expect(p.announced[2]?.applicant).toMatchObject({ firstName: 'Ann', email: 'cid@example.org' });
   });
 
+  it('a poller that never read the sheet finds the header another one stored, and reads only the key columns', async () => {
+    const prefix = uniquePrefix('poll');
+    fake.setTab(TAB, [HEADER, row()]);
+    await pollApplications(poller(prefix).deps);
+    fake.calls.length = 0;
+    const restarted = poller(prefix);
+    expect(await pollApplications(restarted.deps)).toEqual({ read: 1, new: 0, invalid: 0, duplicates: 0 });
+    expect(fake.calls.map((call) => call.operation)).toEqual(['values.batchGet']);
+  });
+
   it('reads the whole tab again when its header changed, and still reads a row without Timestamp and Email whole', async () => {
     const p = poller(uniquePrefix('poll'));
     fake.setTab(TAB, [HEADER, row()]);
@@ -337,6 +347,21 @@ describe('polling the applications sheet', () => {
     expect(tab[1]?.[pinColumn]).toBe('');
     expect(tab[2]?.[pinColumn]).toBe('5555');
     expect(tab[1]?.[1]).toBe('ann@example.org');
+
+    // Later polls read the key columns with PIN: a new row's PIN is blanked, and so is a PIN left
+    // in a row taken in before (its blanking failed), while the bad row keeps its own.
+    const bob = row({ email: 'bob@example.org', timestamp: '11/02/2026 11:00:00', pin: '7777' });
+    fake.setTab(TAB, [
+      HEADER,
+      row({ pin: '4821' }),
+      row({ email: 'eve@example.org', lastName: '', pin: '5555' }),
+      bob,
+    ]);
+    fake.calls.length = 0;
+    expect(await pollApplications(p.deps)).toMatchObject({ new: 1, invalid: 1 });
+    expect(batchRanges()[0]).toEqual([`'${TAB}'!1:1`, `'${TAB}'!A2:A`, `'${TAB}'!B2:B`, `'${TAB}'!J2:J`]);
+    const after = fake.tab(TAB) ?? [];
+    expect(after.map((cells) => cells[pinColumn])).toEqual(['PIN', '', '5555', '']);
   });
 
   it('re-posts a card whose first post failed on the next poll', async () => {
