@@ -43,7 +43,13 @@ export const keys = {
   /** Wrong PINs on `/forgot` while the user has no live link to count them on. */
   setpassForgotWrong: (userId: string) => `setpass:forgot-wrong:{setpass}:${userId}`,
   /** rate-limiter-flexible's own prefix; it appends `:<user id or ip>`. */
-  setpassLimit: (scope: 'user' | 'ip' | 'forgot-ip' | 'forgot-user') => `setpass:limit:${scope}`,
+  setpassLimit: (scope: 'forgot-ip' | 'forgot-user') => `setpass:limit:${scope}`,
+  /**
+   * The password page's failure budget of one client address bucket or one user: a counter that
+   * expires with its window (rate-limiter-flexible's layout). In the `{setpass}` slot, so one
+   * script reads the address's budget with the token record.
+   */
+  setpassBudget: (scope: 'user' | 'ip', id: string) => `setpass:limit:{setpass}:${scope}:${id}`,
   application: (applicantId: string) => `app:{app}:${applicantId}`,
   applicationLock: (applicantId: string) => `lock:app:${applicantId}`,
   applicationIndex: () => 'app:index:{app}',
