@@ -77,12 +77,12 @@ export class FailureLimits {
   /** The address's budget as a script takes from it together with other keys (store.ts). */
   ipBudget(clientIp: string): BudgetCounter {
     const { points, windowSeconds } = this.budgets.perIp;
-    return { key: keys.setpassBudget('ip', addressBucket(clientIp)), points, windowSeconds };
+    return { scope: 'ip', id: addressBucket(clientIp), points, windowSeconds };
   }
 
   userBudget(userId: string): BudgetCounter {
     const { points, windowSeconds } = this.budgets.perUser;
-    return { key: keys.setpassBudget('user', userId), points, windowSeconds };
+    return { scope: 'user', id: userId, points, windowSeconds };
   }
 
   /**

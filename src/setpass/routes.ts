@@ -3,7 +3,7 @@
  * setpass-compatible `PUT /token/:user_id`. Handlers translate between HTTP and the Setpass story
  * and choose what the person sees; they never log a query string, a token or a form field.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { protectedAccountText } from '../../views/protection.js';
 import { SETPASS_CSS, SETPASS_JS } from '../../views/setpass-assets.js';
@@ -26,6 +26,7 @@ import type { Audit } from '../audit.js';
 import type { Config } from '../config.js';
 import { describeError, isKaizenError } from '../errors.js';
 import { isHttps } from '../http/client-ip.js';
+import { RandomPool } from '../http/random-pool.js';
 import { mediaType, type RequestContext, type Route, readBody, send, sendText } from '../http/router.js';
 import {
   AccountGuard,
@@ -72,6 +73,7 @@ const API_HEADERS: Readonly<Record<string, string>> = {
 };
 
 const CSRF_FIELD = 'csrf';
+const csrfValues = new RandomPool();
 /**
  * Every `POST /forgot` answer leaves no sooner than this after the request came in, so a name that
  * exists (more Redis work, a PIN check, an event) is not told apart from one that does not.
@@ -194,7 +196,7 @@ class PasswordPage {
 
   /** A fresh anti-forgery value, for a hidden field and the cookie that must come back with it. */
   private csrfCookie(ctx: RequestContext): { value: string; cookie: string } {
-    const value = randomBytes(32).toString('base64url');
+    const value = csrfValues.base64url(32);
     const secure = isHttps(ctx.req, this.deps.trustedProxies);
     const cookie = `${this.cookieName(ctx.req)}=${value}; Path=/; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`;
     return { value, cookie };

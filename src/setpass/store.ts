@@ -20,6 +20,7 @@
 import { KaizenError } from '../errors.js';
 import { keys } from '../keys.js';
 import type { Redis } from '../redis.js';
+import { LuaScripts } from '../redis-scripts.js';
 import { newToken, type SetpassCrypto } from './crypto.js';
 
 export interface NewToken {
@@ -237,9 +238,10 @@ redis.call('HINCRBY', KEYS[2], 'reserved', 1)
 return {1, 1}
 `;
 
-/** A failure budget's counter: see limits.ts. */
+/** A failure budget's counter (`keys.setpassBudget(scope, id)`): see limits.ts. */
 export interface BudgetCounter {
-  key: string;
+  scope: 'user' | 'ip';
+  id: string;
   points: number;
   windowSeconds: number;
 }
@@ -256,11 +258,16 @@ export type UserAndAttempt =
 const ISSUE_ROUNDS = 100;
 
 export class TokenStore {
+  /** The page's per-request scripts go by SHA-1: see redis-scripts.ts. */
+  private readonly scripts: LuaScripts;
+
   constructor(
     private readonly redis: Redis,
     private readonly crypto: SetpassCrypto,
     private readonly ttlMs: number,
-  ) {}
+  ) {
+    this.scripts = new LuaScripts(redis);
+  }
 
   /** Stores a new token for the user; the user's previous token, if any, stops working at once. */
   async issue(input: NewToken): Promise<IssuedToken> {
@@ -312,10 +319,10 @@ export class TokenStore {
     budget: BudgetCounter,
     take: boolean,
   ): Promise<BudgetedLookup> {
-    const [allowed, answer] = (await this.redis.eval(
+    const [allowed, answer] = (await this.scripts.evalsha(
       FIND_WITHIN_BUDGET,
       2,
-      budget.key,
+      keys.setpassBudget(budget.scope, budget.id),
       keys.setpassToken(tokenHmac ?? '-'),
       String(budget.points),
       String(budget.windowSeconds),
@@ -341,10 +348,10 @@ export class TokenStore {
     maxAttempts: number,
     attempt: boolean,
   ): Promise<UserAndAttempt> {
-    const [allowed, answer] = (await this.redis.eval(
+    const [allowed, answer] = (await this.scripts.evalsha(
       TAKE_USER_AND_ATTEMPT,
       2,
-      budget.key,
+      keys.setpassBudget(budget.scope, budget.id),
       keys.setpassToken(record.tokenHmac),
       String(budget.points),
       String(budget.windowSeconds),
@@ -411,7 +418,7 @@ export class TokenStore {
   /** Takes one of the link's attempts before its PIN is checked. */
   async reserveAttempt(record: TokenRecord, maxAttempts: number): Promise<Reservation> {
     const answer = Number(
-      await this.redis.eval(RESERVE, 1, keys.setpassToken(record.tokenHmac), String(maxAttempts)),
+      await this.scripts.evalsha(RESERVE, 1, keys.setpassToken(record.tokenHmac), String(maxAttempts)),
     );
     if (answer < 0) return { kind: 'gone' };
     return answer === 0 ? { kind: 'exhausted' } : { kind: 'reserved' };
@@ -419,13 +426,13 @@ export class TokenStore {
 
   /** A right PIN: the attempt reserved for it is given back. */
   async giveBackAttempt(record: TokenRecord): Promise<void> {
-    await this.redis.eval(GIVE_BACK, 1, keys.setpassToken(record.tokenHmac));
+    await this.scripts.evalsha(GIVE_BACK, 1, keys.setpassToken(record.tokenHmac));
   }
 
   /** Counts the reserved attempt as a wrong PIN; the `maxAttempts`-th burns the token. */
   async recordWrongPin(record: TokenRecord, maxAttempts: number): Promise<WrongPinOutcome> {
     const attempts = Number(
-      await this.redis.eval(
+      await this.scripts.evalsha(
         WRONG_PIN,
         3,
         keys.setpassToken(record.tokenHmac),

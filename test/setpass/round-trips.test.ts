@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { KeystoneClient } from '../../src/keystone/index.js';
 import { silentLogger } from '../../src/log.js';
+import { LuaScripts } from '../../src/redis-scripts.js';
 import { Setpass } from '../../src/setpass/service.js';
 import { recordRedisKeys } from '../deploy/redis-recorder.js';
 import { uniquePrefix } from '../support/bot.js';
@@ -55,9 +56,11 @@ async function roundTrips(work: () => Promise<unknown>): Promise<string[][]> {
 describe('Redis round trips of the password page', () => {
   it('opens a link, live or dead, in one round trip', async () => {
     const token = await link('rt-user-1');
+    // The first use of a script on a Redis that has not run it yet sends it in full, once.
+    await setpass.openLink(token, '198.51.100.9');
     let view: unknown;
     expect(await roundTrips(async () => (view = await setpass.openLink(token, '198.51.100.1')))).toEqual([
-      ['eval'],
+      ['evalsha'],
     ]);
     expect(view).toMatchObject({ kind: 'live', username: 'rt-user-1@example.org' });
     expect(
@@ -75,10 +78,28 @@ describe('Redis round trips of the password page', () => {
       confirmPassword: '',
       clientIp: '198.51.100.2',
     };
+    await setpass.changePassword({ ...submission, clientIp: '198.51.100.9' });
     let outcome: unknown;
     const trips = await roundTrips(async () => (outcome = await setpass.changePassword(submission)));
-    expect(outcome).toMatchObject({ kind: 'wrong_pin', attemptsLeft: 4 });
-    expect(trips).toHaveLength(3);
-    expect(await setpass.openLink(token, '198.51.100.2')).toMatchObject({ attemptsLeft: 4 });
+    expect(outcome).toMatchObject({ kind: 'wrong_pin', attemptsLeft: 3 });
+    expect(trips).toEqual([['evalsha'], ['evalsha'], ['evalsha']]);
+    expect(await setpass.openLink(token, '198.51.100.2')).toMatchObject({ attemptsLeft: 3 });
+  });
+});
+
+describe('scripts sent by their SHA-1', () => {
+  it('are sent in full once when Redis does not have them (new, or after a restart or failover)', async () => {
+    const scripts = new LuaScripts(redis);
+    // A script no Redis has seen: a comment of its own makes its SHA-1 new.
+    const script = `-- ${randomBytes(8).toString('hex')}\nreturn redis.call('INCR', KEYS[1])`;
+    const first = await roundTrips(async () =>
+      expect(await scripts.evalsha(script, 1, 'rt:counter')).toBe(1),
+    );
+    expect(first).toEqual([['evalsha'], ['eval']]);
+    const second = await roundTrips(async () =>
+      expect(await scripts.evalsha(script, 1, 'rt:counter')).toBe(2),
+    );
+    expect(second).toEqual([['evalsha']]);
+    await redis.del('rt:counter');
   });
 });
