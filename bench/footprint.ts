@@ -119,6 +119,8 @@ export async function footprintBench(context: BenchContext): Promise<BenchResult
         rss_after_1000_approvals_mb: mb(after1000),
         rss_after_1000_extrapolated: extrapolated,
         bot_entry: running.built ? 'dist/src/main.js' : 'src/main.ts (tsx; the build failed)',
+        /** glibc's arena cap as the bot ran (inherited from the benchmark's environment). */
+        malloc_arena_max: process.env.MALLOC_ARENA_MAX ?? 'unset',
       },
       checks: [
         check(
