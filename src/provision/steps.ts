@@ -174,12 +174,15 @@ const user: Step = async (deps, record) => {
   const find = () =>
     applicant.hasAccount ? deps.keystone.findUser(name, domain) : deps.keystone.findUserByName(name, domain);
   let origin = record.origin?.user;
+  // A look-up made here to decide the origin is the one used below: no second look at once.
+  let looked: { found: User | undefined } | undefined;
   if (origin === undefined) {
-    origin = (await find()) === undefined ? 'created' : 'existing';
+    looked = { found: await find() };
+    origin = looked.found === undefined ? 'created' : 'existing';
     await setOrigin(deps, record, 'user', origin);
   }
   if (origin === 'existing') {
-    const found = await find();
+    const found = looked?.found ?? (await find());
     if (found === undefined) {
       throw new KaizenError(
         'not_found',
@@ -195,14 +198,18 @@ const user: Step = async (deps, record) => {
       notes: existingAccountNotes(found),
     };
   }
-  const ensured = await deps.keystone.ensureUser({
-    name,
-    email: name,
-    description: fullName(applicant),
-    password: throwawayPassword(),
-    defaultProjectId: checkpointOf(record, 'project'),
-    domainId: domain,
-  });
+  const ensured = await deps.keystone.ensureUser(
+    {
+      name,
+      email: name,
+      description: fullName(applicant),
+      password: throwawayPassword(),
+      defaultProjectId: checkpointOf(record, 'project'),
+      domainId: domain,
+    },
+    // Both look-ups above start with the name: a miss a moment ago means the name was free.
+    { knownMissing: looked !== undefined && looked.found === undefined },
+  );
   const notes = applicant.hasAccount
     ? [`The applicant said they have an account, but none was found for ${name}: a new one was made`]
     : [];
