@@ -127,14 +127,21 @@ export async function footprintBench(context: BenchContext): Promise<BenchResult
           'start to a healthy /healthz ≤ 2 s',
           `${round(startMs, 0)} ms (median of ${STARTS})`,
           startMs <= 2_000,
+          startMs,
         ),
-        check('idle RSS after start ≤ 150 MB', `${mb(idleRss)} MB`, idleRss <= 150 * 1024 * 1024),
+        check(
+          'idle RSS after start ≤ 150 MB',
+          `${mb(idleRss)} MB`,
+          idleRss <= 150 * 1024 * 1024,
+          mb(idleRss),
+        ),
         check(
           `idle RSS after ${TARGET_APPROVALS} approvals ≤ 150 MB`,
           extrapolated
             ? `${mb(after1000)} MB (extrapolated: ${mb(afterRss)} MB after ${APPROVALS})`
             : `${mb(afterRss)} MB`,
           after1000 <= 150 * 1024 * 1024,
+          mb(after1000),
         ),
         check('every approval provisioned', `${provisioned}/${APPROVALS}`, provisioned === APPROVALS),
       ],

@@ -290,6 +290,7 @@ export async function provisioningBench(context: BenchContext): Promise<BenchRes
           'wall time ≤ 2× the floor (each call at its kind’s median latency in this run; calls made at once count once)',
           `${round(wallMs / 1000, 1)} s vs floor ${round(kindFloorMs / 1000, 1)} s = ${round(kindRatio, 2)}×`,
           kindRatio <= 2,
+          kindRatio,
         ),
       ],
       notes: [
