@@ -84,6 +84,9 @@ function commitOf(): string {
       'bench',
       'views',
       'commands',
+      // The benchmark's own output files do not count as changed code.
+      ':!bench/README.md',
+      ':!bench/results.json',
     );
     return dirty === '' ? commit : `${commit}+dirty`;
   } catch {
