@@ -27,7 +27,7 @@ import {
 
 const TARGET_APPROVALS = 1_000;
 /** Approvals actually run; the RSS after 1,000 is extrapolated from these when fewer. */
-const APPROVALS = Number(process.env.BENCH_FOOTPRINT_APPROVALS ?? 300);
+const APPROVALS = Number(process.env.BENCH_FOOTPRINT_APPROVALS ?? 1_000);
 const STARTS = 3;
 const CONCURRENT_CLICKS = 4;
 /** Approvals between two RSS readings. */
