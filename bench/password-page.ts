@@ -4,7 +4,7 @@
  * faces the internet). Baseline in the same run: a bare node:http server answering one fixed page
  * of the same size.
  *
- * Honest load: every request carries a live link, taken round-robin from 2,000 issued for 2,000
+ * Honest load: every request carries a live link, taken round-robin from 6,000 issued for 6,000
  * users, and a client address of its own in X-Forwarded-For (TRUSTED_PROXIES=127.0.0.1, as behind
  * the reverse proxy of deploy/), so that no request is turned away early by the per-IP or per-user
  * budgets, and SETPASS_MAX_PIN_ATTEMPTS=20 (its highest allowed value) keeps each link alive
@@ -31,7 +31,8 @@ import {
   TSX,
 } from './world.js';
 
-const LINKS = 2_000;
+/** Enough that no link is burned within a run: each takes MAX_PIN_ATTEMPTS − 1 wrong PINs. */
+const LINKS = 6_000;
 const CONNECTIONS = 50;
 const DURATION_S = Number(process.env.BENCH_PAGE_SECONDS ?? 10);
 const MAX_PIN_ATTEMPTS = 20;
