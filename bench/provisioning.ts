@@ -200,6 +200,17 @@ export async function provisioningBench(context: BenchContext): Promise<BenchRes
     const mailsBefore = world.smtp.messages.length;
     const durations: number[] = [];
     const approved: (ApplicationRecord | undefined)[] = [];
+    // Per step, when it ended from the approval's start (steps run in order, so the gaps are the steps).
+    const stepEnds = new Map<string, number[]>();
+    const provisionDeps = provision;
+    const previousHooks = provisionDeps.hooks;
+    provisionDeps.hooks = {
+      ...previousHooks,
+      afterStep: async (step) => {
+        await previousHooks?.afterStep?.(step);
+        if (timer.current !== undefined) push(stepEnds, step, performance.now() - timer.current.started);
+      },
+    };
     const cpuBefore = process.cpuUsage();
     const started = performance.now();
     for (const [index, id] of measured.entries()) {
@@ -210,6 +221,16 @@ export async function provisioningBench(context: BenchContext): Promise<BenchRes
       durations.push(since(one));
     }
     const cpu = process.cpuUsage(cpuBefore);
+    provisionDeps.hooks = previousHooks;
+    // Median time each step took: from the previous step's end to its own.
+    const stepMs: Record<string, number> = {};
+    let previousEnd: number[] = measured.map(() => 0);
+    for (const [step, ends] of stepEnds) {
+      if (ends.length !== measured.length) continue;
+      stepMs[step] = round(median(ends.map((end, index) => end - (previousEnd[index] ?? 0))), 1);
+      previousEnd = ends;
+    }
+    stepMs.after_last_step = round(median(durations.map((ms, index) => ms - (previousEnd[index] ?? 0))), 1);
     records.push(...approved);
     const wallMs = since(started);
     const calls = client.stats.requests - requestsBefore;
@@ -273,6 +294,7 @@ export async function provisioningBench(context: BenchContext): Promise<BenchRes
         outside_calls_ms_per_approval_p50: round(median(outsideCalls), 1),
         process_cpu_ms_per_approval: round(cpuMsPerApproval, 1),
         timeline_of_median_approval: `${round(typical?.ms ?? 0, 0)} ms: ${timeline.join(' | ')}`,
+        median_ms_by_step: stepMs,
         median_ms_by_kind: Object.fromEntries([...kindMedian].map(([kind, ms]) => [kind, round(ms, 1)])),
         time_in_keystone_calls_ms: round(keystoneMs, 0),
         keystone_call_latency_in_approvals_p50_ms: round(median(keystoneLatencies), 2),
