@@ -153,6 +153,7 @@ export async function footprintBench(context: BenchContext): Promise<BenchResult
         memory_after_approvals_mb: afterParts,
         /** glibc's arena cap as the bot ran (inherited from the benchmark's environment). */
         malloc_arena_max: process.env.MALLOC_ARENA_MAX ?? 'unset',
+        bot_node_flags: process.env.BENCH_BOT_NODE_FLAGS ?? '',
       },
       checks: [
         check(
