@@ -6,6 +6,7 @@
  * The approvals are existing Keystone users joining an existing project (four Keystone calls each,
  * no user created), clicked a few at a time so the one-threaded test Keystone keeps up.
  */
+import { readFileSync } from 'node:fs';
 import type { ApplicationStore } from '../src/domain/applications/store.js';
 import { TEST_SIGNING_SECRET } from '../test/support/bot.js';
 import { sendBlockAction } from '../test/support/slack-sign.js';
@@ -27,7 +28,7 @@ import {
 
 const TARGET_APPROVALS = 1_000;
 /** Approvals actually run; the RSS after 1,000 is extrapolated from these when fewer. */
-const APPROVALS = Number(process.env.BENCH_FOOTPRINT_APPROVALS ?? 300);
+const APPROVALS = Number(process.env.BENCH_FOOTPRINT_APPROVALS ?? 1_000);
 const STARTS = 3;
 const CONCURRENT_CLICKS = 4;
 /** Approvals between two RSS readings. */
@@ -36,6 +37,32 @@ const STEP = 100;
 const SETTLE_MS = 3_000;
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+
+/**
+ * The bot's resident memory in parts: anonymous (heap, malloc) and file-backed (code, ICU data)
+ * from /proc, and the V8 heap and memory held outside it (Buffers, native) from the bot's own
+ * /metrics (prom-client's default process metrics).
+ */
+async function memoryParts(pid: number, url: string): Promise<Record<string, number>> {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (name: string) =>
+    Number(status.match(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm'))?.[1] ?? Number.NaN);
+  const parts: Record<string, number> = {
+    rss_anon: round(kb('RssAnon') / 1024, 1),
+    rss_file: round(kb('RssFile') / 1024, 1),
+  };
+  try {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const metric = (name: string) =>
+      Number(text.match(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)$`, 'm'))?.[1] ?? Number.NaN);
+    parts.v8_heap_total = mb(metric('nodejs_heap_size_total_bytes'));
+    parts.v8_heap_used = mb(metric('nodejs_heap_size_used_bytes'));
+    parts.external = mb(metric('nodejs_external_memory_bytes'));
+  } catch {
+    // No /metrics on this role: the /proc parts still tell heap-and-malloc from files.
+  }
+  return parts;
+}
 
 export async function footprintBench(context: BenchContext): Promise<BenchResult> {
   const bench = await startJoinBench(context, 'foot', 20);
@@ -56,6 +83,7 @@ export async function footprintBench(context: BenchContext): Promise<BenchResult
     const health = await (await fetch(`${running.url}/healthz`)).json();
     await settle();
     const idleRss = rssOf(pid);
+    const idleParts = await memoryParts(pid, running.url);
 
     const rows = Array.from({ length: APPROVALS }, (_, n) => joinRow(tag, n, members, n));
     world.sheets.setTab(APPLICATIONS_TAB, applicationsSheet(rows));
@@ -87,6 +115,7 @@ export async function footprintBench(context: BenchContext): Promise<BenchResult
     const records = await Promise.all(ids.map((id) => store.get(id)));
     const provisioned = records.filter((r) => r?.state === 'provisioned' || r?.state === 'notified').length;
     const failures = await failureReasons(store, ids);
+    const afterParts = await memoryParts(pid, running.url);
     const last = series.at(-1) ?? { approvals: 0, rssBytes: idleRss };
     const before = series.at(-2) ?? last;
     const afterRss = last.rssBytes;
@@ -119,20 +148,33 @@ export async function footprintBench(context: BenchContext): Promise<BenchResult
         rss_after_1000_approvals_mb: mb(after1000),
         rss_after_1000_extrapolated: extrapolated,
         bot_entry: running.built ? 'dist/src/app/main.js' : 'src/app/main.ts (tsx; the build failed)',
+        /** Where the resident memory is, at rest after start and after the approvals (MB). */
+        memory_after_start_mb: idleParts,
+        memory_after_approvals_mb: afterParts,
+        /** glibc's arena cap as the bot ran (inherited from the benchmark's environment). */
+        malloc_arena_max: process.env.MALLOC_ARENA_MAX ?? 'unset',
+        bot_node_flags: process.env.BENCH_BOT_NODE_FLAGS ?? '',
       },
       checks: [
         check(
           'start to a healthy /healthz ≤ 2 s',
           `${round(startMs, 0)} ms (median of ${STARTS})`,
           startMs <= 2_000,
+          startMs,
         ),
-        check('idle RSS after start ≤ 150 MB', `${mb(idleRss)} MB`, idleRss <= 150 * 1024 * 1024),
+        check(
+          'idle RSS after start ≤ 150 MB',
+          `${mb(idleRss)} MB`,
+          idleRss <= 150 * 1024 * 1024,
+          mb(idleRss),
+        ),
         check(
           `idle RSS after ${TARGET_APPROVALS} approvals ≤ 150 MB`,
           extrapolated
             ? `${mb(after1000)} MB (extrapolated: ${mb(afterRss)} MB after ${APPROVALS})`
             : `${mb(afterRss)} MB`,
           after1000 <= 150 * 1024 * 1024,
+          mb(after1000),
         ),
         check('every approval provisioned', `${provisioned}/${APPROVALS}`, provisioned === APPROVALS),
       ],

@@ -98,6 +98,13 @@ async function main(): Promise<void> {
     const counts = await intake.poll();
     const wallMs = since(started);
     const cpuMs = cpuMsSince(cpu);
+    if (process.env.BENCH_DEBUG_MEM) {
+      const m = process.memoryUsage();
+      const mbOf = (n: number) => Math.round(n / 1048576);
+      console.error(
+        `mem after poll: rss ${mbOf(m.rss)} heapTotal ${mbOf(m.heapTotal)} heapUsed ${mbOf(m.heapUsed)} external ${mbOf(m.external)} arrayBuffers ${mbOf(m.arrayBuffers)} peak ${mbOf(peak.read())} before ${mbOf(rssBeforeBytes)}`,
+      );
+    }
     return { counts, cpuMs, wallMs, rssBeforeBytes, peakRssBytes: peak.read() };
   };
 

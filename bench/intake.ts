@@ -48,6 +48,8 @@ interface SizeFigures {
   /** Polls with 100 new rows each. */
   polls: { cost: PollCost; sheetsCalls: number; sheetsReads: number; slackPosts: number }[];
   pinHashing: { cpuMs: number; wallMs: number };
+  /** A poll with nothing new that reads the whole tab (no header known). */
+  wholeTab: PollCost;
 }
 
 export async function intakeBench(context: BenchContext): Promise<BenchResult> {
@@ -69,7 +71,11 @@ async function measureSize(
 ): Promise<SizeFigures> {
   const prefix = benchPrefix(`intake-${size}`);
   const tag = prefix.split(':')[2] ?? 'x';
-  const oldRows = Array.from({ length: size - NEW_PER_POLL }, (_, n) => applicantRow(`${tag}o`, n));
+  // Rows taken in long ago have an empty PIN cell: the bot blanked it when it took them in
+  // (SHEET_CLEAR_PIN, on by default).
+  const oldRows = Array.from({ length: size - NEW_PER_POLL }, (_, n) =>
+    applicantRow(`${tag}o`, n, { pin: '' }),
+  );
   const batches = Array.from({ length: MEASURED_POLLS }, (_, poll) =>
     Array.from({ length: NEW_PER_POLL }, (_, n) => applicantRow(`${tag}n${poll}`, n)),
   );
@@ -106,12 +112,22 @@ async function measureSize(
       polls.push({
         cost,
         sheetsCalls: sheets.calls.length,
-        sheetsReads: sheets.calls.filter((call) => call.operation === 'values.get').length,
+        sheetsReads: sheets.calls.filter(
+          (call) => call.operation === 'values.get' || call.operation === 'values.batchGet',
+        ).length,
         slackPosts: slack.calls('chat.postMessage').length - postsBefore,
       });
     }
     const pinHashing = await poller.hashPins(NEW_PER_POLL);
-    return { rows: size, readyRssBytes: poller.readyRssBytes, idle, polls, pinHashing };
+    // Last, as it leaves memory behind: a poll that reads the whole tab, as the first poll of a new
+    // deployment and the first after the header changed do (here: the stored header forgotten).
+    const redis = new Redis(context.redisUrl, { keyPrefix: prefix });
+    await redis.del(keys.sheetHeader()).finally(() => redis.disconnect());
+    sheets.calls.length = 0;
+    const wholeTab = await poller.poll();
+    const wholeTabReads = sheets.calls.filter((call) => call.operation === 'values.get').length;
+    if (wholeTabReads !== 1) throw new Error(`the whole-tab poll made ${wholeTabReads} values.get`);
+    return { rows: size, readyRssBytes: poller.readyRssBytes, idle, polls, pinHashing, wholeTab };
   } finally {
     await poller.stop();
     await deletePrefix(context.redisUrl, prefix);
@@ -134,7 +150,9 @@ async function seedDecided(redisUrl: string, prefix: string, rows: readonly stri
       const pipeline = redis.pipeline();
       rows.slice(start, start + 5_000).forEach((cells, offset) => {
         const n = start + offset;
-        const parsed = parseRow(cells, n + 2, mapped.columns, names, HEADER.length);
+        // The record was made from the row as it was, PIN included.
+        const typed = cells.map((cell, column) => (column === mapped.columns.pin ? '1234' : cell));
+        const parsed = parseRow(typed, n + 2, mapped.columns, names, HEADER.length);
         if (parsed.kind !== 'applicant') throw new Error(`seed row ${n} is not an applicant`);
         const state: ApplicationState = n < PENDING ? 'pending' : n % 10 === 0 ? 'rejected' : 'notified';
         const at = new Date(now - (rows.length - n) * 60_000).toISOString();
@@ -158,9 +176,13 @@ async function seedDecided(redisUrl: string, prefix: string, rows: readonly stri
         pipeline.set(keys.application(record.id), JSON.stringify(record));
         pipeline.zadd(keys.applicationIndex(), Date.parse(at), record.id);
         pipeline.set(keys.sheetSeen(record.id), at);
+        if (state === 'pending') pipeline.zadd(keys.applicationPending(), Date.parse(at), record.id);
       });
       await pipeline.exec();
     }
+    // A bot that has polled this sheet before knows its header and keeps its pending set.
+    await redis.set(keys.sheetHeader(), JSON.stringify(HEADER));
+    await redis.set(keys.applicationPendingBuilt(), new Date(now).toISOString());
   } finally {
     redis.disconnect();
   }
@@ -240,6 +262,13 @@ function report(sizes: SizeFigures[]): BenchResult {
       cpu_ms_without_pin_hashing: round(median(cpu) - size.pinHashing.cpuMs),
       idle_poll_cpu_ms: round(size.idle.cpuMs),
       idle_poll_extra_rss_mb: mb(extraRss(size, size.idle)),
+      /** What earlier polls left resident: the RSS at rest (after a full GC) before each measured poll. */
+      rest_rss_mb_before_polls: size.polls
+        .map((poll) => mb(poll.cost.rssBeforeBytes - size.readyRssBytes))
+        .join(' / '),
+      extra_rss_mb_polls: size.polls.map((poll) => mb(extraRss(size, poll.cost))).join(' / '),
+      whole_tab_poll_cpu_ms: round(size.wholeTab.cpuMs),
+      whole_tab_poll_extra_rss_mb: mb(extraRss(size, size.wholeTab)),
     };
   }
   const largest = sizes.at(-1);
@@ -250,7 +279,8 @@ function report(sizes: SizeFigures[]): BenchResult {
   const perRow = (size: SizeFigures) => size.idle.cpuMs / size.rows;
   const growth = perRow(largest) / perRow(middle);
   const allPolls = sizes.flatMap((size) => size.polls);
-  const oneRead = allPolls.every((poll) => poll.sheetsReads === 1 && poll.sheetsCalls === 1);
+  const maxReads = Math.max(...allPolls.map((poll) => poll.sheetsReads));
+  const atMostTwoReads = maxReads <= 2;
   const postsAreNew = allPolls.every(
     (poll) => poll.slackPosts === NEW_PER_POLL && poll.cost.counts.new === NEW_PER_POLL,
   );
@@ -263,9 +293,9 @@ function report(sizes: SizeFigures[]): BenchResult {
     figures,
     checks: [
       check(
-        'one Sheets read per poll',
-        `${Math.max(...allPolls.map((poll) => poll.sheetsCalls))} call(s), ${Math.max(...allPolls.map((poll) => poll.sheetsReads))} read(s) per poll`,
-        oneRead,
+        'at most 2 Sheets reads per poll',
+        `${maxReads} read(s) per poll (${Math.max(...allPolls.map((poll) => poll.sheetsCalls))} Sheets call(s) with the PIN blanking)`,
+        atMostTwoReads,
       ),
       check(
         `Slack posts = new rows only (${NEW_PER_POLL})`,
@@ -276,16 +306,19 @@ function report(sizes: SizeFigures[]): BenchResult {
         '100,000 rows: CPU ≤ 1,000 ms per poll',
         `${round(cpuLargest, 0)} ms (of which ${round(pinCpu, 0)} ms hashing the 100 new PINs)`,
         cpuLargest <= 1_000,
+        cpuLargest,
       ),
       check(
         '100,000 rows: extra RSS ≤ 150 MB per poll',
         `${mb(rssLargest)} MB`,
         rssLargest <= 150 * 1024 * 1024,
+        mb(rssLargest),
       ),
       check(
         'cost linear in rows (CPU per row of a poll with nothing new, 100,000 vs 10,000: ≤ 1.5×)',
         `${round(growth, 2)}×`,
         growth <= 1.5,
+        growth,
       ),
     ],
     notes: [
@@ -293,6 +326,8 @@ function report(sizes: SizeFigures[]): BenchResult {
       "CPU is user + system time of the poller process, all threads. Extra RSS is the peak during a poll (Linux VmHWM, reset before each poll) over the poller's RSS at rest before its first poll, with every client already built.",
       `Hashing the 100 new PINs alone (HMAC-SHA256 keyed from SETPASS_SECRET, the same calls one after another) costs ${round(pinCpu, 0)} ms CPU on this machine: a fixed cost per new row, whatever the sheet's size. "cpu_ms_without_pin_hashing" is the rest: reading, parsing and checking the rows, storing and posting the 100 applications.`,
       'A poll with nothing new ("idle_poll_*") is the scan alone; its CPU per row is what the linearity check compares.',
+      'A poll reads the header and the Timestamp, Email and PIN columns (one values.batchGet), then only the rows not seen before (a second one). The seeded state is that of a bot that has polled the sheet before: its header and pending set are in Redis.',
+      '"whole_tab_poll_*": one more poll at the end with the stored header forgotten, so it reads the whole tab in one values.get, as the first poll of a new deployment and the first after the header changed do. Not a target; measured last because it leaves memory behind.',
     ],
   };
 }

@@ -5,6 +5,7 @@
  * Redis; ack, provisioning and footprint need Keystone too, started (or reused) as the tests'
  * global setup does it.
  */
+import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +17,7 @@ import { footprintBench } from './footprint.js';
 import { intakeBench } from './intake.js';
 import { passwordPageBench } from './password-page.js';
 import { provisioningBench } from './provisioning.js';
-import { type BenchResult, mb, round } from './stats.js';
+import { type BenchResult, type Check, mb, round } from './stats.js';
 import type { BenchContext } from './world.js';
 
 interface Benchmark {
@@ -53,12 +54,73 @@ interface StoredResult extends BenchResult {
   measuredAt: string;
   durationS: number;
   machine: Machine;
+  /** The code measured: `git describe`-style short commit, `+dirty` with uncommitted changes. */
+  commit: string;
+  /** Runs made (BENCH_RUNS); the checks are their medians, the figures the median run's. */
+  runs: number;
+  /** Each run's figures and load average at its start, in order. */
+  perRun: { figures: BenchResult['figures']; loadAverageAtStart: number[] }[];
 }
 
 interface ResultsFile {
   updatedAt: string;
   machine: Machine;
   benchmarks: Record<string, StoredResult | { error: string; measuredAt: string }>;
+}
+
+/** How many times each benchmark runs: the issue asks for the median of three, with its spread. */
+const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
+
+function commitOf(): string {
+  const git = (...args: string[]) => execFileSync('git', args, { encoding: 'utf8' }).trim();
+  try {
+    const commit = git('rev-parse', '--short', 'HEAD');
+    const dirty = git(
+      'status',
+      '--porcelain',
+      '--untracked-files=no',
+      '--',
+      'src',
+      'bench',
+      'views',
+      'commands',
+      // The benchmark's own output files do not count as changed code.
+      ':!bench/README.md',
+      ':!bench/results.json',
+    );
+    return dirty === '' ? commit : `${commit}+dirty`;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/**
+ * Several runs' checks as one: a check with a value is decided by the run whose value is the
+ * median (shown with the lowest and highest); one without, by every run passing.
+ */
+function medianChecks(runs: readonly BenchResult[]): Check[] {
+  const first = runs[0];
+  if (first === undefined) return [];
+  if (runs.length === 1) return first.checks;
+  return first.checks.map((template, index) => {
+    const all = runs.map((run) => run.checks[index]).filter((c): c is Check => c !== undefined);
+    const valued = all.filter((c) => c.value !== undefined);
+    if (valued.length === all.length) {
+      const sorted = [...valued].sort((a, b) => (a.value ?? 0) - (b.value ?? 0));
+      const middle = sorted[Math.floor((sorted.length - 1) / 2)] ?? template;
+      const spread = `${round(sorted[0]?.value ?? 0, 2)}–${round(sorted.at(-1)?.value ?? 0, 2)}`;
+      return {
+        ...middle,
+        measured: `${middle.measured} — median of ${all.length} runs (range ${spread})`,
+      };
+    }
+    const misses = all.filter((c) => !c.pass).length;
+    return {
+      ...template,
+      measured: `${all.at(-1)?.measured ?? template.measured} — ${all.length - misses} of ${all.length} runs passed`,
+      pass: misses === 0,
+    };
+  });
 }
 
 function machine(): Machine {
@@ -125,7 +187,7 @@ function markdownTable(file: ResultsFile): string {
   };
   const entries = Object.entries(file.benchmarks).sort(([a], [b]) => order(a) - order(b));
   for (const [name, result] of entries) {
-    const day = result.measuredAt.slice(0, 16).replace('T', ' ');
+    const day = `${result.measuredAt.slice(0, 16).replace('T', ' ')}${'commit' in result ? ` (${result.commit}, load ${result.machine.loadAverage[0]})` : ''}`;
     if ('error' in result) {
       lines.push(`| ${name} | (did not run) | ${cell(result.error.split('\n')[0] ?? '')} | | ${day} |`);
       continue;
@@ -187,12 +249,32 @@ async function main(): Promise<number> {
       process.stderr.write(`bench: ${bench.name} …\n`);
       const started = performance.now();
       try {
-        const result = await bench.run(context);
+        const runs: BenchResult[] = [];
+        const perRun: StoredResult['perRun'] = [];
+        for (let run = 1; run <= RUNS; run++) {
+          if (RUNS > 1) process.stderr.write(`bench: ${bench.name} run ${run} of ${RUNS} …\n`);
+          const loadAverageAtStart = loadavg().map((load) => round(load, 2));
+          const result = await bench.run(context);
+          runs.push(result);
+          perRun.push({ figures: result.figures, loadAverageAtStart });
+        }
+        const checks = medianChecks(runs);
+        // The figures and notes of the run that decided the first valued check (else the last run).
+        const decidedBy = checks.findIndex((c) => c.value !== undefined);
+        const deciding =
+          decidedBy < 0
+            ? runs.at(-1)
+            : runs.find((run) => run.checks[decidedBy]?.value === checks[decidedBy]?.value);
+        const result = deciding ?? (runs.at(-1) as BenchResult);
         const stored: StoredResult = {
           ...result,
+          checks,
           measuredAt: new Date().toISOString(),
           durationS: round((performance.now() - started) / 1000, 1),
           machine: machine(),
+          commit: commitOf(),
+          runs: RUNS,
+          perRun,
         };
         benchmarks[bench.name] = stored;
         done.push(stored);

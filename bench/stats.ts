@@ -53,6 +53,11 @@ export interface Check {
   target: string;
   measured: string;
   pass: boolean;
+  /**
+   * The number the target is judged on (a ratio, ms, MB), when there is one: with several runs
+   * (BENCH_RUNS), the run whose value is the median decides, and the spread is shown.
+   */
+  value?: number;
 }
 
 /** A figure: a number (units in its name: `_ms`, `_mb`, `_per_s`), a word, or figures grouped by name. */
@@ -68,6 +73,6 @@ export interface BenchResult {
   notes: string[];
 }
 
-export function check(target: string, measured: string, pass: boolean): Check {
-  return { target, measured, pass };
+export function check(target: string, measured: string, pass: boolean, value?: number): Check {
+  return value === undefined ? { target, measured, pass } : { target, measured, pass, value };
 }

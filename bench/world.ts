@@ -460,8 +460,11 @@ export async function spawnBot(
   const profile = process.env.BENCH_CPU_PROF
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
     : [];
+  // BENCH_BOT_NODE_FLAGS="--max-old-space-size=96" passes V8 flags to the bot alone.
+  const flags = (process.env.BENCH_BOT_NODE_FLAGS ?? '').split(' ').filter(Boolean);
   const args = [
     ...profile,
+    ...flags,
     ...(built ? [join(ROOT, 'dist/src/app/main.js')] : [...TSX, join(ROOT, 'src/app/main.ts')]),
   ];
   return { ...(await spawnServer(args, env, readyPath)), built };

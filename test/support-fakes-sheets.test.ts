@@ -80,6 +80,25 @@ describe('SheetsFake with the real @googleapis/sheets client', () => {
     expect(fake.keyFile).toBe(fake.key.path);
   });
 
+  it('answers a batchGet by column: blanks inside a column kept as "", trailing ones dropped', async () => {
+    const result = await client.spreadsheets.values.batchGet({
+      spreadsheetId: fake.spreadsheetId,
+      ranges: [`'${APPLICATIONS}'!1:1`, `'${APPLICATIONS}'!B2:B`, `'${APPLICATIONS}'!E2:E`],
+      majorDimension: 'COLUMNS',
+    });
+    expect(result.data.valueRanges?.map((range) => range.values)).toEqual([
+      [['Timestamp'], ['Email'], ['First name'], ['Last name'], ['Comment']],
+      [['ada@example.org', 'alan@example.org']],
+      [['', 'hi']],
+    ]);
+    expect(result.data.valueRanges?.[1]?.majorDimension).toBe('COLUMNS');
+    expect(fake.calls.at(-1)?.ranges).toEqual([
+      `'${APPLICATIONS}'!1:1`,
+      `'${APPLICATIONS}'!B2:B`,
+      `'${APPLICATIONS}'!E2:E`,
+    ]);
+  });
+
   it('reads a quoted tab range, trimming trailing empty cells and rows like Google', async () => {
     const result = await client.spreadsheets.values.get({
       spreadsheetId: fake.spreadsheetId,

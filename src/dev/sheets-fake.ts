@@ -32,6 +32,8 @@ export interface SheetsCall {
   /** The decoded A1 range, for calls on one range. */
   range: string | undefined;
   query: Record<string, string>;
+  /** Every `ranges` parameter of a batchGet, in order (`query` keeps only the last). */
+  ranges: string[];
   body: unknown;
   at: Date;
   /** How a write asked its values to be read (`RAW` or `USER_ENTERED`), from its query or body. */
@@ -255,6 +257,7 @@ export class SheetsFake {
       spreadsheetId: route?.spreadsheetId,
       range: route?.range,
       query: Object.fromEntries(url.searchParams),
+      ranges: url.searchParams.getAll('ranges'),
       body,
       valueInputOption:
         url.searchParams.get('valueInputOption') ?? (typeof inBody === 'string' ? inBody : undefined),
@@ -515,10 +518,11 @@ export class SheetsFake {
     }
     while (values.length > 0 && values.at(-1)?.length === 0) values.pop();
     const clipped = { ...grid, endRow, endCol };
+    const answer = render.major === 'COLUMNS' ? byColumn(values) : values;
     return {
       range: formatRange(clipped),
-      majorDimension: 'ROWS',
-      ...(values.length > 0 ? { values } : {}),
+      majorDimension: render.major,
+      ...(answer.length > 0 ? { values: answer } : {}),
     };
   }
 
@@ -775,6 +779,20 @@ function requireValueInputOption(value: string | null): ValueInputOption {
 interface RenderOptions {
   value: 'FORMATTED_VALUE' | 'UNFORMATTED_VALUE' | 'FORMULA';
   dateTime: 'SERIAL_NUMBER' | 'FORMATTED_STRING';
+  /** COLUMNS: one list per column instead of per row (Google's `majorDimension`). */
+  major: 'ROWS' | 'COLUMNS';
+}
+
+/** Rows turned into columns, as Google answers `majorDimension=COLUMNS`: blanks inside kept as "", trailing ones dropped. */
+function byColumn(rows: (string | number | boolean)[][]): (string | number | boolean)[][] {
+  const width = rows.reduce((widest, row) => Math.max(widest, row.length), 0);
+  const columns = Array.from({ length: width }, (_, column) => {
+    const cells = rows.map((row) => row[column] ?? '');
+    while (cells.length > 0 && cells.at(-1) === '') cells.pop();
+    return cells;
+  });
+  while (columns.length > 0 && columns.at(-1)?.length === 0) columns.pop();
+  return columns;
 }
 
 /** The read options of a values request; Google's defaults are FORMATTED_VALUE and SERIAL_NUMBER. */
@@ -787,7 +805,11 @@ function renderOptions(query: URLSearchParams): RenderOptions {
   if (dateTime !== 'SERIAL_NUMBER' && dateTime !== 'FORMATTED_STRING') {
     throw new SheetsApiError(400, `Invalid value at 'date_time_render_option' (${dateTime})`);
   }
-  return { value, dateTime };
+  const major = query.get('majorDimension') ?? 'ROWS';
+  if (major !== 'ROWS' && major !== 'COLUMNS') {
+    throw new SheetsApiError(400, `Invalid value at 'major_dimension' (${major})`);
+  }
+  return { value, dateTime, major };
 }
 
 /**

@@ -264,10 +264,12 @@ export class KeystoneClient {
   }
 
   /** Get-or-create by user name (ignoring case), the name being what Keystone's 409 is about. */
-  async ensureUser(input: NewUser): Promise<Ensured<User>> {
+  /** With `knownMissing`, the caller just looked the name up and found nothing: no second look first. */
+  async ensureUser(input: NewUser, options: { knownMissing?: boolean } = {}): Promise<Ensured<User>> {
     return getOrCreate(
       () => this.findUserByName(input.name, input.domainId),
       () => this.createUser(input),
+      options.knownMissing ?? false,
     );
   }
 

@@ -13,8 +13,10 @@ export interface Ensured<T> {
 export async function getOrCreate<T>(
   find: () => Promise<T | undefined>,
   create: () => Promise<T>,
+  /** The caller looked a moment ago and found nothing: create at once (a conflict still looks again). */
+  knownMissing = false,
 ): Promise<Ensured<T>> {
-  const existing = await find();
+  const existing = knownMissing ? undefined : await find();
   if (existing !== undefined) return { value: existing, created: false };
   try {
     return { value: await create(), created: true };

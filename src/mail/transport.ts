@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { createSecureContext, rootCertificates } from 'node:tls';
 import nodemailer, { type Transporter } from 'nodemailer';
-import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
+import type SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
 import type { Config } from '../platform/config/config.js';
 import { type ErrorKind, KaizenError } from '../platform/errors.js';
 import type { MailMessage } from './message.js';
@@ -47,7 +47,7 @@ export function transportFromConfig(
 }
 
 export class SmtpTransport implements MailTransport {
-  private readonly transporter: Transporter<SMTPTransport.SentMessageInfo>;
+  private readonly transporter: Transporter<SMTPPool.SentMessageInfo>;
   private readonly where: string;
 
   constructor(
@@ -74,6 +74,11 @@ export class SmtpTransport implements MailTransport {
       secure: implicitTls,
       requireTLS: !implicitTls && options.requireTls,
       tls: secureContext === undefined ? {} : { secureContext },
+      // Connections are kept and reused: a fresh session (connect, greeting, STARTTLS, login) per
+      // email was most of an approval's time outside Keystone. The relay may close an idle one;
+      // the pool opens another when the next email comes.
+      pool: true,
+      maxConnections: 2,
       connectionTimeout: timeout,
       greetingTimeout: timeout,
       socketTimeout: timeout * 3,

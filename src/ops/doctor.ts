@@ -5,7 +5,7 @@
 
 import { WebClient } from '@slack/web-api';
 import { adminChannelProblemText } from '../../views/protection.js';
-import { headerNames, mapColumns, missingHeadersNotice, quoteTab } from '../domain/intake/columns.js';
+import { headerNames, mapColumns, missingHeadersNotice } from '../domain/intake/columns.js';
 import { keystoneFromConfig } from '../keystone/from-config.js';
 import { transportFromConfig } from '../mail/transport.js';
 import {
@@ -17,6 +17,7 @@ import {
 import { KaizenError } from '../platform/errors.js';
 import { maskCredentials, scrubSecrets, silentLogger } from '../platform/log.js';
 import { createRedis, pingRedis } from '../platform/redis.js';
+import { quoteTab } from '../sheets/a1-notation.js';
 import { sheetsClientFromConfig } from '../sheets/from-config.js';
 import { AdminDirectory } from '../slack/admins.js';
 import { checkFederation } from './doctor-federation.js';

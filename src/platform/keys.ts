@@ -43,13 +43,28 @@ export const keys = {
   /** Wrong PINs on `/forgot` while the user has no live link to count them on. */
   setpassForgotWrong: (userId: string) => `setpass:forgot-wrong:{setpass}:${userId}`,
   /** rate-limiter-flexible's own prefix; it appends `:<user id or ip>`. */
-  setpassLimit: (scope: 'user' | 'ip' | 'forgot-ip' | 'forgot-user') => `setpass:limit:${scope}`,
+  setpassLimit: (scope: 'forgot-ip' | 'forgot-user') => `setpass:limit:${scope}`,
+  /**
+   * The password page's failure budget of one client address bucket or one user: a counter that
+   * expires with its window (rate-limiter-flexible's layout). In the `{setpass}` slot, so one
+   * script reads the address's budget with the token record.
+   */
+  setpassBudget: (scope: 'user' | 'ip', id: string) => `setpass:limit:{setpass}:${scope}:${id}`,
   application: (applicantId: string) => `app:{app}:${applicantId}`,
   applicationLock: (applicantId: string) => `lock:app:${applicantId}`,
   applicationIndex: () => 'app:index:{app}',
+  /**
+   * The applications still `pending` (a sorted set scored like the index): what the intake,
+   * reminders and the overview ask for on every run, without reading every record ever made.
+   */
+  applicationPending: () => 'app:pending:{app}',
+  /** Set once `applicationPending` holds every pending record made before it existed. */
+  applicationPendingBuilt: () => 'app:pending-built:{app}',
   sheetSeen: (rowKey: string) => `sheet:seen:{sheet}:${rowKey}`,
   /** When any replica last read the applications sheet successfully (ms since the epoch). */
   sheetLastRead: () => 'sheet:last-read:{sheet}',
+  /** The applications tab's header row at the last whole read (JSON): where the key columns are. */
+  sheetHeader: () => 'sheet:header:{sheet}',
   /** A notice about the sheet (a bad row as it reads now, missing headers) already posted; with a TTL. */
   sheetNotice: (fingerprint: string) => `sheet:notice:${fingerprint}`,
   /** Held while one replica posts an applicant's card, so a retried post never makes a second card. */

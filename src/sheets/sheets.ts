@@ -1,6 +1,7 @@
 /**
- * The Google Sheets side of intake: reading the applications tab, appending approved users to the
- * admitted tab, and writing a status back to an applicant's row.
+ * The Google Sheets client: typed reads and writes of one spreadsheet's values, with readable
+ * errors. The applications tab's rules (which rows, which columns, where a status goes) are in
+ * src/domain/intake/applications-sheet.ts.
  *
  * Authentication is a self-signed JWT from the service-account key (no token endpoint involved).
  * gaxios retries GET and PUT on 429/5xx but never POST, and every write here is a POST (append,
@@ -12,32 +13,16 @@
 import { readFileSync } from 'node:fs';
 import { auth, sheets, type sheets_v4 } from '@googleapis/sheets';
 import { z } from 'zod';
-import type { Applicant } from '../domain/intake/applicant.js';
-import {
-  columnLetter,
-  type HeaderNames,
-  mapColumns,
-  normalizeHeader,
-  quoteTab,
-} from '../domain/intake/columns.js';
-import { cellText, pinFromCell, rowKey, type SheetCell } from '../domain/intake/parse.js';
-import type { SheetWriter } from '../domain/provision/ports.js';
 import { KaizenError } from '../platform/errors.js';
 import type { Logger } from '../platform/log.js';
+import { quoteTab } from './a1-notation.js';
+import { cellText, type SheetCell } from './cells.js';
 
 const SCOPES = ['https://www.googleapis.com/auth/spreadsheets'];
 
 function toSheetCell(value: unknown): SheetCell {
   return typeof value === 'number' || typeof value === 'boolean' ? value : String(value ?? '');
 }
-
-/** Headers the admitted tab adds after the applications tab's own. */
-export const ADMITTED_EXTRA_HEADERS = [
-  'Approved at',
-  'Approved by',
-  'Keystone project id',
-  'Keystone user id',
-] as const;
 
 const keyFileSchema = z.object({
   client_email: z.string().min(1),
@@ -105,6 +90,33 @@ export class SheetsClient {
    */
   async readTypedTab(tab: string): Promise<SheetCell[][]> {
     return this.readValues(quoteTab(tab), tab, 'UNFORMATTED_VALUE');
+  }
+
+  /**
+   * Several ranges of one tab in one request (`values.batchGet`), cells typed as in
+   * `readTypedTab`; one list of rows (or of columns, with COLUMNS) per range, in the order asked.
+   */
+  async readTypedRanges(
+    ranges: readonly string[],
+    tab: string,
+    majorDimension: 'ROWS' | 'COLUMNS' = 'ROWS',
+  ): Promise<SheetCell[][][]> {
+    try {
+      const response = await this.api.spreadsheets.values.batchGet({
+        spreadsheetId: this.spreadsheetId,
+        ranges: [...ranges],
+        majorDimension,
+        valueRenderOption: 'UNFORMATTED_VALUE',
+        dateTimeRenderOption: 'FORMATTED_STRING',
+      });
+      const answered = response.data.valueRanges ?? [];
+      return ranges.map((_, index) => {
+        const rows: unknown[][] = answered[index]?.values ?? [];
+        return rows.map((row) => row.map(toSheetCell));
+      });
+    } catch (error) {
+      throw this.explain(error, `read the tab "${tab}"`, tab);
+    }
   }
 
   private async readValues(
@@ -239,165 +251,6 @@ export class SheetsClient {
       );
     }
     return new KaizenError('upstream', `Google Sheets refused to ${what} (HTTP ${status}).`, options);
-  }
-}
-
-export interface ApplicationsSheetOptions {
-  applicationsTab: string;
-  admittedTab: string;
-  names: HeaderNames;
-}
-
-/**
- * The two tabs the bot works with: applications (read, status written back) and admitted (rows
- * appended). It is the `SheetWriter` the provisioning workflow writes outcomes through.
- */
-export class ApplicationsSheet implements SheetWriter {
-  constructor(
-    readonly client: SheetsClient,
-    readonly options: ApplicationsSheetOptions,
-  ) {}
-
-  /** The applications tab, header row first: one request. A PIN Sheets made a number gets its zeros back. */
-  async readApplications(): Promise<string[][]> {
-    const cells = await this.client.readTypedTab(this.options.applicationsTab);
-    const header = (cells[0] ?? []).map(cellText);
-    const mapped = mapColumns(header, this.options.names);
-    const pin = mapped.ok ? mapped.columns.pin : undefined;
-    return cells.map((row, index) =>
-      row.map((cell, column) => (index > 0 && column === pin ? pinFromCell(cell) : cellText(cell))),
-    );
-  }
-
-  /**
-   * Appends one admitted row: the applicant's row as it was at intake (PIN cell empty) followed by
-   * Approved at, Approved by, Keystone project id and Keystone user id. An empty tab gets a header
-   * row first (the applications headers + those four), a missing tab is created, and a row already
-   * there for the same applicant and Keystone ids is not added again, so a retried step writes one line.
-   */
-  async appendAdmitted(row: string[]): Promise<void> {
-    const { admittedTab, applicationsTab } = this.options;
-    let existing: string[][];
-    try {
-      existing = await this.client.readTab(admittedTab);
-    } catch (error) {
-      if (!(error instanceof KaizenError && error.kind === 'not_found' && error.status === 400)) throw error;
-      await this.client.addTab(admittedTab);
-      existing = [];
-    }
-    const rows: string[][] = [];
-    const hasContent = existing.some((cells) => cells.some((cell) => cell.trim() !== ''));
-    if (!hasContent) {
-      const width = Math.max(0, row.length - ADMITTED_EXTRA_HEADERS.length);
-      const header =
-        (await this.client.readRange(`${quoteTab(applicationsTab)}!1:1`, applicationsTab))[0] ?? [];
-      rows.push([
-        ...Array.from({ length: width }, (_, index) => header[index] ?? ''),
-        ...ADMITTED_EXTRA_HEADERS,
-      ]);
-    } else if (this.alreadyAdmitted(existing, row)) {
-      return;
-    }
-    rows.push(row);
-    await this.client.append(admittedTab, rows);
-  }
-
-  /**
-   * Writes `status` into the applicant's row of the applications tab, in a `Status` column (added
-   * at the end of the header when there is none). A row deleted by hand is nothing to write to.
-   */
-  async writeStatus(applicant: Pick<Applicant, 'submittedAt' | 'email'>, status: string): Promise<void> {
-    await this.writeStatusIfFound(applicant, status);
-  }
-
-  /** As `writeStatus`; answers false when the row is no longer in the sheet (deleted by hand). */
-  async writeStatusIfFound(
-    applicant: Pick<Applicant, 'submittedAt' | 'email'>,
-    status: string,
-  ): Promise<boolean> {
-    const tab = this.options.applicationsTab;
-    const rows = await this.client.readTab(tab);
-    const header = rows[0] ?? [];
-    const index = this.findRow(rows, applicant);
-    if (index === undefined) return false;
-    const wanted = normalizeHeader(this.options.names.status);
-    let statusColumn = header.findIndex((cell) => normalizeHeader(cell) === wanted);
-    const data: { range: string; values: string[][] }[] = [];
-    if (statusColumn < 0) {
-      statusColumn = header.length;
-      data.push({
-        range: `${quoteTab(tab)}!${columnLetter(statusColumn)}1`,
-        values: [[this.options.names.status]],
-      });
-    }
-    data.push({
-      range: `${quoteTab(tab)}!${columnLetter(statusColumn)}${index + 1}`,
-      values: [[status]],
-    });
-    await this.client.writeCells(tab, data);
-    return true;
-  }
-
-  /**
-   * Blanks the PIN cells (SHEET_CLEAR_PIN) of the rows in `rows` whose key is in `keys`. `rows` is
-   * the poll's own read of a moment ago: a second read here would double the poll's reads, and the
-   * PINs cleared are those of rows whose hash is already stored.
-   */
-  async clearPins(rows: readonly string[][], keys: ReadonlySet<string>): Promise<number> {
-    const tab = this.options.applicationsTab;
-    const mapped = mapColumns(rows[0] ?? [], this.options.names);
-    if (!mapped.ok || mapped.columns.pin === undefined) return 0;
-    const { pin, timestamp, email } = mapped.columns;
-    const data: { range: string; values: string[][] }[] = [];
-    rows.forEach((row, index) => {
-      if (index === 0 || (row[pin] ?? '') === '') return;
-      const key = rowKey(row[timestamp ?? -1] ?? '', row[email ?? -1] ?? '');
-      if (!keys.has(key)) return;
-      data.push({ range: `${quoteTab(tab)}!${columnLetter(pin)}${index + 1}`, values: [['']] });
-    });
-    await this.client.writeCells(tab, data);
-    return data.length;
-  }
-
-  /** Same applicant (Timestamp + Email) and the same Keystone project and user ids. */
-  private alreadyAdmitted(existing: readonly string[][], row: readonly string[]): boolean {
-    const ids = row.slice(-2).join('\u0000');
-    const { timestamp, email } = this.identityColumns(existing[0] ?? []);
-    const sameIds = (cells: readonly string[]) =>
-      cells.slice(row.length - 2, row.length).join('\u0000') === ids;
-    if (timestamp < 0 || email < 0) {
-      return existing.some(
-        (cells) => cells.length === row.length && cells.every((cell, i) => cell === row[i]),
-      );
-    }
-    const wanted = rowKey(row[timestamp] ?? '', row[email] ?? '');
-    return existing.some(
-      (cells, index) =>
-        index > 0 && rowKey(cells[timestamp] ?? '', cells[email] ?? '') === wanted && sameIds(cells),
-    );
-  }
-
-  /** 0-based index of the row (header included) whose Timestamp + Email make this applicant's key. */
-  private findRow(
-    rows: readonly string[][],
-    applicant: Pick<Applicant, 'submittedAt' | 'email'>,
-  ): number | undefined {
-    const { timestamp, email } = this.identityColumns(rows[0] ?? []);
-    if (timestamp < 0 || email < 0) return undefined;
-    const wanted = rowKey(applicant.submittedAt, applicant.email);
-    for (let index = 1; index < rows.length; index++) {
-      const row = rows[index] ?? [];
-      if (rowKey(row[timestamp] ?? '', row[email] ?? '') === wanted) return index;
-    }
-    return undefined;
-  }
-
-  private identityColumns(headerRow: readonly string[]): { timestamp: number; email: number } {
-    const header = headerRow.map(normalizeHeader);
-    return {
-      timestamp: header.indexOf(normalizeHeader(this.options.names.timestamp)),
-      email: header.indexOf(normalizeHeader(this.options.names.email)),
-    };
   }
 }
 

@@ -1,5 +1,3 @@
-/** The password page and /forgot: forms, their answers, and what the person sees when anything fails. */
-import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   accountProblemPage,
@@ -20,7 +18,7 @@ import type { PasswordChangeOutcome } from '../domain/setpass/service.js';
 import { isKaizenError } from '../platform/errors.js';
 import { isHttps } from '../platform/http/client-ip.js';
 import { mediaType, type RequestContext, readBody, send } from '../platform/http/router.js';
-import { CSRF_FIELD, readCookie, sameCsrf } from './csrf.js';
+import { CSRF_FIELD, newCsrfValue, readCookie, sameCsrf } from './csrf.js';
 import { BODY_LIMIT_BYTES, FORGOT_FLOOR_MS, PAGE_HEADERS, type SetpassRouteDeps } from './deps.js';
 
 export class PasswordPage {
@@ -109,7 +107,7 @@ export class PasswordPage {
 
   /** A fresh anti-forgery value, for a hidden field and the cookie that must come back with it. */
   private csrfCookie(ctx: RequestContext): { value: string; cookie: string } {
-    const value = randomBytes(32).toString('base64url');
+    const value = newCsrfValue();
     const secure = isHttps(ctx.req, this.deps.trustedProxies);
     const cookie = `${this.cookieName(ctx.req)}=${value}; Path=/; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`;
     return { value, cookie };

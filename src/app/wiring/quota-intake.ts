@@ -4,6 +4,7 @@
  * bad rows a notice. Its trouble is logged and never fails the applications' poll (or its metric).
  */
 import type { WebClient } from '@slack/web-api';
+import type { ApplicationsSheet } from '../../domain/intake/applications-sheet.js';
 import type { PollCounts } from '../../domain/intake/poll.js';
 import { pollQuotaRequests } from '../../domain/intake/quota-poll.js';
 import { applyByPolicy } from '../../domain/quotas/apply-by-policy.js';
@@ -11,7 +12,6 @@ import { checkMembership } from '../../domain/quotas/membership.js';
 import type { QuotaPresets } from '../../domain/quotas/presets.js';
 import type { Logger } from '../../platform/log.js';
 import type { Metrics } from '../../platform/metrics.js';
-import type { ApplicationsSheet } from '../../sheets/sheets.js';
 import { postIntakeNotice } from '../../slack/applicant-cards.js';
 import { postQuotaRequestCard } from '../../slack/quota-request-cards.js';
 import type { Services } from '../services.js';

@@ -4,6 +4,7 @@
  */
 import { protectionPolicy } from '../../domain/accounts/protection.js';
 import type { Audit } from '../../domain/audit/audit.js';
+import type { ApplicationsSheet } from '../../domain/intake/applications-sheet.js';
 import { QuotaRequestsSheet } from '../../domain/intake/quota-sheet.js';
 import { QuotaRequestStore } from '../../domain/quotas/request-store.js';
 import type { QuotaRequestDeps, QuotaRequestEmails } from '../../domain/quotas/request-workflow.js';
@@ -12,7 +13,6 @@ import type { MailOutbox } from '../../mail/outbox.js';
 import type { Config } from '../../platform/config/config.js';
 import type { Logger } from '../../platform/log.js';
 import type { Redis } from '../../platform/redis.js';
-import type { ApplicationsSheet } from '../../sheets/sheets.js';
 
 export interface QuotaRequestParts {
   deps: QuotaRequestDeps;

@@ -6,13 +6,13 @@
 import type { WebClient } from '@slack/web-api';
 import { protectionPolicy } from '../../domain/accounts/protection.js';
 import type { ApplicationStore } from '../../domain/applications/store.js';
+import type { ApplicationsSheet } from '../../domain/intake/applications-sheet.js';
 import { recordSheetRead } from '../../domain/intake/last-read.js';
 import { pollApplications, type SheetIntake } from '../../domain/intake/poll.js';
 import { findProjectClash } from '../../domain/provision/project-names.js';
 import type { QuotaPresets } from '../../domain/quotas/presets.js';
 import { PinHasher } from '../../domain/setpass/pin.js';
 import type { Metrics } from '../../platform/metrics.js';
-import type { ApplicationsSheet } from '../../sheets/sheets.js';
 import { postApplicantCard, postIntakeNotice } from '../../slack/applicant-cards.js';
 import type { Services } from '../services.js';
 import { slackQuotaIntake } from './quota-intake.js';

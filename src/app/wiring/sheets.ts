@@ -1,8 +1,8 @@
+import { ApplicationsSheet } from '../../domain/intake/applications-sheet.js';
 import { headerNames } from '../../domain/intake/columns.js';
 import { type Config, federatedIdColumn } from '../../platform/config/config.js';
 import type { Logger } from '../../platform/log.js';
 import { sheetsClientFromConfig } from '../../sheets/from-config.js';
-import { ApplicationsSheet } from '../../sheets/sheets.js';
 
 /**
  * The applications sheet for these settings, or undefined when Sheets is off or in the `setpass`

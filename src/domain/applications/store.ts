@@ -102,7 +102,8 @@ export type TransitionResult =
   | { ok: true; record: ApplicationRecord }
   | { ok: false; record: ApplicationRecord | undefined };
 
-// KEYS[1] = record; ARGV[1] = JSON list of allowed current states; ARGV[2] = JSON patch (with state
+// KEYS[1] = record; KEYS[2] = the pending set, which a record leaves with its first transition
+// (nothing goes back to pending); ARGV[1] = JSON list of allowed current states; ARGV[2] = JSON patch (with state
 // and this call's transitionId). A record already carrying that id is this same call resent after
 // its reply was lost: it answers success again instead of "the state has moved on".
 const TRANSITION = `
@@ -120,6 +121,7 @@ for k, v in pairs(patch) do
 end
 local out = cjson.encode(record)
 redis.call('SET', KEYS[1], out)
+if record.state ~= 'pending' then redis.call('ZREM', KEYS[2], record.id) end
 return {1, out}
 `;
 
@@ -166,7 +168,12 @@ export class ApplicationStore {
     };
     const created = await this.redis.set(keys.application(record.id), JSON.stringify(record), 'NX');
     if (created !== 'OK') return false;
-    await this.redis.zadd(keys.applicationIndex(), Date.parse(now), record.id);
+    const score = Date.parse(now);
+    await this.redis
+      .multi()
+      .zadd(keys.applicationIndex(), score, record.id)
+      .zadd(keys.applicationPending(), score, record.id)
+      .exec();
     return true;
   }
 
@@ -193,8 +200,9 @@ export class ApplicationStore {
     };
     const [changed, raw] = (await this.redis.eval(
       TRANSITION,
-      1,
+      2,
       keys.application(id),
+      keys.applicationPending(),
       JSON.stringify(from),
       JSON.stringify(body),
     )) as [number, string | null];
@@ -224,9 +232,44 @@ export class ApplicationStore {
     );
   }
 
-  /** Every record, oldest first; with `states`, only those. */
+  /**
+   * Every record, oldest first; with `states`, only those. Pending records alone come from the
+   * pending set, so the intake's every poll reads the few waiting, not the whole history.
+   */
   async list(states?: ApplicationState[]): Promise<ApplicationRecord[]> {
-    const ids = await this.redis.zrange(keys.applicationIndex(), 0, -1);
+    if (states?.length && states.every((state) => state === 'pending')) return this.listPending();
+    return this.read(await this.redis.zrange(keys.applicationIndex(), 0, -1), states);
+  }
+
+  private async listPending(): Promise<ApplicationRecord[]> {
+    if ((await this.redis.exists(keys.applicationPendingBuilt())) === 0) await this.buildPendingSet();
+    const ids = await this.redis.zrange(keys.applicationPending(), 0, -1);
+    const records = await this.read(ids, undefined);
+    const pending = records.filter((record) => record.state === 'pending');
+    // An id left behind (set while building, as a transition went by) never turns pending again.
+    const kept = new Set(pending.map((record) => record.id));
+    const gone = ids.filter((id) => !kept.has(id));
+    if (gone.length > 0) await this.redis.zrem(keys.applicationPending(), ...gone);
+    return pending;
+  }
+
+  /** Fills the pending set from the records made before it existed: once per deployment. */
+  private async buildPendingSet(): Promise<void> {
+    const all = await this.redis.zrange(keys.applicationIndex(), 0, -1, 'WITHSCORES');
+    const scores = new Map<string, string>();
+    for (let index = 0; index + 1 < all.length; index += 2)
+      scores.set(all[index] ?? '', all[index + 1] ?? '0');
+    const pending = await this.read([...scores.keys()], ['pending']);
+    const members = pending.flatMap((record) => [scores.get(record.id) ?? '0', record.id]);
+    const multi = this.redis.multi();
+    if (members.length > 0) multi.zadd(keys.applicationPending(), ...members);
+    await multi.set(keys.applicationPendingBuilt(), new Date().toISOString()).exec();
+  }
+
+  private async read(
+    ids: readonly string[],
+    states: ApplicationState[] | undefined,
+  ): Promise<ApplicationRecord[]> {
     const records: ApplicationRecord[] = [];
     // In slices: a long history read in one MGET held every record twice over (raw and parsed),
     // hundreds of MB at 100,000 applications, only to keep the few in `states`.

@@ -14,6 +14,7 @@
 
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { cellText, type SheetCell } from '../../sheets/cells.js';
 import type { Note } from '../applications/notes.js';
 import { isValidPin } from '../setpass/pin.js';
 import type { Applicant, ProjectRequest } from './applicant.js';
@@ -62,14 +63,6 @@ export function rowKey(timestamp: string, email: string): string {
 }
 
 /** A cell as Sheets holds it: text, or a number or boolean it recognised in what was typed. */
-export type SheetCell = string | number | boolean;
-
-/** A cell as the sheet shows it. */
-export function cellText(cell: SheetCell): string {
-  if (typeof cell === 'boolean') return cell ? 'TRUE' : 'FALSE';
-  return String(cell);
-}
-
 /**
  * The PIN as the applicant typed it. Sheets stores an answer like `0123` as the number 123, so a
  * whole number below 10000 gets its leading zeros back; text is taken as it is, so a text `123`

@@ -14,8 +14,10 @@ import type { Note } from '../applications/notes.js';
 import type { ApplicationRecord, ApplicationStore, ProjectClash } from '../applications/store.js';
 import type { QuotaChoice } from '../quotas/types.js';
 import type { Applicant } from './applicant.js';
-import { type HeaderNames, mapColumns, missingHeadersNotice } from './columns.js';
-import { isBlankRow, type ParsedRow, parseRow, rowKeyOfCells } from './parse.js';
+import type { ApplicationsRead } from './applications-sheet.js';
+import { type ColumnMap, type HeaderNames, mapColumns, missingHeadersNotice } from './columns.js';
+import { loadKnownHeader, saveKnownHeader } from './known-header.js';
+import { isBlankRow, type ParsedRow, parseRow, rowKey, rowKeyOfCells } from './parse.js';
 
 /** A bad row keeps its notice this long; an edit to the row makes a new notice at once. */
 const ROW_NOTICE_TTL_S = 30 * 24 * 3600;
@@ -61,8 +63,12 @@ export interface SheetIntake {
 
 export interface IntakeDeps {
   sheet: {
-    readApplications(): Promise<string[][]>;
-    clearPins(rows: readonly string[][], keys: ReadonlySet<string>): Promise<number>;
+    readApplicationKeys(options: {
+      withPin: boolean;
+      header: readonly string[] | undefined;
+    }): Promise<ApplicationsRead>;
+    readRows(rowNumbers: readonly number[], header: readonly string[]): Promise<Map<number, string[]>>;
+    clearPins(rowNumbers: readonly number[], header: readonly string[]): Promise<number>;
   };
   store: ApplicationStore;
   redis: Redis;
@@ -88,9 +94,11 @@ export interface IntakeDeps {
 }
 
 export async function pollApplications(deps: IntakeDeps): Promise<PollCounts> {
-  const rows = await deps.sheet.readApplications();
+  const clearing = deps.clearPin && deps.pins !== undefined;
+  const known = await loadKnownHeader(deps.redis);
+  const read = await deps.sheet.readApplicationKeys({ withPin: clearing, header: known });
   const counts: PollCounts = { read: 0, new: 0, invalid: 0, duplicates: 0 };
-  const header = rows[0];
+  const header = read.whole ? read.rows[0] : read.header;
   if (header === undefined || header.every((cell) => cell.trim() === '')) {
     counts.problem = `The applications tab "${deps.applicationsTab}" is empty: it needs a header row (Timestamp, Email, First name, …).`;
     await noticeSheetOnce(deps, counts.problem);
@@ -102,30 +110,51 @@ export async function pollApplications(deps: IntakeDeps): Promise<PollCounts> {
     await noticeSheetOnce(deps, counts.problem);
     return counts;
   }
+  const { columns } = mapped;
+  if (read.whole && !sameCells(header, known)) await saveKnownHeader(deps.redis, header);
 
   // A row taken in before is told by its key alone: on a big sheet, parsing every row on every
-  // poll cost more than all the rest of the poll.
-  const filled = rows
-    .slice(1)
-    .map((cells, index) => ({ cells, rowNumber: index + 2 }))
-    .filter((row) => !isBlankRow(row.cells));
-  counts.read = filled.length;
-  const rowKeys = filled.map((row) => rowKeyOfCells(row.cells, mapped.columns));
-  const seen = await alreadySeen(deps.redis, rowKeys);
+  // poll cost more than all the rest of the poll. When the first read brought only the key
+  // columns, the rows not seen before are read whole in a second request. Per data row (index 0
+  // is sheet row 2): its key, undefined for a row the whole read shows blank. Key cells alone
+  // cannot show a row blank, so there a row without them is read whole like a new one.
+  const rowKeys: (string | undefined)[] = read.whole
+    ? read.rows.slice(1).map((cells) => (isBlankRow(cells) ? undefined : rowKeyOfCells(cells, columns)))
+    : Array.from(
+        { length: Math.max(read.timestamps.length, read.emails.length, read.pins?.length ?? 0) },
+        (_, index) => rowKey(read.timestamps[index] ?? '', read.emails[index] ?? ''),
+      );
+  const pinAt = (index: number): string =>
+    read.whole ? (read.rows[index + 1]?.[columns.pin ?? -1] ?? '') : (read.pins?.[index] ?? '');
+  const seen = await alreadySeen(
+    deps.redis,
+    rowKeys.filter((key): key is string => key !== undefined),
+  );
   const stored = new Set<string>();
-  const unseen: ParsedRow[] = [];
-  filled.forEach((row, index) => {
-    const key = rowKeys[index] ?? '';
-    if (seen.has(key)) stored.add(key);
-    else unseen.push(parseRow(row.cells, row.rowNumber, mapped.columns, deps.names, header.length));
+  let fresh: FreshRow[] = [];
+  rowKeys.forEach((key, index) => {
+    if (key === undefined) return;
+    if (seen.has(key)) {
+      stored.add(key);
+      counts.read += 1;
+    } else {
+      fresh.push({ rowNumber: index + 2, key, cells: read.whole ? (read.rows[index + 1] ?? []) : [] });
+    }
   });
+  if (!read.whole) fresh = await readWhole(deps, fresh, header, columns);
+  const unseen: { row: ParsedRow; cells: string[] }[] = [];
+  for (const { cells, rowNumber } of fresh) {
+    if (isBlankRow(cells)) continue;
+    counts.read += 1;
+    unseen.push({ row: parseRow(cells, rowNumber, columns, deps.names, header.length), cells });
+  }
 
   const pending = await deps.store.list(['pending']);
   const invalidRows: InvalidRow[] = [];
-  for (const row of unseen) {
+  for (const { row, cells } of unseen) {
     if (row.kind === 'invalid') {
       counts.invalid += 1;
-      const fingerprint = rowFingerprint(rows[row.rowNumber - 1] ?? [], mapped.columns.pin, row.reasons);
+      const fingerprint = rowFingerprint(cells, columns.pin, row.reasons);
       if (await firstNotice(deps.redis, fingerprint, ROW_NOTICE_TTL_S)) {
         invalidRows.push({ rowNumber: row.rowNumber, email: row.email, reasons: row.reasons });
       }
@@ -156,9 +185,14 @@ export async function pollApplications(deps: IntakeDeps): Promise<PollCounts> {
       );
   }
   await announceMissingCards(deps, pending);
-  if (deps.clearPin && deps.pins !== undefined && stored.size > 0) {
+  if (clearing && stored.size > 0) {
+    // The PIN cells still filled in rows whose application is stored, as this poll read them.
+    const pinRows: number[] = [];
+    rowKeys.forEach((key, index) => {
+      if (key !== undefined && stored.has(key) && pinAt(index) !== '') pinRows.push(index + 2);
+    });
     await deps.sheet
-      .clearPins(rows, stored)
+      .clearPins(pinRows, header)
       .catch((error: unknown) =>
         deps.log.warn({ err: error }, 'intake: could not blank PIN cells; the next poll tries again'),
       );
@@ -254,6 +288,45 @@ async function announceMissingCards(deps: IntakeDeps, pending: readonly Applicat
       await announceOnce(deps, record);
     }
   }
+}
+
+/** A data row not seen before; its cells are empty until read whole. */
+interface FreshRow {
+  rowNumber: number;
+  key: string;
+  cells: string[];
+}
+
+/**
+ * The second read: the rows the first read could not place among the seen, whole. A row whose
+ * Timestamp and Email read differently now was moved between the two reads (sorted, inserted
+ * above): it is left for the next poll, which finds it wherever it went.
+ */
+async function readWhole(
+  deps: IntakeDeps,
+  fresh: FreshRow[],
+  header: readonly string[],
+  columns: ColumnMap,
+): Promise<FreshRow[]> {
+  if (fresh.length === 0) return fresh;
+  const whole = await deps.sheet.readRows(
+    fresh.map((row) => row.rowNumber),
+    header,
+  );
+  const kept: FreshRow[] = [];
+  for (const row of fresh) {
+    const cells = whole.get(row.rowNumber) ?? [];
+    if (rowKeyOfCells(cells, columns) !== row.key) {
+      deps.log.debug({ row: row.rowNumber }, 'intake: a row moved while it was read; the next poll takes it');
+      continue;
+    }
+    kept.push({ ...row, cells });
+  }
+  return kept;
+}
+
+function sameCells(a: readonly string[], b: readonly string[] | undefined): boolean {
+  return b !== undefined && a.length === b.length && a.every((cell, index) => cell === b[index]);
 }
 
 /** Rows per MGET when telling seen rows apart: one command per slice instead of one per row. */

@@ -5,9 +5,10 @@
  * sheet costs no read per poll but the applications tab's.
  */
 import { KaizenError } from '../../platform/errors.js';
-import { ApplicationsSheet, type SheetsClient } from '../../sheets/sheets.js';
+import { cellText } from '../../sheets/cells.js';
+import type { SheetsClient } from '../../sheets/sheets.js';
+import { ApplicationsSheet } from './applications-sheet.js';
 import type { HeaderNames } from './columns.js';
-import { cellText } from './parse.js';
 
 const LOOK_AGAIN_MS = 60 * 60_000;
 

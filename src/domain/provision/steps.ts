@@ -191,12 +191,15 @@ const user: Step = async (deps, record) => {
     });
   }
   let origin = record.origin?.user;
+  // A look-up made here to decide the origin is the one used below: no second look at once.
+  let looked: { found: User | undefined } | undefined;
   if (origin === undefined) {
-    origin = (await find()) === undefined ? 'created' : 'existing';
+    looked = { found: await find() };
+    origin = looked.found === undefined ? 'created' : 'existing';
     await setOrigin(deps, record, 'user', origin);
   }
   if (origin === 'existing') {
-    const found = await find();
+    const found = looked?.found ?? (await find());
     if (found === undefined) {
       throw new KaizenError(
         'not_found',
@@ -212,14 +215,18 @@ const user: Step = async (deps, record) => {
       notes: existingAccountNotes(found),
     };
   }
-  const ensured = await deps.keystone.ensureUser({
-    name,
-    email: name,
-    description: fullName(applicant),
-    password: throwawayPassword(),
-    defaultProjectId: checkpointOf(record, 'project'),
-    domainId: domain,
-  });
+  const ensured = await deps.keystone.ensureUser(
+    {
+      name,
+      email: name,
+      description: fullName(applicant),
+      password: throwawayPassword(),
+      defaultProjectId: checkpointOf(record, 'project'),
+      domainId: domain,
+    },
+    // Both look-ups above start with the name: a miss a moment ago means the name was free.
+    { knownMissing: looked !== undefined && looked.found === undefined },
+  );
   const notes: Note[] = applicant.hasAccount ? [{ code: 'no_account_found', user: name }] : [];
   return { checkpoint: ensured.value.id, detail: `user ${ensured.value.name} (${ensured.value.id})`, notes };
 };

@@ -77,20 +77,34 @@ export async function setQuotas(
   values: QuotaValues,
   options: SetQuotasOptions = {},
 ): Promise<QuotaOutcome> {
+  // The three services are independent: they are asked at once, and the outcome lists them in
+  // their fixed order. When several fail, the first in that order is the one reported (the others
+  // were still asked, and a retry sets all three again: a quota update is idempotent).
+  const results = await Promise.allSettled(
+    QUOTA_SERVICES.map(async (service): Promise<ServiceResult> => {
+      const wanted = valuesFor(service.name, values);
+      if (Object.keys(wanted).length === 0) return { kind: 'unused' };
+      const base = await endpointOrSkip(keystone, service);
+      if (base === undefined) {
+        return { kind: 'skipped', note: { code: 'quota_service_missing', service: service.name } };
+      }
+      await putQuota(keystone, service, service.url(base, projectId), wanted, options.timeoutMs ?? 15_000);
+      return { kind: 'applied', applied: { service: service.name, values: wanted } };
+    }),
+  );
   const outcome: QuotaOutcome = { applied: [], notes: [] };
-  for (const service of QUOTA_SERVICES) {
-    const wanted = valuesFor(service.name, values);
-    if (Object.keys(wanted).length === 0) continue;
-    const base = await endpointOrSkip(keystone, service);
-    if (base === undefined) {
-      outcome.notes.push({ code: 'quota_service_missing', service: service.name });
-      continue;
-    }
-    await putQuota(keystone, service, service.url(base, projectId), wanted, options.timeoutMs ?? 15_000);
-    outcome.applied.push({ service: service.name, values: wanted });
+  for (const result of results) {
+    if (result.status === 'rejected') throw result.reason;
+    if (result.value.kind === 'applied') outcome.applied.push(result.value.applied);
+    if (result.value.kind === 'skipped') outcome.notes.push(result.value.note);
   }
   return outcome;
 }
+
+type ServiceResult =
+  | { kind: 'unused' }
+  | { kind: 'skipped'; note: Note }
+  | { kind: 'applied'; applied: QuotaOutcome['applied'][number] };
 
 /** The service's base URL in the catalog, or undefined when the catalog has none. */
 export async function endpointOrSkip(

@@ -14,6 +14,7 @@ import { addressBucket } from '../../platform/http/client-ip.js';
 import { keys } from '../../platform/keys.js';
 import type { Redis } from '../../platform/redis.js';
 import { Slots } from '../../platform/slots.js';
+import type { BudgetCounter } from './store.js';
 
 export interface Budget {
   /** Failures allowed within the window. */
@@ -54,19 +55,42 @@ export class FailureLimits {
 
   constructor(redis: Redis, budgets: FailureBudgets) {
     // The limiter joins its keyPrefix and the key with ':'; the client then adds REDIS_KEY_PREFIX
-    // in front, so the keys land at <REDIS_KEY_PREFIX>setpass:limit:user:<id>.
+    // in front, so the keys land at <REDIS_KEY_PREFIX>setpass:limit:{setpass}:user:<id>, which is
+    // keys.setpassBudget: the page's scripts (store.ts) take points from the same counters.
     this.perUser = new RateLimiterRedis({
       storeClient: redis,
-      keyPrefix: keys.setpassLimit('user'),
+      keyPrefix: budgetPrefix('user'),
       points: budgets.perUser.points,
       duration: budgets.perUser.windowSeconds,
     });
     this.perIp = new RateLimiterRedis({
       storeClient: redis,
-      keyPrefix: keys.setpassLimit('ip'),
+      keyPrefix: budgetPrefix('ip'),
       points: budgets.perIp.points,
       duration: budgets.perIp.windowSeconds,
     });
+    this.budgets = budgets;
+  }
+
+  private readonly budgets: FailureBudgets;
+
+  /** The address's budget as a script takes from it together with other keys (store.ts). */
+  ipBudget(clientIp: string): BudgetCounter {
+    const { points, windowSeconds } = this.budgets.perIp;
+    return { scope: 'ip', id: addressBucket(clientIp), points, windowSeconds };
+  }
+
+  userBudget(userId: string): BudgetCounter {
+    const { points, windowSeconds } = this.budgets.perUser;
+    return { scope: 'user', id: userId, points, windowSeconds };
+  }
+
+  /**
+   * The charge of a submission whose address point a script already took (see `ipBudget`):
+   * `settle` gives it back as `reserve`'s would.
+   */
+  chargeTaken(clientIp: string): FailureCharge {
+    return new FailureCharge(this.perIp, addressBucket(clientIp), this.perUser);
   }
 
   /** Whether this address is still within its budget; charges nothing (opening a link). */
@@ -107,6 +131,11 @@ export class FailureCharge {
     return taken;
   }
 
+  /** The user's point was taken by a script (see `FailureLimits.userBudget`); settle owns it now. */
+  userTaken(userId: string): void {
+    this.userId = userId;
+  }
+
   async settle(failed: boolean): Promise<void> {
     if (this.settled) return;
     this.settled = true;
@@ -131,5 +160,15 @@ async function take(limiter: RateLimiterRedis, key: string, scope: 'user' | 'ip'
 }
 
 function blocked(scope: 'user' | 'ip', spent: RateLimiterRes): LimitVerdict & { kind: 'blocked' } {
-  return { kind: 'blocked', scope, retryAfterMs: Math.max(spent.msBeforeNext, 1000) };
+  return blockedFor(scope, spent.msBeforeNext);
 }
+
+/** A refusal telling when to come back: when the window ends, and never sooner than a second. */
+export function blockedFor(scope: 'user' | 'ip', msBeforeNext: number): LimitVerdict & { kind: 'blocked' } {
+  return { kind: 'blocked', scope, retryAfterMs: Math.max(msBeforeNext, 1000) };
+}
+
+const budgetPrefix = (scope: 'user' | 'ip'): string => {
+  const sample = keys.setpassBudget(scope, '');
+  return sample.slice(0, -1);
+};

@@ -7,7 +7,6 @@
 
 import type { KeystoneClient } from '../../keystone/index.js';
 import { isKaizenError } from '../../platform/errors.js';
-import { keys } from '../../platform/keys.js';
 import type { Logger } from '../../platform/log.js';
 import type { Metrics } from '../../platform/metrics.js';
 import type { Redis } from '../../platform/redis.js';
@@ -28,11 +27,24 @@ import {
   resendSetpassLink,
   type SetpassLink,
 } from './issue.js';
-import { DEFAULT_BUDGETS, type FailureBudgets, type FailureCharge, FailureLimits } from './limits.js';
+import {
+  blockedFor,
+  DEFAULT_BUDGETS,
+  type FailureBudgets,
+  type FailureCharge,
+  FailureLimits,
+} from './limits.js';
 import { isValidPin, type PinCheck, PinHasher } from './pin.js';
 import { PasswordPolicy } from './policy.js';
 import type { PasswordLinkIssuer } from './ports.js';
-import { type IssuedToken, type LinkStatus, type NewToken, type TokenRecord, TokenStore } from './store.js';
+import {
+  type FoundToken,
+  type IssuedToken,
+  type LinkStatus,
+  type NewToken,
+  type TokenRecord,
+  TokenStore,
+} from './store.js';
 
 export interface SetpassOptions {
   redis: Redis;
@@ -226,9 +238,16 @@ export class Setpass implements PasswordLinkIssuer {
 
   /** GET /?token=: whether the link works; it charges nothing (see limits.ts). */
   async openLink(token: string, clientIp: string): Promise<LinkView> {
-    const ip = await this.limits.checkIp(clientIp);
-    if (ip.kind === 'blocked') return { kind: 'rate_limited', retryAfterMs: ip.retryAfterMs };
-    const record = await this.liveRecord(token);
+    // The address's budget and the token record: one script, one round trip.
+    const looked = await this.tokens.findWithinBudget(
+      this.lookupHmac(token),
+      this.limits.ipBudget(clientIp),
+      false,
+    );
+    if (looked.kind === 'blocked') {
+      return { kind: 'rate_limited', retryAfterMs: blockedFor('ip', looked.msBeforeNext).retryAfterMs };
+    }
+    const record = this.liveRecord(looked.found);
     if (record === undefined) return { kind: 'dead' };
     return {
       kind: 'live',
@@ -244,19 +263,25 @@ export class Setpass implements PasswordLinkIssuer {
    * Keystone is called, so two submissions at once change the password once.
    */
   async changePassword(submission: PasswordSubmission): Promise<PasswordChangeOutcome> {
-    const reservation = await this.limits.reserve(submission.clientIp);
-    if (reservation.kind === 'blocked') {
-      return { kind: 'rate_limited', retryAfterMs: reservation.retryAfterMs };
+    // The address's point is taken before any work, in the script that reads the token record.
+    const looked = await this.tokens.findWithinBudget(
+      this.lookupHmac(submission.token),
+      this.limits.ipBudget(submission.clientIp),
+      true,
+    );
+    if (looked.kind === 'blocked') {
+      return { kind: 'rate_limited', retryAfterMs: blockedFor('ip', looked.msBeforeNext).retryAfterMs };
     }
+    const charge = this.limits.chargeTaken(submission.clientIp);
     let outcome: PasswordChangeOutcome | undefined;
     try {
-      outcome = await this.tryChange(submission, reservation.charge);
+      outcome = await this.tryChange(submission, charge, looked.found);
       return outcome;
     } finally {
       // The points taken up front stay spent only for a failure; anything else gives them back.
       // A refund that fails must not turn a password already changed into an error page.
       const failed = outcome !== undefined && FAILURES.has(outcome.kind);
-      await reservation.charge.settle(failed).catch((error: unknown) => {
+      await charge.settle(failed).catch((error: unknown) => {
         this.log.warn({ err: error }, 'could not give back the failure-budget points of a submission');
       });
     }
@@ -265,15 +290,34 @@ export class Setpass implements PasswordLinkIssuer {
   private async tryChange(
     submission: PasswordSubmission,
     charge: FailureCharge,
+    found: FoundToken,
   ): Promise<PasswordChangeOutcome> {
     const { clientIp } = submission;
-    const record = await this.liveRecord(submission.token);
+    const record = this.liveRecord(found);
     if (record === undefined) {
       this.pins.decoy(submission.pin || '0000');
       return { kind: 'dead' };
     }
-    const user = await charge.reserveUser(record.userId);
-    if (user.kind === 'blocked') return { kind: 'rate_limited', retryAfterMs: user.retryAfterMs };
+    const pin = submission.pin.trim();
+    const pinProblem =
+      pin === ''
+        ? 'Enter the 4-digit PIN you chose when you applied.'
+        : isValidPin(pin)
+          ? undefined
+          : 'The PIN is exactly 4 digits (0–9).';
+    // The user's point, and (for a PIN worth checking) the link attempt it will use: one script.
+    // The attempt is paid for before the PIN is checked, so parallel guesses get no more than the
+    // link allows.
+    const user = await this.tokens.takeUserAndAttempt(
+      record,
+      this.limits.userBudget(record.userId),
+      this.maxPinAttempts,
+      pinProblem === undefined,
+    );
+    if (user.kind === 'blocked') {
+      return { kind: 'rate_limited', retryAfterMs: blockedFor('user', user.msBeforeNext).retryAfterMs };
+    }
+    charge.userTaken(record.userId);
 
     const attemptsLeft = record.attempts > 0 ? this.maxPinAttempts - record.attempts : undefined;
     const fix = (problems: FieldProblems): PasswordChangeOutcome => ({
@@ -284,11 +328,8 @@ export class Setpass implements PasswordLinkIssuer {
       problems,
     });
 
-    const pin = submission.pin.trim();
-    if (pin === '') return fix({ pin: 'Enter the 4-digit PIN you chose when you applied.' });
-    if (!isValidPin(pin)) return fix({ pin: 'The PIN is exactly 4 digits (0–9).' });
-    // The attempt is paid for before the PIN is checked, so parallel guesses get no more than the link allows.
-    const reservation = await this.tokens.reserveAttempt(record, this.maxPinAttempts);
+    if (pinProblem !== undefined) return fix({ pin: pinProblem });
+    const reservation = user.attempt ?? { kind: 'gone' };
     if (reservation.kind === 'gone') return { kind: 'dead' };
     if (reservation.kind === 'exhausted') {
       return { kind: 'rate_limited', retryAfterMs: ATTEMPTS_BUSY_RETRY_MS };
@@ -442,15 +483,17 @@ export class Setpass implements PasswordLinkIssuer {
     return { kind: 'locked_out', attempts: outcome.attempts };
   }
 
+  /**
+   * The hmac a token is looked up by; undefined for a malformed token, which looks up nothing but
+   * costs the same HMAC and round trip, so it is not told apart by its speed.
+   */
+  private lookupHmac(token: string): string | undefined {
+    const tokenHmac = this.crypto.tokenHmac(token);
+    return isWellFormedToken(token) ? tokenHmac : undefined;
+  }
+
   /** The record behind a token that still works; a record that does not decrypt counts as dead. */
-  private async liveRecord(token: string): Promise<TokenRecord | undefined> {
-    if (!isWellFormedToken(token)) {
-      // Same work as a real lookup, so a malformed token is not told apart by its speed.
-      this.crypto.tokenHmac(token);
-      await this.redis.exists(keys.setpassToken('-'));
-      return undefined;
-    }
-    const found = await this.tokens.find(token);
+  private liveRecord(found: FoundToken): TokenRecord | undefined {
     if (found.kind === 'tampered') {
       this.log.warn(
         { tokenHmac: found.tokenHmac.slice(0, 12) },

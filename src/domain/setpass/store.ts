@@ -20,6 +20,7 @@
 import { KaizenError } from '../../platform/errors.js';
 import { keys } from '../../platform/keys.js';
 import type { Redis } from '../../platform/redis.js';
+import { LuaScripts } from '../../platform/redis-scripts.js';
 import { newToken, type SetpassCrypto } from './crypto.js';
 
 export interface NewToken {
@@ -187,14 +188,86 @@ redis.call('DEL', KEYS[1])
 return 1
 `;
 
+// A failure budget's counter as rate-limiter-flexible keeps it (limits.ts), taken from or read in
+// the same script as the token, so the page makes one round trip where it made two.
+// KEYS[1] = budget counter. ARGV[1] = points, ARGV[2] = window in seconds. `take` answers the
+// counter's milliseconds left when the point is refused (and given back at once), else nil.
+const BUDGET_LUA = `
+local function take()
+  redis.call('SET', KEYS[1], 0, 'EX', ARGV[2], 'NX')
+  local spent = redis.call('INCRBY', KEYS[1], 1)
+  local ttl = redis.call('PTTL', KEYS[1])
+  if ttl == -1 then
+    redis.call('EXPIRE', KEYS[1], ARGV[2])
+    ttl = 1000 * tonumber(ARGV[2])
+  end
+  if spent > tonumber(ARGV[1]) then
+    redis.call('DECRBY', KEYS[1], 1)
+    return ttl
+  end
+  return nil
+end
+`;
+
+// KEYS: the client address's budget, token. ARGV: points, window, '1' to take a point (a
+// submission) or '0' only to check it (opening a link). Answers {0, ms left} when the budget is
+// spent, else {1, the token's fields}.
+const FIND_WITHIN_BUDGET = `${BUDGET_LUA}
+if ARGV[3] == '1' then
+  local refused = take()
+  if refused then return {0, refused} end
+else
+  local spent = tonumber(redis.call('GET', KEYS[1]) or '0')
+  if spent >= tonumber(ARGV[1]) then return {0, redis.call('PTTL', KEYS[1])} end
+end
+return {1, redis.call('HGETALL', KEYS[2])}
+`;
+
+// KEYS: the user's budget, token. ARGV: points, window, max attempts, '1' to also take one of the
+// link's attempts (as RESERVE). Answers {0, ms left} when the user's budget is spent, else {1, the
+// attempt: 1 reserved, 0 all in use, -1 token gone, 2 not asked}.
+const TAKE_USER_AND_ATTEMPT = `${BUDGET_LUA}
+local refused = take()
+if refused then return {0, refused} end
+if ARGV[4] ~= '1' then return {1, 2} end
+if redis.call('EXISTS', KEYS[2]) == 0 then return {1, -1} end
+local wrong = tonumber(redis.call('HGET', KEYS[2], 'attempts') or '0')
+local reserved = tonumber(redis.call('HGET', KEYS[2], 'reserved') or '0')
+if wrong + reserved >= tonumber(ARGV[3]) then return {1, 0} end
+redis.call('HINCRBY', KEYS[2], 'reserved', 1)
+return {1, 1}
+`;
+
+/** A failure budget's counter (`keys.setpassBudget(scope, id)`): see limits.ts. */
+export interface BudgetCounter {
+  scope: 'user' | 'ip';
+  id: string;
+  points: number;
+  windowSeconds: number;
+}
+
+export type BudgetedLookup =
+  | { kind: 'blocked'; msBeforeNext: number }
+  | { kind: 'looked'; found: FoundToken };
+
+export type UserAndAttempt =
+  | { kind: 'blocked'; msBeforeNext: number }
+  /** The user's point is taken; `attempt` when one was asked for. */
+  | { kind: 'taken'; attempt: Reservation | undefined };
+
 const ISSUE_ROUNDS = 100;
 
 export class TokenStore {
+  /** The page's per-request scripts go by SHA-1: see redis-scripts.ts. */
+  private readonly scripts: LuaScripts;
+
   constructor(
     private readonly redis: Redis,
     private readonly crypto: SetpassCrypto,
     private readonly ttlMs: number,
-  ) {}
+  ) {
+    this.scripts = new LuaScripts(redis);
+  }
 
   /** Stores a new token for the user; the user's previous token, if any, stops working at once. */
   async issue(input: NewToken): Promise<IssuedToken> {
@@ -234,6 +307,67 @@ export class TokenStore {
       'conflict',
       `The password link of user ${input.userId} kept changing while a new one was issued; try again`,
     );
+  }
+
+  /**
+   * The token's record and the client address's failure budget in one script: with `take`, a
+   * point is taken from the budget first (a submission), else the budget is only checked (opening
+   * a link). A token hmac of undefined (a malformed token) looks up nothing, at the same cost.
+   */
+  async findWithinBudget(
+    tokenHmac: string | undefined,
+    budget: BudgetCounter,
+    take: boolean,
+  ): Promise<BudgetedLookup> {
+    const [allowed, answer] = (await this.scripts.evalsha(
+      FIND_WITHIN_BUDGET,
+      2,
+      keys.setpassBudget(budget.scope, budget.id),
+      keys.setpassToken(tokenHmac ?? '-'),
+      String(budget.points),
+      String(budget.windowSeconds),
+      take ? '1' : '0',
+    )) as [number, number | string[]];
+    if (allowed !== 1) return { kind: 'blocked', msBeforeNext: Number(answer) };
+    const fields = Array.isArray(answer) ? answer : [];
+    if (tokenHmac === undefined || fields.length === 0) return { kind: 'looked', found: { kind: 'missing' } };
+    const record = this.openRecord(tokenHmac, toMap(fields));
+    return {
+      kind: 'looked',
+      found: record === undefined ? { kind: 'tampered', tokenHmac } : { kind: 'found', record },
+    };
+  }
+
+  /**
+   * Takes a point from the user's failure budget and, with `attempt`, one of the link's attempts
+   * for a PIN about to be checked (see `reserveAttempt`), in one script.
+   */
+  async takeUserAndAttempt(
+    record: TokenRecord,
+    budget: BudgetCounter,
+    maxAttempts: number,
+    attempt: boolean,
+  ): Promise<UserAndAttempt> {
+    const [allowed, answer] = (await this.scripts.evalsha(
+      TAKE_USER_AND_ATTEMPT,
+      2,
+      keys.setpassBudget(budget.scope, budget.id),
+      keys.setpassToken(record.tokenHmac),
+      String(budget.points),
+      String(budget.windowSeconds),
+      String(maxAttempts),
+      attempt ? '1' : '0',
+    )) as [number, number];
+    if (allowed !== 1) return { kind: 'blocked', msBeforeNext: Number(answer) };
+    const reserved: Reservation | undefined =
+      answer === 2
+        ? undefined
+        : answer < 0
+          ? { kind: 'gone' }
+          : answer === 0
+            ? { kind: 'exhausted' }
+            : { kind: 'reserved' };
+    return { kind: 'taken', attempt: reserved };
   }
 
   async find(token: string): Promise<FoundToken> {
@@ -284,7 +418,7 @@ export class TokenStore {
   /** Takes one of the link's attempts before its PIN is checked. */
   async reserveAttempt(record: TokenRecord, maxAttempts: number): Promise<Reservation> {
     const answer = Number(
-      await this.redis.eval(RESERVE, 1, keys.setpassToken(record.tokenHmac), String(maxAttempts)),
+      await this.scripts.evalsha(RESERVE, 1, keys.setpassToken(record.tokenHmac), String(maxAttempts)),
     );
     if (answer < 0) return { kind: 'gone' };
     return answer === 0 ? { kind: 'exhausted' } : { kind: 'reserved' };
@@ -292,13 +426,13 @@ export class TokenStore {
 
   /** A right PIN: the attempt reserved for it is given back. */
   async giveBackAttempt(record: TokenRecord): Promise<void> {
-    await this.redis.eval(GIVE_BACK, 1, keys.setpassToken(record.tokenHmac));
+    await this.scripts.evalsha(GIVE_BACK, 1, keys.setpassToken(record.tokenHmac));
   }
 
   /** Counts the reserved attempt as a wrong PIN; the `maxAttempts`-th burns the token. */
   async recordWrongPin(record: TokenRecord, maxAttempts: number): Promise<WrongPinOutcome> {
     const attempts = Number(
-      await this.redis.eval(
+      await this.scripts.evalsha(
         WRONG_PIN,
         3,
         keys.setpassToken(record.tokenHmac),

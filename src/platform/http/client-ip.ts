@@ -65,6 +65,8 @@ export function normalizeIp(address: string): string {
 }
 
 type Matcher = (address: string) => boolean;
+/** Addresses whose proxy-or-not answer is remembered, per proxy list. */
+const MATCHES_KEPT = 1024;
 const matchers = new WeakMap<readonly string[], Matcher>();
 
 /** A membership test for the proxy list, built once per list (the config's array lives as long as the process). */
@@ -77,9 +79,21 @@ function proxyMatcher(list: readonly string[]): Matcher {
       if (range === undefined) continue;
       blocks.addSubnet(range.address, range.prefix, range.family);
     }
-    matcher = (address) => {
+    const check = (address: string) => {
       if (isIPv4(address)) return blocks.check(address, 'ipv4');
       return isIPv6(address) && blocks.check(address, 'ipv6');
+    };
+    // The addresses asked about are mostly the few proxies in front, asked on every request, and a
+    // BlockList check builds a SocketAddress each time: remember recent answers.
+    const known = new Map<string, boolean>();
+    matcher = (address) => {
+      let answer = known.get(address);
+      if (answer === undefined) {
+        answer = check(address);
+        if (known.size >= MATCHES_KEPT) known.clear();
+        known.set(address, answer);
+      }
+      return answer;
     };
     matchers.set(list, matcher);
   }

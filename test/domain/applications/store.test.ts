@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ApplicationStore } from '../../../src/domain/applications/store.js';
 import type { Applicant } from '../../../src/domain/intake/applicant.js';
+import { keys } from '../../../src/platform/keys.js';
 import { sampleApplicant } from '../../support/applicants.js';
 import { uniquePrefix } from '../../support/bot.js';
 
@@ -75,5 +76,38 @@ describe('application records', () => {
     const pending = await store.list(['pending']);
     expect(pending.map((r) => r.id)).toEqual(['a1']);
     expect((await store.findByEmail('A3@Example.org')).map((r) => r.id)).toEqual(['a3']);
+  });
+
+  it('lists pending records from the pending set, filled once from records made before it existed', async () => {
+    const own = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', {
+      keyPrefix: uniquePrefix('apps-pending'),
+    });
+    try {
+      const apps = new ApplicationStore(own);
+      const quota = { kind: 'preset', preset: 'small' } as const;
+      for (const id of ['p1', 'p2', 'p3', 'p4']) {
+        await apps.create({ applicant: applicant(id), pinHash: undefined, quota });
+      }
+      await apps.transition('p2', ['pending'], 'approving');
+      expect((await apps.list(['pending'])).map((r) => r.id)).toEqual(['p1', 'p3', 'p4']);
+      // An update that keeps the state keeps the record listed; a rejection takes it out.
+      await apps.update('p3', ['pending'], { notes: [{ code: 'legacy', text: 'looked at' }] });
+      await apps.transition('p4', ['pending'], 'rejected', { rejectReason: 'no' });
+      expect((await apps.list(['pending'])).map((r) => r.id)).toEqual(['p1', 'p3']);
+      expect(await own.zrange(keys.applicationPending(), 0, -1)).toEqual(['p1', 'p3']);
+
+      // A deployment from before the set: records only. The first listing fills it, and an id
+      // left in it whose record has moved on is dropped.
+      await own.del(keys.applicationPending(), keys.applicationPendingBuilt());
+      expect((await apps.list(['pending'])).map((r) => r.id)).toEqual(['p1', 'p3']);
+      expect(await own.zrange(keys.applicationPending(), 0, -1)).toEqual(['p1', 'p3']);
+      await own.zadd(keys.applicationPending(), 1, 'p2');
+      expect((await apps.list(['pending'])).map((r) => r.id)).toEqual(['p1', 'p3']);
+      expect(await own.zrange(keys.applicationPending(), 0, -1)).toEqual(['p1', 'p3']);
+      // Every other listing still reads the records themselves.
+      expect((await apps.list(['pending', 'approving'])).map((r) => r.id)).toEqual(['p1', 'p2', 'p3']);
+    } finally {
+      await own.quit();
+    }
   });
 });

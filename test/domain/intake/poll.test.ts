@@ -2,13 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type ApplicationRecord, ApplicationStore } from '../../../src/domain/applications/store.js';
+import { ApplicationsSheet } from '../../../src/domain/intake/applications-sheet.js';
 import { headerNames } from '../../../src/domain/intake/columns.js';
 import { type IntakeDeps, type IntakeNotice, pollApplications } from '../../../src/domain/intake/poll.js';
 import { PinHasher } from '../../../src/domain/setpass/pin.js';
 import { isKaizenError } from '../../../src/platform/errors.js';
 import { keys } from '../../../src/platform/keys.js';
 import { silentLogger } from '../../../src/platform/log.js';
-import { ApplicationsSheet, SheetsClient } from '../../../src/sheets/sheets.js';
+import { SheetsClient } from '../../../src/sheets/sheets.js';
 import { noteText } from '../../../views/notes.js';
 import { uniquePrefix } from '../../support/bot.js';
 import {
@@ -79,7 +80,11 @@ function poller(prefix: string, options: { clearPin?: boolean } = {}): Poller {
   return { deps, store, announced, notices };
 }
 
-const reads = () => fake.calls.filter((call) => call.operation === 'values.get').length;
+const isRead = (operation: string) => operation === 'values.get' || operation === 'values.batchGet';
+const reads = () => fake.calls.filter((call) => isRead(call.operation)).length;
+/** The A1 ranges of every batchGet since the last reset, one list per call. */
+const batchRanges = () =>
+  fake.calls.filter((call) => call.operation === 'values.batchGet').map((call) => call.ranges);
 
 beforeAll(async () => {
   fake = await startSheetsFake();
@@ -93,21 +98,79 @@ beforeEach(() => {
 });
 
 describe('polling the applications sheet', () => {
-  it('reads the sheet with one values.get per poll, and takes each new row in once', async () => {
+  it('reads the sheet at most twice per poll, and takes each new row in once', async () => {
     const p = poller(uniquePrefix('poll'));
-    fake.setTab(TAB, [HEADER, row(), row({ email: 'bob@example.org', timestamp: '11/02/2026 11:00:00' })]);
+    const ann = row();
+    const bob = row({ email: 'bob@example.org', timestamp: '11/02/2026 11:00:00' });
+    fake.setTab(TAB, [HEADER, ann, bob]);
     const first = await pollApplications(p.deps);
     expect(first).toEqual({ read: 2, new: 2, invalid: 0, duplicates: 0 });
+    // The first poll knows no header yet: one read of the whole tab.
     expect(reads()).toBe(1);
     expect(p.announced.map((record) => record.applicant.email)).toEqual([
       'ann@example.org',
       'bob@example.org',
     ]);
 
+    // Nothing new: one read of the header and the Timestamp and Email columns.
+    fake.calls.length = 0;
     const second = await pollApplications(p.deps);
     expect(second).toEqual({ read: 2, new: 0, invalid: 0, duplicates: 0 });
-    expect(reads()).toBe(2);
+    expect(reads()).toBe(1);
+    expect(batchRanges()).toEqual([[`'${TAB}'!1:1`, `'${TAB}'!A2:A`, `'${TAB}'!B2:B`]]);
     expect(p.announced).toHaveLength(2);
+
+    // Two new rows, one above the others: the key columns, then only those two rows.
+    const cid = row({ email: 'cid@example.org', timestamp: '11/02/2026 12:00:00' });
+    const dan = row({ email: 'dan@example.org', timestamp: '11/02/2026 13:00:00' });
+    fake.setTab(TAB, [HEADER, cid, ann, bob, dan]);
+    fake.calls.length = 0;
+    const third = await pollApplications(p.deps);
+    expect(third).toEqual({ read: 4, new: 2, invalid: 0, duplicates: 0 });
+    expect(reads()).toBe(2);
+    expect(batchRanges()[1]).toEqual([`'${TAB}'!2:2`, `'${TAB}'!5:5`]);
+    expect(p.announced.map((record) => record.applicant.email)).toEqual([
+      'ann@example.org',
+      'bob@example.org',
+      'cid@example.org',
+      'dan@example.org',
+    ]);
+    expect(p.announced[2]?.applicant).toMatchObject({ firstName: 'Ann', email: 'cid@example.org' });
+  });
+
+  it('a poller that never read the sheet finds the header another one stored, and reads only the key columns', async () => {
+    const prefix = uniquePrefix('poll');
+    fake.setTab(TAB, [HEADER, row()]);
+    await pollApplications(poller(prefix).deps);
+    fake.calls.length = 0;
+    const restarted = poller(prefix);
+    expect(await pollApplications(restarted.deps)).toEqual({ read: 1, new: 0, invalid: 0, duplicates: 0 });
+    expect(fake.calls.map((call) => call.operation)).toEqual(['values.batchGet']);
+  });
+
+  it('reads the whole tab again when its header changed, and still reads a row without Timestamp and Email whole', async () => {
+    const p = poller(uniquePrefix('poll'));
+    fake.setTab(TAB, [HEADER, row()]);
+    await pollApplications(p.deps);
+    // Columns reordered by hand: Email moves to the end.
+    const moved = (cells: string[]) => [cells[0] ?? '', ...cells.slice(2), cells[1] ?? ''];
+    const bob = row({ email: 'bob@example.org', timestamp: '11/02/2026 11:00:00' });
+    const keyless = row({ email: '', timestamp: '', comment: 'filled in by hand' });
+    fake.setTab(TAB, [moved(HEADER), moved(row()), [], moved(keyless), moved(bob)]);
+    fake.calls.length = 0;
+    expect(await pollApplications(p.deps)).toEqual({ read: 3, new: 1, invalid: 1, duplicates: 0 });
+    // The key read found a header it did not know, so the second read is the whole tab.
+    expect(fake.calls.map((call) => call.operation)).toEqual(['values.batchGet', 'values.get']);
+    expect(p.notices.at(-1)).toMatchObject({
+      kind: 'rows',
+      rows: [{ rowNumber: 4, email: '', reasons: expect.arrayContaining(['Email is empty']) }],
+    });
+
+    // Next poll: the new header is known; the row without keys and the blank row are read whole.
+    fake.calls.length = 0;
+    expect(await pollApplications(p.deps)).toEqual({ read: 3, new: 0, invalid: 1, duplicates: 0 });
+    expect(reads()).toBe(2);
+    expect(batchRanges()[1]).toEqual([`'${TAB}'!3:4`]);
   });
 
   it('stores the PIN only as a hash', async () => {
@@ -291,6 +354,21 @@ describe('polling the applications sheet', () => {
     expect(tab[1]?.[pinColumn]).toBe('');
     expect(tab[2]?.[pinColumn]).toBe('5555');
     expect(tab[1]?.[1]).toBe('ann@example.org');
+
+    // Later polls read the key columns with PIN: a new row's PIN is blanked, and so is a PIN left
+    // in a row taken in before (its blanking failed), while the bad row keeps its own.
+    const bob = row({ email: 'bob@example.org', timestamp: '11/02/2026 11:00:00', pin: '7777' });
+    fake.setTab(TAB, [
+      HEADER,
+      row({ pin: '4821' }),
+      row({ email: 'eve@example.org', lastName: '', pin: '5555' }),
+      bob,
+    ]);
+    fake.calls.length = 0;
+    expect(await pollApplications(p.deps)).toMatchObject({ new: 1, invalid: 1 });
+    expect(batchRanges()[0]).toEqual([`'${TAB}'!1:1`, `'${TAB}'!A2:A`, `'${TAB}'!B2:B`, `'${TAB}'!J2:J`]);
+    const after = fake.tab(TAB) ?? [];
+    expect(after.map((cells) => cells[pinColumn])).toEqual(['PIN', '', '5555', '']);
   });
 
   it('re-posts a card whose first post failed on the next poll', async () => {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PROVISION_STEPS } from '../../../src/domain/applications/store.js';
+import { ADMITTED_EXTRA_HEADERS } from '../../../src/domain/intake/applications-sheet.js';
 import { runProvisioning, startApproval } from '../../../src/domain/provision/approve.js';
 import { BUILT_IN_PRESETS } from '../../../src/domain/quotas/presets.js';
-import { ADMITTED_EXTRA_HEADERS } from '../../../src/sheets/sheets.js';
 import { unique } from '../../keystone/fixtures.js';
 import {
   ADMITTED_TAB,

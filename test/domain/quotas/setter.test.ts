@@ -56,7 +56,11 @@ describe('setQuotas against the catalog of a real Keystone', () => {
 
     expect(outcome.notes).toEqual([]);
     expect(outcome.applied.map((a) => a.service)).toEqual(['compute', 'volume', 'network']);
-    const puts = recorder.calls.filter((call) => call.method === 'PUT');
+    // The three are asked at once, so they may arrive in any order.
+    const order = ['compute', 'volumev3', 'network'];
+    const puts = recorder.calls
+      .filter((call) => call.method === 'PUT')
+      .sort((a, b) => order.indexOf(a.service) - order.indexOf(b.service));
     expect(puts.map((call) => [call.service, call.projectId, call.body])).toEqual([
       ['compute', projectId, { quota_set: { instances: 10, cores: 50, ram: 65536 } }],
       ['volumev3', projectId, { quota_set: { gigabytes: 500, volumes: 20, snapshots: 50 } }],
@@ -66,6 +70,28 @@ describe('setQuotas against the catalog of a real Keystone', () => {
     expect(puts[1]?.urlProjectId).toBe(projectId);
     expect(puts.every((call) => typeof call.token === 'string' && call.token.length > 0)).toBe(true);
     expect(recorder.quota('network', projectId).port).toBe(50);
+  });
+
+  it('asks the three services at once, not one after another', async () => {
+    recorder.reset();
+    let inFlight = 0;
+    let most = 0;
+    const counting = adminClient({
+      region: full.region,
+      fetch: async (input, init) => {
+        inFlight += 1;
+        most = Math.max(most, inFlight);
+        try {
+          return await fetch(input, init);
+        } finally {
+          inFlight -= 1;
+        }
+      },
+    });
+    await counting.getAdminToken();
+    const outcome = await setQuotas(counting, projectId, BUILT_IN_PRESETS.small!);
+    expect(outcome.applied.map((a) => a.service)).toEqual(['compute', 'volume', 'network']);
+    expect(most).toBe(3);
   });
 
   it('skips a service the catalog lacks, with a note, and sets the others', async () => {
