@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { displayUrl, type KeystoneClient } from '../../keystone/index.js';
 import { KaizenError } from '../../platform/errors.js';
-import { endpointOrSkip, QUOTA_SERVICES, type QuotaService, serviceMessage } from './setter.js';
+import { endpointOrSkip, QUOTA_SERVICES, type QuotaService, quotaServiceCall } from './setter.js';
 import type { QuotaKey } from './types.js';
 
 /** One key's limit (-1 unlimited) and what the project uses of it. */
@@ -68,40 +68,21 @@ async function getDetail(
   url: string,
   timeoutMs: number,
 ): Promise<unknown> {
-  const token = await keystone.getAdminToken();
-  const where = `The ${service.label} service at ${displayUrl(url)}`;
-  let response: Response;
-  try {
-    response = await keystone.fetch(url, {
-      method: 'GET',
-      headers: { accept: 'application/json', 'x-auth-token': token },
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-  } catch (error) {
-    const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
-    throw new KaizenError(
-      'unreachable',
-      timedOut
-        ? `${where} did not answer the quota read within ${timeoutMs / 1000} s`
-        : `${where} did not answer the quota read: is it running and reachable?`,
-      { service: service.name },
-    );
-  }
-  const text = await response.text();
-  if (!response.ok) {
-    const said = serviceMessage(text);
-    throw new KaizenError(
-      response.status === 400 || response.status === 404 ? 'invalid' : 'upstream',
-      `${where} answered HTTP ${response.status} to the quota read${said === undefined ? '' : `: ${said}`}`,
-      { service: service.name, status: response.status },
-    );
-  }
+  const what = 'quota read';
+  const text = await quotaServiceCall(keystone, service, url, {
+    method: 'GET',
+    what,
+    timeoutMs,
+    invalid: [400, 404],
+  });
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    throw new KaizenError('upstream', `${where} answered the quota read with something not JSON`, {
-      service: service.name,
-    });
+    throw new KaizenError(
+      'upstream',
+      `The ${service.label} service at ${displayUrl(url)} answered the ${what} with something not JSON`,
+      { service: service.name },
+    );
   }
 }
 

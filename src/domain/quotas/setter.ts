@@ -126,32 +126,62 @@ async function putQuota(
   values: QuotaValues,
   timeoutMs: number,
 ): Promise<void> {
+  await quotaServiceCall(keystone, service, url, {
+    method: 'PUT',
+    body: { [service.wrapper]: values },
+    what: 'quota update',
+    timeoutMs,
+    invalid: [400],
+  });
+}
+
+export interface QuotaServiceCall {
+  method: 'GET' | 'PUT';
+  body?: unknown;
+  /** For the error messages: `quota update`, `quota read`. */
+  what: string;
+  timeoutMs: number;
+  /** Statuses that mean the request was wrong (the rest of the failures are the service's). */
+  invalid: readonly number[];
+}
+
+/** One call to a quota service with the admin token; its answer's text, or a readable error. */
+export async function quotaServiceCall(
+  keystone: KeystoneClient,
+  service: QuotaService,
+  url: string,
+  call: QuotaServiceCall,
+): Promise<string> {
   const token = await keystone.getAdminToken();
   const where = `The ${service.label} service at ${displayUrl(url)}`;
   let response: Response;
   try {
     response = await keystone.fetch(url, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json', accept: 'application/json', 'x-auth-token': token },
-      body: JSON.stringify({ [service.wrapper]: values }),
-      signal: AbortSignal.timeout(timeoutMs),
+      method: call.method,
+      headers: {
+        accept: 'application/json',
+        'x-auth-token': token,
+        ...(call.body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(call.body === undefined ? {} : { body: JSON.stringify(call.body) }),
+      signal: AbortSignal.timeout(call.timeoutMs),
     });
   } catch (error) {
     const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
     throw new KaizenError(
       'unreachable',
       timedOut
-        ? `${where} did not answer the quota update within ${timeoutMs / 1000} s`
-        : `${where} did not answer the quota update: is it running and reachable?`,
+        ? `${where} did not answer the ${call.what} within ${call.timeoutMs / 1000} s`
+        : `${where} did not answer the ${call.what}: is it running and reachable?`,
       { service: service.name },
     );
   }
   const text = await response.text();
-  if (response.ok) return;
+  if (response.ok) return text;
   const said = serviceMessage(text);
   throw new KaizenError(
-    response.status === 400 ? 'invalid' : 'upstream',
-    `${where} answered HTTP ${response.status} to the quota update${said === undefined ? '' : `: ${said}`}`,
+    call.invalid.includes(response.status) ? 'invalid' : 'upstream',
+    `${where} answered HTTP ${response.status} to the ${call.what}${said === undefined ? '' : `: ${said}`}`,
     { service: service.name, status: response.status },
   );
 }
