@@ -135,6 +135,6 @@ function keystoneObserver(metrics: Metrics, log: Logger): KeystoneObserver {
 /** Waits for background work (bounded), then closes the connections. */
 export async function closeServices(services: Services, drainMs = 20_000): Promise<void> {
   await services.inflight.drain(drainMs);
-  await services.mail?.stop();
+  await services.mail?.close();
   await services.redis.quit().catch(() => services.redis.disconnect());
 }

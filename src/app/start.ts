@@ -161,7 +161,7 @@ export async function startKaizen(config: Config, options: StartOptions): Promis
     // Mail queued before a restart goes out now; approvals whose run died are picked up again.
     const { mail, provision } = services;
     if (mail)
-      loops.push({ name: 'outbox', start: () => mail.start(), stop: () => mail.stop(), afterDrain: true });
+      loops.push({ name: 'outbox', start: () => mail.start(), stop: () => mail.close(), afterDrain: true });
     if (provision) {
       const resumer = new ApprovalResumer(provision, {
         progress: redrawCard,

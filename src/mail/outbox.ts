@@ -205,6 +205,15 @@ export class MailOutbox {
     await this.tick;
   }
 
+  /**
+   * Stops the worker and closes the relay's pooled connections: an idle pooled connection would
+   * keep the process (a CLI command, a bot shutting down) from exiting.
+   */
+  async close(): Promise<void> {
+    await this.stop();
+    this.transport.close();
+  }
+
   /** One worker pass: sends every due message this replica can lease. Answers how many it sent. */
   async runOnce(): Promise<number> {
     const due = await this.redis.zrangebyscore(keys.mailOutbox(), '-inf', Date.now(), 'LIMIT', 0, 50);

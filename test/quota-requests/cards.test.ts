@@ -342,7 +342,10 @@ describe('a quota request row becomes a card', () => {
 
   it('a poll reads each tab once; a bad row gets one notice in the admin channel', async () => {
     setRequests([['12/03/2026 08:00:00', 'not-an-email', 'atlas', 'small', '', '', '', '']]);
-    const reads = () => world.sheets.calls.filter((call) => call.operation === 'values.get').length;
+    const reads = () =>
+      world.sheets.calls.filter(
+        (call) => call.operation === 'values.get' || call.operation === 'values.batchGet',
+      ).length;
     const before = reads();
     expect((await poll(bot)).quotaRequests).toEqual({ new: 0, invalid: 1 });
     expect(reads() - before).toBe(2);
