@@ -7,14 +7,7 @@ import type { types as slack } from '@slack/bolt';
 import type { QuotaRequestRecord } from '../src/domain/quotas/request-store.js';
 import { escapeAndClip } from './mrkdwn.js';
 import { QUOTA_GROUPS, quotaBlockId, quotaValueInputs } from './quota-modal.js';
-import {
-  NOTIFY_ACTION,
-  NOTIFY_VALUE,
-  REASON_ACTION,
-  REJECT_NOTIFY_BLOCK,
-  REJECT_REASON_BLOCK,
-  REJECT_REASON_MAX,
-} from './reject-modal.js';
+import { rejectInputs } from './reject-modal.js';
 
 export const QUOTA_ADJUST_CALLBACK = 'quota_request_adjust_modal';
 export const QUOTA_REJECT_CALLBACK = 'quota_request_reject_modal';
@@ -63,34 +56,7 @@ export function quotaRejectModal(record: QuotaRequestRecord): slack.ModalView {
           text: `Reject the quota request for ${who(record)}? The reason is shown on the card.`,
         },
       },
-      {
-        type: 'input',
-        block_id: REJECT_REASON_BLOCK,
-        label: { type: 'plain_text', text: 'Reason' },
-        element: {
-          type: 'plain_text_input',
-          action_id: REASON_ACTION,
-          multiline: true,
-          max_length: REJECT_REASON_MAX,
-        },
-      },
-      {
-        type: 'input',
-        block_id: REJECT_NOTIFY_BLOCK,
-        optional: true,
-        label: { type: 'plain_text', text: 'Tell the requester' },
-        element: {
-          type: 'checkboxes',
-          action_id: NOTIFY_ACTION,
-          options: [
-            {
-              text: { type: 'plain_text', text: 'Email the requester' },
-              description: { type: 'plain_text', text: 'They get the reason by email.' },
-              value: NOTIFY_VALUE,
-            },
-          ],
-        },
-      },
+      ...rejectInputs('requester'),
     ],
   };
 }

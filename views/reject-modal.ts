@@ -33,35 +33,7 @@ export function rejectModal(
           text: `Reject *${escapeAndClip(who, 200)}* (${escapeAndClip(applicant.email, 254)})? The reason is shown on the card.`,
         },
       },
-      {
-        type: 'input',
-        block_id: REJECT_REASON_BLOCK,
-        label: { type: 'plain_text', text: 'Reason' },
-        element: {
-          type: 'plain_text_input',
-          action_id: REASON_ACTION,
-          multiline: true,
-          max_length: REJECT_REASON_MAX,
-          placeholder: { type: 'plain_text', text: 'e.g. Please apply through your sponsor.' },
-        },
-      },
-      {
-        type: 'input',
-        block_id: REJECT_NOTIFY_BLOCK,
-        optional: true,
-        label: { type: 'plain_text', text: 'Tell the applicant' },
-        element: {
-          type: 'checkboxes',
-          action_id: NOTIFY_ACTION,
-          options: [
-            {
-              text: { type: 'plain_text', text: 'Email the applicant' },
-              description: { type: 'plain_text', text: 'They get the reason by email.' },
-              value: NOTIFY_VALUE,
-            },
-          ],
-        },
-      },
+      ...rejectInputs('applicant', 'e.g. Please apply through your sponsor.'),
     ],
   };
 }
@@ -80,4 +52,39 @@ export function readRejectModal(values: StateValues): RejectModalValues {
   const reason = (values[REJECT_REASON_BLOCK]?.[REASON_ACTION]?.value ?? '').trim();
   const selected = values[REJECT_NOTIFY_BLOCK]?.[NOTIFY_ACTION]?.selected_options ?? [];
   return { reason, notifyApplicant: selected.some((option) => option.value === NOTIFY_VALUE) };
+}
+
+/** The reason and the "email them" box, for whom the rejection tells (`applicant`, `requester`). */
+export function rejectInputs(whom: string, placeholder?: string): slack.KnownBlock[] {
+  return [
+    {
+      type: 'input',
+      block_id: REJECT_REASON_BLOCK,
+      label: { type: 'plain_text', text: 'Reason' },
+      element: {
+        type: 'plain_text_input',
+        action_id: REASON_ACTION,
+        multiline: true,
+        max_length: REJECT_REASON_MAX,
+        ...(placeholder ? { placeholder: { type: 'plain_text', text: placeholder } } : {}),
+      },
+    },
+    {
+      type: 'input',
+      block_id: REJECT_NOTIFY_BLOCK,
+      optional: true,
+      label: { type: 'plain_text', text: `Tell the ${whom}` },
+      element: {
+        type: 'checkboxes',
+        action_id: NOTIFY_ACTION,
+        options: [
+          {
+            text: { type: 'plain_text', text: `Email the ${whom}` },
+            description: { type: 'plain_text', text: 'They get the reason by email.' },
+            value: NOTIFY_VALUE,
+          },
+        ],
+      },
+    },
+  ];
 }
