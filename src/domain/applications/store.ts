@@ -7,6 +7,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { keys } from '../../platform/keys.js';
+import { recordTransitionScript } from '../../platform/record-transition.js';
 import type { Redis } from '../../platform/redis.js';
 import type { ProjectProtection } from '../accounts/protection.js';
 import type { Applicant } from '../intake/applicant.js';
@@ -102,28 +103,10 @@ export type TransitionResult =
   | { ok: true; record: ApplicationRecord }
   | { ok: false; record: ApplicationRecord | undefined };
 
-// KEYS[1] = record; KEYS[2] = the pending set, which a record leaves with its first transition
-// (nothing goes back to pending); ARGV[1] = JSON list of allowed current states; ARGV[2] = JSON patch (with state
-// and this call's transitionId). A record already carrying that id is this same call resent after
-// its reply was lost: it answers success again instead of "the state has moved on".
-const TRANSITION = `
-local raw = redis.call('GET', KEYS[1])
-if not raw then return {0, false} end
-local record = cjson.decode(raw)
-local patch = cjson.decode(ARGV[2])
-if record.transitionId ~= nil and record.transitionId == patch.transitionId then return {1, raw} end
-local allowed = cjson.decode(ARGV[1])
-local ok = false
-for _, s in ipairs(allowed) do if record.state == s then ok = true end end
-if not ok then return {0, raw} end
-for k, v in pairs(patch) do
-  if v == cjson.null then record[k] = nil else record[k] = v end
-end
-local out = cjson.encode(record)
-redis.call('SET', KEYS[1], out)
-if record.state ~= 'pending' then redis.call('ZREM', KEYS[2], record.id) end
-return {1, out}
-`;
+// KEYS[2] = the pending set, which a record leaves with its first transition (nothing goes back to pending).
+const TRANSITION = recordTransitionScript(
+  "if record.state ~= 'pending' then redis.call('ZREM', KEYS[2], record.id) end",
+);
 
 // KEYS[1] = record; ARGV[1] = field; ARGV[2] = JSON value — merges into an object field.
 const MERGE_FIELD = `

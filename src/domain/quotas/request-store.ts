@@ -4,8 +4,10 @@
  * a double click) cannot both start applying. Approve applies once: the steps after it
  * (quotas, email, sheet status) are checkpointed, and a Retry resumes after the last one done.
  */
+
 import { randomUUID } from 'node:crypto';
 import { keys } from '../../platform/keys.js';
+import { recordTransitionScript } from '../../platform/record-transition.js';
 import type { Redis } from '../../platform/redis.js';
 import type { QuotaRequest } from '../intake/quota-request.js';
 import type { Membership } from './membership.js';
@@ -56,24 +58,7 @@ export type QuotaTransitionResult =
   | { ok: true; record: QuotaRequestRecord }
   | { ok: false; record: QuotaRequestRecord | undefined };
 
-// As in provision/applications.ts: KEYS[1] = record; ARGV[1] = allowed states; ARGV[2] = patch.
-const TRANSITION = `
-local raw = redis.call('GET', KEYS[1])
-if not raw then return {0, false} end
-local record = cjson.decode(raw)
-local patch = cjson.decode(ARGV[2])
-if record.transitionId ~= nil and record.transitionId == patch.transitionId then return {1, raw} end
-local allowed = cjson.decode(ARGV[1])
-local ok = false
-for _, s in ipairs(allowed) do if record.state == s then ok = true end end
-if not ok then return {0, raw} end
-for k, v in pairs(patch) do
-  if v == cjson.null then record[k] = nil else record[k] = v end
-end
-local out = cjson.encode(record)
-redis.call('SET', KEYS[1], out)
-return {1, out}
-`;
+const TRANSITION = recordTransitionScript();
 
 // KEYS[1] = record; ARGV[1] = step; ARGV[2] = value; ARGV[3] = now.
 const CHECKPOINT = `
