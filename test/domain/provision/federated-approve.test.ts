@@ -266,6 +266,30 @@ describe('a local account with the same name', () => {
     expect(card.text).toContain('a local account has that name');
   });
 
+  it('an account federated with another identity provider is asked about too, and the card names that provider', async () => {
+    const other = await registerFederation();
+    try {
+      const { member, record } = await localAccount();
+      await h.keystone.makeFederated(member.user.id, [
+        {
+          idpId: other.idpId,
+          protocols: [{ protocolId: 'openid', uniqueId: keystoneUniqueId(member.user.name) }],
+        },
+      ]);
+      const { done } = await approve(record.id);
+      expect(done.failure).toMatchObject({ step: 'user', code: 'local_account_exists' });
+      expect(done.localAccount).toEqual({
+        id: member.user.id,
+        name: member.user.name,
+        otherIdps: [other.idpId],
+      });
+      const text = JSON.stringify(applicantCard({ record: done, quota: undefined }).blocks);
+      expect(text).toContain(`signs in through another identity provider (${other.idpId})`);
+    } finally {
+      await other.remove();
+    }
+  });
+
   it('Make it federated: the account gets the federated identity, loses its password, and gets the role', async () => {
     const { member, record } = await localAccount();
     await approve(record.id);
