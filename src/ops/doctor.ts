@@ -6,6 +6,7 @@
 import { WebClient } from '@slack/web-api';
 import { adminChannelProblemText } from '../../views/protection.js';
 import { headerNames, mapColumns, missingHeadersNotice } from '../domain/intake/columns.js';
+import { mapQuotaColumns } from '../domain/intake/quota-request.js';
 import { keystoneFromConfig } from '../keystone/from-config.js';
 import { transportFromConfig } from '../mail/transport.js';
 import {
@@ -19,6 +20,7 @@ import { maskCredentials, scrubSecrets, silentLogger } from '../platform/log.js'
 import { createRedis, pingRedis } from '../platform/redis.js';
 import { quoteTab } from '../sheets/a1-notation.js';
 import { sheetsClientFromConfig } from '../sheets/from-config.js';
+import type { SheetsClient } from '../sheets/sheets.js';
 import { AdminDirectory } from '../slack/admins.js';
 import { checkFederation } from './doctor-federation.js';
 
@@ -98,7 +100,7 @@ export const liveChecks: Partial<Record<CapabilityName, LiveCheck>> = {
         `${missingHeadersNotice(tab, [idColumn.header])} It gives the federated unique id (KAIZEN_FEDERATED_ID_FROM=${idColumn.key}).`,
       );
     }
-    return `header row read: ${header.length} columns, all required ones found`;
+    return `header row read: ${header.length} columns, all required ones found; ${await quotaTabLine(client, config)}`;
   },
   setpass: async (config) => {
     const keystone = keystoneFromConfig(config, { timeoutMs: TIMEOUT_MS })!;
@@ -180,4 +182,19 @@ export function formatDoctor(lines: DoctorLine[]): string {
 function reason(error: unknown): string {
   if (error instanceof KaizenError) return error.message;
   return scrubSecrets(error instanceof Error ? error.message : String(error));
+}
+
+/** The quota requests tab, when the sheet has one: its header must name the columns a request needs. */
+async function quotaTabLine(client: SheetsClient, config: Config): Promise<string> {
+  const tab = config.google.quotaRequestsTab;
+  if (!(await client.tabTitles()).includes(tab)) return `no ${tab} tab (quota requests off)`;
+  const [header = []] = await client.readRange(`${quoteTab(tab)}!1:1`, tab);
+  const mapped = mapQuotaColumns(header, headerNames(config.google.headers));
+  if (!mapped.ok) {
+    throw new KaizenError(
+      'config',
+      `The quota requests tab "${tab}" has no column for ${mapped.missing.join(', ')}. Columns are found by their header text (case and spaces do not matter).`,
+    );
+  }
+  return `${tab} tab: the columns of a request found`;
 }

@@ -48,6 +48,17 @@ describe('kaizen doctor', () => {
       let io = capture();
       await runCli(['doctor'], env, io);
       expect(io.text()).toMatch(/sheets\s+ok\s+header row read: 6 columns, all required ones found/);
+      expect(io.text()).toContain('no Quota Requests tab (quota requests off)');
+      sheets.setTab('Quota Requests', [['Timestamp', 'Email', 'Preset', 'Justification']]);
+      io = capture();
+      expect(await runCli(['doctor'], env, io)).toBe(2);
+      expect(io.text()).toContain('The quota requests tab "Quota Requests" has no column for Project.');
+      sheets.setTab('Quota Requests', [
+        ['Timestamp', 'Email', 'Project', 'Preset', 'instances', 'Justification'],
+      ]);
+      io = capture();
+      expect(await runCli(['doctor'], env, io)).toBe(0);
+      expect(io.text()).toContain('Quota Requests tab: the columns of a request found');
       sheets.setTab('Form Responses 1', [['Timestamp', 'E-mail']]);
       io = capture();
       expect(await runCli(['doctor'], env, io)).toBe(2);
