@@ -1,5 +1,5 @@
 /**
- * Which jobs this bot schedules, and with what: the composition of src/jobs with the texts from
+ * Which jobs this bot schedules, and with what: the composition of the reminder and housekeeping jobs with the texts from
  * views/ and the parts the rest of the bot provides (Slack notices, the outbox, the setpass side,
  * the sheet poll). A job whose parts are switched off is not scheduled; one log line says why.
  */

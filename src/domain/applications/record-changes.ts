@@ -1,6 +1,6 @@
 /**
  * Changes to application records that no click made: the outbox delivered or gave up a welcome
- * email. Whoever shows records (the Slack card) subscribes; src/provision stays free of Slack, and
+ * email. Whoever shows records (the Slack card) subscribes; the domain stays free of Slack, and
  * the composition root (src/app/start.ts) wires the card redraw in.
  */
 import type { Logger } from '../../platform/log.js';

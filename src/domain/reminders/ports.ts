@@ -1,5 +1,5 @@
 /**
- * What the scheduled jobs need from the rest of the bot, as small interfaces, so src/jobs knows
+ * What the scheduled jobs need from the rest of the bot, as small interfaces, so the jobs know
  * nothing of Slack, SMTP or the password page and runs with any of them switched off.
  */
 

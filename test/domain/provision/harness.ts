@@ -1,7 +1,7 @@
 /**
  * Everything an approval needs, real: Redis under a key prefix of its own, the Keystone from the
  * global setup with the quota recorder in its catalog (a region per harness), the SMTP test server
- * with the mail outbox in front of it, the password links of src/setpass, and optionally the
+ * with the mail outbox in front of it, the password links of src/domain/setpass, and optionally the
  * applications sheet against the Sheets fake.
  */
 import { randomBytes } from 'node:crypto';
