@@ -101,7 +101,7 @@ export async function handleApprove(args: ButtonArgs, deps: ApplicantSlackDeps):
 }
 
 /**
- * The click is answered now; the first redraw ("approving by …") and the run follow in order in
+ * The click is answered first; the first redraw ("approving by …") and the run follow in order in
  * the background, so a burst of clicks does not wait on Slack's chat.update round trips.
  */
 export function provisionInBackground(
@@ -114,9 +114,11 @@ export function provisionInBackground(
   const progress = async (current: ApplicationRecord) => {
     await refreshApplicantCard(deps.cards, await withCard(deps, current, click));
   };
-  // The click is answered already; the first redraw ("approving by …") and the run follow in order
-  // in the background, so a burst of clicks does not wait on Slack's chat.update round trips.
+  // With processBeforeResponse, Bolt writes the HTTP answer once this listener's promise settles,
+  // a chain of microtasks. Waiting for the event loop's next turn (setImmediate) keeps the redraw's
+  // work (rendering the card, preparing chat.update) behind that answer instead of before it.
   void deps.inflight.run(`provision ${record.id}`, async () => {
+    await new Promise<void>((resolve) => setImmediate(resolve));
     await progress(record);
     return runProvisioning(provision, record.id, progress, { retry });
   });
