@@ -119,7 +119,8 @@ export function provisionInBackground(
   // work (rendering the card, preparing chat.update) behind that answer instead of before it.
   void deps.inflight.run(`provision ${record.id}`, async () => {
     await new Promise<void>((resolve) => setImmediate(resolve));
-    await progress(record);
+    if (deps.firstRedraws) await deps.firstRedraws.run(() => progress(record));
+    else await progress(record);
     return runProvisioning(provision, record.id, progress, { retry });
   });
 }
