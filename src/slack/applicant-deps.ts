@@ -6,6 +6,7 @@ import type { WebClient } from '@slack/web-api';
 import type { DecisionDeps, ProvisionDeps } from '../domain/provision/deps.js';
 import type { InFlight } from '../platform/inflight.js';
 import type { Logger } from '../platform/log.js';
+import type { RequestsFirst } from '../platform/requests-first.js';
 import type { Slots } from '../platform/slots.js';
 import type { AdminDirectory } from './admins.js';
 import type { CardDeps } from './applicant-cards.js';
@@ -25,6 +26,8 @@ export interface ApplicantSlackDeps {
    * Slack's rate limit on chat.update is not hit by a burst. Absent: unbounded.
    */
   firstRedraws?: Slots;
+  /** The work a click starts waits until no Slack request is being answered (bounded); absent: no wait. */
+  requestsFirst?: Pick<RequestsFirst, 'idle'>;
   log: Logger;
 }
 

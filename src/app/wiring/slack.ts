@@ -64,6 +64,7 @@ function applicantSlackDeps(
     decisions,
     inflight: services.inflight,
     firstRedraws: new Slots(FIRST_REDRAWS_AT_ONCE),
+    requestsFirst: services.slackRequests,
     log,
   };
 }

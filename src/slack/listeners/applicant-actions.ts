@@ -116,9 +116,11 @@ export function provisionInBackground(
   };
   // With processBeforeResponse, Bolt writes the HTTP answer once this listener's promise settles,
   // a chain of microtasks. Waiting for the event loop's next turn (setImmediate) keeps the redraw's
-  // work (rendering the card, preparing chat.update) behind that answer instead of before it.
+  // work (rendering the card, preparing chat.update) behind that answer instead of before it; in a
+  // burst, the work also waits until the other clicks are answered (requestsFirst, bounded).
   void deps.inflight.run(`provision ${record.id}`, async () => {
     await new Promise<void>((resolve) => setImmediate(resolve));
+    await deps.requestsFirst?.idle();
     if (deps.firstRedraws) await deps.firstRedraws.run(() => progress(record));
     else await progress(record);
     return runProvisioning(provision, record.id, progress, { retry });
