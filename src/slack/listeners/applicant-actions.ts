@@ -111,16 +111,18 @@ export function provisionInBackground(
   click: Pick<Click, 'message'>,
   retry = false,
 ): void {
+  // Each redraw (the first, and the one after every step, which the run waits for before its next
+  // step) waits until no Slack request is being answered (requestsFirst, bounded): in a burst of
+  // clicks, answering them comes before the work they started.
   const progress = async (current: ApplicationRecord) => {
+    await deps.requestsFirst?.idle();
     await refreshApplicantCard(deps.cards, await withCard(deps, current, click));
   };
   // With processBeforeResponse, Bolt writes the HTTP answer once this listener's promise settles,
   // a chain of microtasks. Waiting for the event loop's next turn (setImmediate) keeps the redraw's
-  // work (rendering the card, preparing chat.update) behind that answer instead of before it; in a
-  // burst, the work also waits until the other clicks are answered (requestsFirst, bounded).
+  // work (rendering the card, preparing chat.update) behind that answer instead of before it.
   void deps.inflight.run(`provision ${record.id}`, async () => {
     await new Promise<void>((resolve) => setImmediate(resolve));
-    await deps.requestsFirst?.idle();
     if (deps.firstRedraws) await deps.firstRedraws.run(() => progress(record));
     else await progress(record);
     return runProvisioning(provision, record.id, progress, { retry });
