@@ -14,7 +14,6 @@
  * test Keystone): a right PIN, a password the policy accepts, the change in Keystone.
  */
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import autocannon, { type Request, type Result } from 'autocannon';
 import { Redis } from 'ioredis';
 import { PinHasher } from '../src/domain/setpass/pin.js';
@@ -27,6 +26,7 @@ import { type BenchResult, check, median, percentile, pooled, round, since } fro
 import {
   type BenchContext,
   benchPrefix,
+  compiledBaselines,
   cpuMsOf,
   deleteFromKeystone,
   deletePrefix,
@@ -34,7 +34,6 @@ import {
   type SpawnedProcess,
   spawnBot,
   spawnServer,
-  TSX,
 } from './world.js';
 
 /** Enough that no link is burned within a run: each takes MAX_PIN_ATTEMPTS − 1 wrong PINs. */
@@ -160,7 +159,7 @@ export async function passwordPageBench(context: BenchContext): Promise<BenchRes
     const pageBytes = Buffer.byteLength(await sample.text());
     if (sample.status !== 200) throw new Error(`a live link answered ${sample.status}`);
     const baseline = await spawnServer(
-      [...TSX, fileURLToPath(new URL('./baselines.ts', import.meta.url)), 'page'],
+      [compiledBaselines(), 'page'],
       { BASELINE_PAGE_BYTES: String(pageBytes) },
       '/',
     );
@@ -257,7 +256,7 @@ export async function passwordPageBench(context: BenchContext): Promise<BenchRes
         ),
       ],
       notes: [
-        `${CONNECTIONS} connections for ${DURATION_S} s per run (autocannon, from this process), after a 2 s warm-up of each server. The page runs in the setpass role from ${page.built ? 'dist/src/app/main.js' : 'src/app/main.ts'}; the baseline serves a fixed page of the same size (${pageBytes} bytes).`,
+        `${CONNECTIONS} connections for ${DURATION_S} s per run (autocannon, from this process), after a 2 s warm-up of each server. The page runs in the setpass role from ${page.built ? 'dist/src/app/main.js' : 'src/app/main.ts'}; the baseline (dist/bench/baselines.js page, compiled to JavaScript and run on node as the bot is) serves a fixed page of the same size (${pageBytes} bytes).`,
         `Every request uses a live link (${LINKS} links for ${LINKS} users, round-robin) and its own client address through X-Forwarded-For from a trusted proxy; SETPASS_MAX_PIN_ATTEMPTS=${MAX_PIN_ATTEMPTS} for the run. So GET shows the form (200) and POST is a real wrong-PIN answer (400, the form again with the attempts left): no 404 or 429 fast path is measured.`,
         `The success path: ${SUCCESSES} right-PIN submissions one at a time after one more (the first, which loads the page's password dictionaries: ${round(success.firstMs, 0)} ms), each for a Keystone user of its own with a live link and its temporary password; each runs the PIN check, the policy (length, zxcvbn with the common and English dictionaries: ${round(success.policyWarmMs, 1)} ms warm, ${round(success.policyColdMs, 0)} ms for the first check in a process) and the self-service change in Keystone, whose own time is measured beside it (${KEYSTONE_ALONE} changes made straight from this process).`,
         `A wrong PIN costs one keyed HMAC-SHA256 check (${round(pinCost, 3)} ms here): the PIN is safe offline because its hash key comes from SETPASS_SECRET, not because the check is slow, so a wrong-PIN POST costs about what the rest of the request does. Redis round trips: a GET makes one (the address's failure budget and the token record in one script); a wrong-PIN POST three (the address's point with the record; the user's point with the link attempt; the wrong-PIN count).`,
