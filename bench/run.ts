@@ -28,7 +28,7 @@ interface Benchmark {
 
 const BENCHMARKS: Benchmark[] = [
   { name: 'ack', needsKeystone: true, run: ackBench },
-  { name: 'password-page', needsKeystone: false, run: passwordPageBench },
+  { name: 'password-page', needsKeystone: true, run: passwordPageBench },
   { name: 'intake', needsKeystone: false, run: intakeBench },
   { name: 'provisioning', needsKeystone: true, run: provisioningBench },
   { name: 'footprint', needsKeystone: true, run: footprintBench },

@@ -5,12 +5,13 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { WebClient } from '@slack/web-api';
 import { Redis } from 'ioredis';
+import ts from 'typescript';
 import { type ApplicationRecord, ApplicationStore } from '../src/domain/applications/store.js';
 import { headerNames, mapColumns } from '../src/domain/intake/columns.js';
 import { parseRow } from '../src/domain/intake/parse.js';
@@ -46,6 +47,28 @@ export { NEVER } from '../test/support/bot.js';
 
 /** `node` arguments that run a TypeScript entry point, as `npm run bench` itself runs. */
 export const TSX = ['--import', 'tsx'];
+
+/**
+ * bench/baselines.ts compiled to plain JavaScript (dist/bench/baselines.js), so the baselines run
+ * on node alone as the bot runs from dist/, not under tsx's loader: like for like. The file imports
+ * only node: modules and packages, so one file transpiled with the project's compiler settings is
+ * the whole build.
+ */
+export function compiledBaselines(): string {
+  const source = join(ROOT, 'bench/baselines.ts');
+  const target = join(ROOT, 'dist/bench/baselines.js');
+  const output = ts.transpileModule(readFileSync(source, 'utf8'), {
+    compilerOptions: {
+      target: ts.ScriptTarget.ES2022,
+      // ESM, as the package is ("type": "module"), and the file awaits at its top level.
+      module: ts.ModuleKind.ES2022,
+    },
+    fileName: source,
+  });
+  mkdirSync(dirname(target), { recursive: true });
+  writeFileSync(target, output.outputText);
+  return target;
+}
 
 const run = promisify(execFile);
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -24,6 +24,7 @@ import { InFlight } from '../platform/inflight.js';
 import type { Logger } from '../platform/log.js';
 import { Metrics } from '../platform/metrics.js';
 import { createRedis, logRedisEvents, type Redis } from '../platform/redis.js';
+import { RequestsFirst } from '../platform/requests-first.js';
 import { Slots } from '../platform/slots.js';
 import { VERSION } from '../platform/version.js';
 import { provisionDepsFrom } from './wiring/provision.js';
@@ -41,6 +42,8 @@ export interface Services {
   readonly inflight: InFlight;
   /** At most PROVISION_CONCURRENCY approvals provision at once; the rest queue in order. */
   readonly provisionSlots: Slots;
+  /** Slack requests being answered: the work clicks start waits until none is (see RequestsFirst). */
+  readonly slackRequests: RequestsFirst;
   /** Records changed by no click (a welcome email delivered or given up); startKaizen redraws their cards. */
   readonly recordChanges: RecordChanges;
   /** Admin client on the bot side; a credential-less one in the setpass role; undefined without OS_AUTH_URL. */
@@ -93,6 +96,7 @@ export function createServices(config: Config, log: Logger): Services {
     metrics,
     inflight: new InFlight(log),
     provisionSlots: new Slots(config.provision.concurrency),
+    slackRequests: new RequestsFirst(),
     recordChanges: new RecordChanges(log),
     keystone,
     applications,

@@ -134,7 +134,9 @@ export async function startKaizen(config: Config, options: StartOptions): Promis
 
   const slackListener =
     slack?.httpListener &&
-    countRefusals(inNewRequest(slack.httpListener), (reason) => metrics.refused(reason));
+    services.slackRequests.counted(
+      countRefusals(inNewRequest(slack.httpListener), (reason) => metrics.refused(reason)),
+    );
   const http = createHttpServer({
     routes: routes.map(eachInNewRequest),
     log,

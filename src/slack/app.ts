@@ -54,6 +54,9 @@ export async function createSlackApp(
     token: botToken,
     logger,
     clientOptions,
+    // No listener keeps conversation state; Bolt's default in-memory store would look every event
+    // up and build an Error (with its stack) for each miss.
+    convoStore: false as const,
     ...(identity ?? { tokenVerificationEnabled: false }),
   };
   if (appToken) {
@@ -176,18 +179,19 @@ async function readRawBody(req: IncomingMessage): Promise<Buffer | undefined> {
   return Buffer.concat(chunks);
 }
 
-/** Whether the body parses, the way Bolt parses it, to `null`. */
+/** JSON text that parses to `null`: the literal with JSON's own whitespace (RFC 8259) around it. */
+const JSON_NULL = /^[ \t\n\r]*null[ \t\n\r]*$/;
+
+/**
+ * Whether the body parses, the way Bolt parses it, to `null`. Told from the text, not by parsing
+ * it: a click's payload carries the whole card, and Bolt parses it once anyway.
+ */
 function decodesToNull(text: string, contentType: string | undefined): boolean {
-  try {
-    if (contentType === 'application/x-www-form-urlencoded') {
-      const { payload } = parseQuery(text);
-      return typeof payload === 'string' && JSON.parse(payload) === null;
-    }
-    return JSON.parse(text) === null;
-  } catch {
-    // Not JSON: Bolt answers that with 400 itself.
-    return false;
+  if (contentType === 'application/x-www-form-urlencoded') {
+    const { payload } = parseQuery(text);
+    return typeof payload === 'string' && JSON_NULL.test(payload);
   }
+  return JSON_NULL.test(text);
 }
 
 /**

@@ -6,6 +6,8 @@ import type { WebClient } from '@slack/web-api';
 import type { DecisionDeps, ProvisionDeps } from '../domain/provision/deps.js';
 import type { InFlight } from '../platform/inflight.js';
 import type { Logger } from '../platform/log.js';
+import type { RequestsFirst } from '../platform/requests-first.js';
+import type { Slots } from '../platform/slots.js';
 import type { AdminDirectory } from './admins.js';
 import type { CardDeps } from './applicant-cards.js';
 
@@ -18,6 +20,14 @@ export interface ApplicantSlackDeps {
   /** Rejecting and choosing a quota. */
   decisions: DecisionDeps | undefined;
   inflight: InFlight;
+  /**
+   * Bounds the first redraws ("approving by …") that clicks start: a burst of clicks redraws its
+   * cards a few at a time instead of all at once, so answering the clicks keeps the CPU and
+   * Slack's rate limit on chat.update is not hit by a burst. Absent: unbounded.
+   */
+  firstRedraws?: Slots;
+  /** The work a click starts waits until no Slack request is being answered (bounded); absent: no wait. */
+  requestsFirst?: Pick<RequestsFirst, 'idle'>;
   log: Logger;
 }
 

@@ -8,6 +8,7 @@ import type { SheetPoller } from '../../../commands/deps.js';
 import { approvalEmails } from '../../../views/emails/approval.js';
 import type { DecisionDeps } from '../../domain/provision/deps.js';
 import { HealthCache } from '../../ops/overview.js';
+import { Slots } from '../../platform/slots.js';
 import type { AdminDirectory } from '../../slack/admins.js';
 import type { CardDeps } from '../../slack/applicant-cards.js';
 import type { ApplicantSlackDeps } from '../../slack/applicant-deps.js';
@@ -32,6 +33,9 @@ export function cardDepsFrom(
     log,
   };
 }
+
+/** chat.update calls for clicks' first card redraws in flight at once (see ApplicantSlackDeps). */
+const FIRST_REDRAWS_AT_ONCE = 4;
 
 function applicantSlackDeps(
   client: WebClient,
@@ -59,6 +63,8 @@ function applicantSlackDeps(
     provision: services.provision,
     decisions,
     inflight: services.inflight,
+    firstRedraws: new Slots(FIRST_REDRAWS_AT_ONCE),
+    requestsFirst: services.slackRequests,
     log,
   };
 }

@@ -101,7 +101,7 @@ export async function handleApprove(args: ButtonArgs, deps: ApplicantSlackDeps):
 }
 
 /**
- * The click is answered now; the first redraw ("approving by …") and the run follow in order in
+ * The click is answered first; the first redraw ("approving by …") and the run follow in order in
  * the background, so a burst of clicks does not wait on Slack's chat.update round trips.
  */
 export function provisionInBackground(
@@ -111,13 +111,20 @@ export function provisionInBackground(
   click: Pick<Click, 'message'>,
   retry = false,
 ): void {
+  // Each redraw (the first, and the one after every step, which the run waits for before its next
+  // step) waits until no Slack request is being answered (requestsFirst, bounded): in a burst of
+  // clicks, answering them comes before the work they started.
   const progress = async (current: ApplicationRecord) => {
+    await deps.requestsFirst?.idle();
     await refreshApplicantCard(deps.cards, await withCard(deps, current, click));
   };
-  // The click is answered already; the first redraw ("approving by …") and the run follow in order
-  // in the background, so a burst of clicks does not wait on Slack's chat.update round trips.
+  // With processBeforeResponse, Bolt writes the HTTP answer once this listener's promise settles,
+  // a chain of microtasks. Waiting for the event loop's next turn (setImmediate) keeps the redraw's
+  // work (rendering the card, preparing chat.update) behind that answer instead of before it.
   void deps.inflight.run(`provision ${record.id}`, async () => {
-    await progress(record);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (deps.firstRedraws) await deps.firstRedraws.run(() => progress(record));
+    else await progress(record);
     return runProvisioning(provision, record.id, progress, { retry });
   });
 }
