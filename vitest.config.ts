@@ -19,6 +19,7 @@ const UNIT = [
   'test/ops/manifest.test.ts',
   'test/platform/config.test.ts',
   'test/platform/log.test.ts',
+  'test/platform/requests-first.test.ts',
   'test/platform/slots.test.ts',
   'test/readme.test.ts',
   'test/release-files.test.ts',
