@@ -9,7 +9,7 @@ import { protectedProject } from '../src/domain/accounts/protection.js';
 import { QUOTA_KEYS, type QuotaPresets } from '../src/domain/quotas/presets.js';
 import { readQuotas } from '../src/domain/quotas/reader.js';
 import { describeValues } from '../src/domain/quotas/request-workflow.js';
-import { parseQuotaInput } from '../src/domain/quotas/resolve.js';
+import { parseQuotaInput, wholeNumber } from '../src/domain/quotas/resolve.js';
 import { setQuotas } from '../src/domain/quotas/setter.js';
 import type { QuotaKey, QuotaValues } from '../src/domain/quotas/types.js';
 import type { KeystoneClient } from '../src/keystone/index.js';
@@ -47,8 +47,8 @@ export function parseQuotaChange(words: readonly string[], presets: QuotaPresets
     const key = (pair[1] ?? '').toLowerCase();
     const value = pair[2] ?? '';
     if (key === 'ram_gib') {
-      const gib = /^-?\d+$/.test(value) ? Number(value) : Number.NaN;
-      if (!Number.isInteger(gib) || gib < -1)
+      const gib = wholeNumber(value);
+      if (gib === undefined || !Number.isSafeInteger(gib * MIB_PER_GIB))
         return { ok: false, problem: 'ram_gib wants a whole number, or -1' };
       fields.ram = String(gib === -1 ? -1 : gib * MIB_PER_GIB);
     } else if (!(QUOTA_KEYS as readonly string[]).includes(key)) {

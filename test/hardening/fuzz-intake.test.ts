@@ -9,6 +9,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { headerNames, mapColumns } from '../../src/domain/intake/columns.js';
 import { LIMITS, parseRow, rowKey } from '../../src/domain/intake/parse.js';
+import { mapQuotaColumns, parseQuotaRow } from '../../src/domain/intake/quota-request.js';
+import { BUILT_IN_PRESETS, QUOTA_KEYS } from '../../src/domain/quotas/presets.js';
 import { describeInvalidRow } from '../../views/invalid-row-notice.js';
 import { HEADER, type RowInput, row } from '../domain/intake/fixtures.js';
 import { fuzzParameters, fuzzRuns, reportCases } from './fuzz-settings.js';
@@ -174,5 +176,95 @@ describe('sheet-row fuzzing through the intake parser', () => {
     );
     // The generators reach every outcome, or the properties above prove little.
     expect(Math.min(kinds.applicant, kinds.invalid, kinds.blank)).toBeGreaterThan(0);
+  });
+});
+
+/** The quota requests tab's header: the required columns, a few quota keys and both RAM columns. */
+const QUOTA_HEADER = [
+  'Timestamp',
+  'Email',
+  'Project',
+  'Preset',
+  'instances',
+  'cores',
+  'ram',
+  'RAM (GiB)',
+  'port',
+  'Justification',
+];
+/** Numbers as people and attackers type them: what `Number()` takes is not all a whole number. */
+const quotaNumber = fc.oneof(
+  fc.integer({ min: -2, max: 5_000 }).map(String),
+  fc.constantFrom(
+    '1e300',
+    '9007199254740993',
+    '0x10',
+    ' 12 ',
+    '1.5',
+    '-1',
+    '+3',
+    'Infinity',
+    'NaN',
+    '١٢',
+    '1e3',
+  ),
+);
+/** Mostly cells a real row has, so that rows get taken in and every rule is reached. */
+const likely = <T>(valid: fc.Arbitrary<T>, other: fc.Arbitrary<T>) =>
+  fc.oneof({ weight: 6, arbitrary: valid }, { weight: 1, arbitrary: other });
+const quotaCell = fc.oneof(
+  { weight: 8, arbitrary: fc.constant('') },
+  { weight: 2, arbitrary: quotaNumber },
+  { weight: 1, arbitrary: cell },
+);
+const quotaRow = fc.record({
+  cells: fc.tuple(
+    likely(fc.constant('12/03/2026 08:00:00'), cell),
+    likely(fc.stringMatching(/^[a-z]{1,8}@[a-z]{1,8}\.org$/), cell),
+    likely(fc.constantFrom('atlas', 'lee-lab'), cell),
+    likely(fc.constantFrom('', '', 'small', 'MEDIUM', 'large'), fc.oneof(fc.constant('huge'), cell)),
+    quotaCell,
+    quotaCell,
+    quotaCell,
+    quotaCell,
+    quotaCell,
+    likely(fc.constant('more GPUs'), cell),
+  ),
+  rowNumber: fc.integer({ min: 2, max: 100_000 }),
+});
+
+describe('quota-request rows through their parser', () => {
+  it(`parses ${RUNS} random rows without throwing; a request asks only whole numbers of at least -1 for known keys`, () => {
+    const mapped = mapQuotaColumns(QUOTA_HEADER, names);
+    if (!mapped.ok) throw new Error('the quota header did not map');
+    const kinds = { request: 0, invalid: 0, blank: 0 };
+    fc.assert(
+      fc.property(quotaRow, ({ cells, rowNumber }) => {
+        const parsed = parseQuotaRow(cells, rowNumber, mapped.columns, names, BUILT_IN_PRESETS);
+        kinds[parsed.kind] += 1;
+        if (parsed.kind === 'invalid') {
+          expect(parsed.reasons.length).toBeGreaterThan(0);
+          for (const reason of parsed.reasons) expect(reason.length).toBeLessThanOrEqual(300);
+        }
+        if (parsed.kind !== 'request') return;
+        const { request } = parsed;
+        expect(request.email).toBe(request.email.toLowerCase());
+        expect(request.email.length).toBeLessThanOrEqual(LIMITS.email);
+        expect(request.project.length).toBeGreaterThan(0);
+        expect(request.project.length).toBeLessThanOrEqual(LIMITS.projectName);
+        expect(oneLine(request.project)).toBe(true);
+        for (const [key, value] of Object.entries(request.requested)) {
+          expect(QUOTA_KEYS).toContain(key);
+          expect(Number.isSafeInteger(value) && value >= -1).toBe(true);
+        }
+      }),
+      fuzzParameters(RUNS),
+    );
+    reportCases(
+      'quota-request rows through their parser',
+      RUNS,
+      `${kinds.request} taken in, ${kinds.invalid} invalid, ${kinds.blank} blank`,
+    );
+    expect(Math.min(kinds.request, kinds.invalid)).toBeGreaterThan(0);
   });
 });

@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { QUOTA_KEYS, type QuotaPresets } from '../quotas/presets.js';
-import { parseQuotaInput } from '../quotas/resolve.js';
+import { parseQuotaInput, wholeNumber } from '../quotas/resolve.js';
 import type { QuotaKey, QuotaValues } from '../quotas/types.js';
 import type { HeaderNames } from './columns.js';
 import { cleanLine, cutAtWord, isBlankRow, LIMITS, rowKey } from './parse.js';
@@ -144,8 +144,9 @@ export function parseQuotaRow(
   }
   const ramGib = cell(columns.ramGib);
   if (ramGib !== '') {
-    const gib = Number(ramGib);
-    if (!Number.isInteger(gib) || gib < -1)
+    // The same rule as every other quota field: digits only, then a safe number of MiB.
+    const gib = wholeNumber(ramGib);
+    if (gib === undefined || !Number.isSafeInteger(gib * MIB_PER_GIB))
       reasons.push('ram_gib: Enter a whole number, or -1 for unlimited');
     else if (values.ram !== undefined) reasons.push('give RAM once: ram (MiB) or ram_gib, not both');
     else values.ram = gib === -1 ? -1 : gib * MIB_PER_GIB;

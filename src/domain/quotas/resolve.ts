@@ -15,7 +15,8 @@ export type QuotaInputResult =
 
 const isQuotaKey = (key: string): key is QuotaKey => (QUOTA_KEYS as readonly string[]).includes(key);
 
-function wholeNumber(value: unknown): number | undefined {
+/** A whole number of at least -1 (-1 is unlimited), typed or given; undefined for anything else. */
+export function wholeNumber(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isInteger(value) && value >= -1 ? value : undefined;
   if (typeof value === 'string' && /^\s*-?\d+\s*$/.test(value)) {
     const number = Number(value.trim());
