@@ -13,7 +13,7 @@ import type { TestProject } from 'vitest/node';
 import setupTestServices from '../test/global-setup.js';
 import type { ProvidedKeystone } from '../test/support/provided.js';
 import { ackBench } from './ack.js';
-import { footprintBench } from './footprint.js';
+import { footprintBench, footprintHourBench } from './footprint.js';
 import { intakeBench } from './intake.js';
 import { passwordPageBench } from './password-page.js';
 import { provisioningBench } from './provisioning.js';
@@ -24,6 +24,10 @@ interface Benchmark {
   name: string;
   needsKeystone: boolean;
   run(context: BenchContext): Promise<BenchResult>;
+  /** Runs of this benchmark when not BENCH_RUNS. */
+  runs?: number;
+  /** Left out of `npm run bench` without names. */
+  onlyWhenNamed?: boolean;
 }
 
 const BENCHMARKS: Benchmark[] = [
@@ -32,6 +36,8 @@ const BENCHMARKS: Benchmark[] = [
   { name: 'intake', needsKeystone: false, run: intakeBench },
   { name: 'provisioning', needsKeystone: true, run: provisioningBench },
   { name: 'footprint', needsKeystone: true, run: footprintBench },
+  // An hour at rest: once (not BENCH_RUNS times), and only when named.
+  { name: 'footprint-hour', needsKeystone: true, run: footprintHourBench, runs: 1, onlyWhenNamed: true },
 ];
 
 const RESULTS_FILE = fileURLToPath(new URL('./results.json', import.meta.url));
@@ -239,7 +245,9 @@ async function main(): Promise<number> {
     return 2;
   }
   const selected =
-    wanted.length === 0 ? BENCHMARKS : BENCHMARKS.filter((bench) => wanted.includes(bench.name));
+    wanted.length === 0
+      ? BENCHMARKS.filter((bench) => !bench.onlyWhenNamed)
+      : BENCHMARKS.filter((bench) => wanted.includes(bench.name));
   const { context, stop } = await services(selected.some((bench) => bench.needsKeystone));
   const benchmarks = await previousResults();
   const done: StoredResult[] = [];
@@ -251,8 +259,9 @@ async function main(): Promise<number> {
       try {
         const runs: BenchResult[] = [];
         const perRun: StoredResult['perRun'] = [];
-        for (let run = 1; run <= RUNS; run++) {
-          if (RUNS > 1) process.stderr.write(`bench: ${bench.name} run ${run} of ${RUNS} …\n`);
+        const runCount = bench.runs ?? RUNS;
+        for (let run = 1; run <= runCount; run++) {
+          if (runCount > 1) process.stderr.write(`bench: ${bench.name} run ${run} of ${runCount} …\n`);
           const loadAverageAtStart = loadavg().map((load) => round(load, 2));
           const result = await bench.run(context);
           runs.push(result);
@@ -273,7 +282,7 @@ async function main(): Promise<number> {
           durationS: round((performance.now() - started) / 1000, 1),
           machine: machine(),
           commit: commitOf(),
-          runs: RUNS,
+          runs: runCount,
           perRun,
         };
         benchmarks[bench.name] = stored;
