@@ -18,6 +18,7 @@ const UNIT = [
   'test/mail/templates.test.ts',
   'test/ops/manifest.test.ts',
   'test/platform/config.test.ts',
+  'test/platform/http/client-ip.test.ts',
   'test/platform/log.test.ts',
   'test/platform/requests-first.test.ts',
   'test/platform/slots.test.ts',

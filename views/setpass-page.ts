@@ -49,9 +49,20 @@ const EXPIRY_FORMAT = new Intl.DateTimeFormat('en-GB', {
   timeZone: 'UTC',
 });
 
+/** The last few expiries formatted: the format shows minutes, and links made together share them. */
+const EXPIRIES_KEPT = 256;
+const formattedExpiries = new Map<number, string>();
+
 /** When a link expires, in words that do not depend on the server's locale. */
 export function formatExpiry(at: Date): string {
-  return `${EXPIRY_FORMAT.format(at)} UTC`;
+  const minute = Math.floor(at.getTime() / 60_000);
+  let text = formattedExpiries.get(minute);
+  if (text === undefined) {
+    text = `${EXPIRY_FORMAT.format(at)} UTC`;
+    if (formattedExpiries.size >= EXPIRIES_KEPT) formattedExpiries.clear();
+    formattedExpiries.set(minute, text);
+  }
+  return text;
 }
 
 /** Who to ask, as a sentence ending: "write to help@x.org" or "ask the administrators …". */

@@ -138,7 +138,7 @@ export async function startKaizen(config: Config, options: StartOptions): Promis
       countRefusals(inNewRequest(slack.httpListener), (reason) => metrics.refused(reason)),
     );
   const http = createHttpServer({
-    routes: routes.map(eachInNewRequest),
+    routes,
     log,
     metrics,
     trustedProxies: config.http.trustedProxies,
@@ -237,10 +237,6 @@ export async function startKaizen(config: Config, options: StartOptions): Promis
 /** A listener whose every request (and the work it starts) runs under a request id of its own. */
 function inNewRequest(listener: RequestListener): RequestListener {
   return (req, res) => withRequestId(newRequestId(), () => listener(req, res));
-}
-
-function eachInNewRequest(route: Route): Route {
-  return { ...route, handler: (ctx) => withRequestId(newRequestId(), () => route.handler(ctx)) };
 }
 
 /**

@@ -1,7 +1,10 @@
 /**
- * One `requestId` per HTTP request, Slack payload or job tick, carried through the work it starts
- * (an approval run, an email sent, the Keystone calls) by AsyncLocalStorage; the logger adds it to
- * every line written meanwhile, so one grep follows a click to its Keystone calls.
+ * One `requestId` per Slack payload or job tick, carried through the work it starts (an approval
+ * run, an email sent, the Keystone calls) by AsyncLocalStorage; the logger adds it to every line
+ * written meanwhile, so one grep follows a click to its Keystone calls. The HTTP routes (the
+ * password page, health, metrics) carry theirs in the route's context instead (router.ts): their
+ * work stays within the request, and in the setpass role nothing enables AsyncLocalStorage's
+ * promise hooks, which every promise of the process pays for once they are on.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
@@ -12,9 +15,17 @@ interface RequestContext {
 
 const storage = new AsyncLocalStorage<RequestContext>();
 
-/** 16 hex characters: short enough to read in a log, random enough never to repeat in practice. */
+/**
+ * 16 hex characters: short enough to read in a log, never repeated. A random prefix per process
+ * (so replicas and restarts do not collide) and a counter: the id names a request, it guards
+ * nothing, and one CSPRNG call per request was a visible share of the password page's CPU.
+ */
+const processPart = randomBytes(4).toString('hex');
+let counter = 0;
+
 export function newRequestId(): string {
-  return randomBytes(8).toString('hex');
+  counter = (counter + 1) % 0x1_0000_0000;
+  return `${processPart}${counter.toString(16).padStart(8, '0')}`;
 }
 
 /** The id of the request whose work is running now; undefined outside any. */

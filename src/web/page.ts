@@ -234,7 +234,10 @@ export class PasswordPage {
           }),
         );
       }
-      this.deps.log.error({ err: error, method: ctx.req.method }, 'the password page failed');
+      this.deps.log.error(
+        { err: error, method: ctx.req.method, requestId: ctx.requestId },
+        'the password page failed',
+      );
       this.html(ctx.res, 503, unavailablePage(this.site), { 'retry-after': '120' });
     }
   }

@@ -34,7 +34,7 @@ import {
   type FailureCharge,
   FailureLimits,
 } from './limits.js';
-import { isValidPin, type PinCheck, PinHasher } from './pin.js';
+import { isValidPin, PinHasher } from './pin.js';
 import { PasswordPolicy } from './policy.js';
 import type { PasswordLinkIssuer } from './ports.js';
 import {
@@ -44,6 +44,7 @@ import {
   type NewToken,
   type TokenRecord,
   TokenStore,
+  type WrongPinOutcome,
 } from './store.js';
 
 export interface SetpassOptions {
@@ -305,14 +306,15 @@ export class Setpass implements PasswordLinkIssuer {
         : isValidPin(pin)
           ? undefined
           : 'The PIN is exactly 4 digits (0–9).';
-    // The user's point, and (for a PIN worth checking) the link attempt it will use: one script.
-    // The attempt is paid for before the PIN is checked, so parallel guesses get no more than the
-    // link allows.
-    const user = await this.tokens.takeUserAndAttempt(
+    // The PIN is checked here (a keyed hash, no I/O); the user's point and the counting of the PIN
+    // against the link are one script after it. A PIN's verdict is told to the client only when
+    // the script counted it, so parallel guesses learn no more than the link allows.
+    const check = pinProblem === undefined ? await this.pins.verify(pin, record.pinHash) : undefined;
+    const user = await this.tokens.takeUserAndCountPin(
       record,
       this.limits.userBudget(record.userId),
       this.maxPinAttempts,
-      pinProblem === undefined,
+      check === undefined ? 'none' : check.matches ? 'right' : 'wrong',
     );
     if (user.kind === 'blocked') {
       return { kind: 'rate_limited', retryAfterMs: blockedFor('user', user.msBeforeNext).retryAfterMs };
@@ -329,15 +331,19 @@ export class Setpass implements PasswordLinkIssuer {
     });
 
     if (pinProblem !== undefined) return fix({ pin: pinProblem });
-    const reservation = user.attempt ?? { kind: 'gone' };
-    if (reservation.kind === 'gone') return { kind: 'dead' };
-    if (reservation.kind === 'exhausted') {
-      return { kind: 'rate_limited', retryAfterMs: ATTEMPTS_BUSY_RETRY_MS };
+    switch (user.pin.kind) {
+      case 'gone':
+      case 'none':
+        return { kind: 'dead' };
+      case 'exhausted':
+        return { kind: 'rate_limited', retryAfterMs: ATTEMPTS_BUSY_RETRY_MS };
+      case 'counted':
+      case 'burned':
+        return this.wrongPin(record, user.pin, clientIp);
+      case 'right':
+        break;
     }
-    const check = await this.checkPin(record, pin);
-    if (!check.matches) return this.wrongPin(record, clientIp);
-    await this.tokens.giveBackAttempt(record);
-    if (check.rehashed !== undefined) {
+    if (check?.rehashed !== undefined) {
       await this.tokens.replacePinHash(record.userId, record.pinHash, check.rehashed);
     }
 
@@ -371,15 +377,6 @@ export class Setpass implements PasswordLinkIssuer {
       this.log.warn({ userId, outcome: outcome.kind }, 'no application credential for the command line');
     }
     return outcome;
-  }
-
-  private async checkPin(record: TokenRecord, pin: string): Promise<PinCheck> {
-    try {
-      return await this.pins.verify(pin, record.pinHash);
-    } catch (error) {
-      await this.tokens.giveBackAttempt(record);
-      throw error;
-    }
   }
 
   private async changeInKeystone(
@@ -455,9 +452,12 @@ export class Setpass implements PasswordLinkIssuer {
     return { kind: 'done', username: record.username };
   }
 
-  private async wrongPin(record: TokenRecord, clientIp: string): Promise<PasswordChangeOutcome> {
-    const outcome = await this.tokens.recordWrongPin(record, this.maxPinAttempts);
-    if (outcome.kind === 'gone') return { kind: 'dead' };
+  /** A wrong PIN the store has counted: the attempts left, or the lockout it caused. */
+  private async wrongPin(
+    record: TokenRecord,
+    outcome: Exclude<WrongPinOutcome, { kind: 'gone' }>,
+    clientIp: string,
+  ): Promise<PasswordChangeOutcome> {
     this.metrics?.wrongPin();
     if (outcome.kind === 'counted') {
       return {

@@ -223,19 +223,30 @@ end
 return {1, redis.call('HGETALL', KEYS[2])}
 `;
 
-// KEYS: the user's budget, token. ARGV: points, window, max attempts, '1' to also take one of the
-// link's attempts (as RESERVE). Answers {0, ms left} when the user's budget is spent, else {1, the
-// attempt: 1 reserved, 0 all in use, -1 token gone, 2 not asked}.
-const TAKE_USER_AND_ATTEMPT = `${BUDGET_LUA}
+// KEYS: the user's budget, token, user pointer, lockout marker. ARGV: points, window, max attempts,
+// the PIN's verdict ('none' when no PIN was checked, 'right' or 'wrong'), token hmac, now ms.
+// Takes the user's point; then, for a checked PIN, counts it against the link as WRONG_PIN does
+// (the max-th wrong PIN burns the token and marks the user locked out) unless the link's attempts
+// are already used up by wrong PINs and checks in flight. Answers {0, ms left} when the user's
+// budget is spent, else {1, 'none' | 'gone' | 'exhausted' | 'right' | wrong PINs so far}.
+const TAKE_USER_AND_COUNT_PIN = `${BUDGET_LUA}
 local refused = take()
 if refused then return {0, refused} end
-if ARGV[4] ~= '1' then return {1, 2} end
-if redis.call('EXISTS', KEYS[2]) == 0 then return {1, -1} end
+if ARGV[4] == 'none' then return {1, 'none'} end
+if redis.call('EXISTS', KEYS[2]) == 0 then return {1, 'gone'} end
 local wrong = tonumber(redis.call('HGET', KEYS[2], 'attempts') or '0')
 local reserved = tonumber(redis.call('HGET', KEYS[2], 'reserved') or '0')
-if wrong + reserved >= tonumber(ARGV[3]) then return {1, 0} end
-redis.call('HINCRBY', KEYS[2], 'reserved', 1)
-return {1, 1}
+if wrong + reserved >= tonumber(ARGV[3]) then return {1, 'exhausted'} end
+if ARGV[4] == 'right' then return {1, 'right'} end
+local attempts = redis.call('HINCRBY', KEYS[2], 'attempts', 1)
+if attempts >= tonumber(ARGV[3]) then
+  redis.call('DEL', KEYS[2])
+  if redis.call('HGET', KEYS[3], 'hmac') == ARGV[5] then
+    redis.call('DEL', KEYS[3])
+    redis.call('HSET', KEYS[4], 'attempts', attempts, 'at', ARGV[6])
+  end
+end
+return {1, attempts}
 `;
 
 /** A failure budget's counter (`keys.setpassBudget(scope, id)`): see limits.ts. */
@@ -250,10 +261,22 @@ export type BudgetedLookup =
   | { kind: 'blocked'; msBeforeNext: number }
   | { kind: 'looked'; found: FoundToken };
 
-export type UserAndAttempt =
+/** What the PIN of a submission was, as the page checked it before asking the store to count it. */
+export type PinVerdict = 'none' | 'right' | 'wrong';
+
+export type UserAndPin =
   | { kind: 'blocked'; msBeforeNext: number }
-  /** The user's point is taken; `attempt` when one was asked for. */
-  | { kind: 'taken'; attempt: Reservation | undefined };
+  /** The user's point is taken; `pin` says what became of the PIN (`none` when none was checked). */
+  | {
+      kind: 'taken';
+      pin:
+        | { kind: 'none' }
+        | { kind: 'right' }
+        /** The wrong PIN is counted (`burned`: it was the last the link allowed). */
+        | WrongPinOutcome
+        /** Wrong PINs and checks in flight already use every attempt the link has. */
+        | { kind: 'exhausted' };
+    };
 
 const ISSUE_ROUNDS = 100;
 
@@ -339,35 +362,44 @@ export class TokenStore {
   }
 
   /**
-   * Takes a point from the user's failure budget and, with `attempt`, one of the link's attempts
-   * for a PIN about to be checked (see `reserveAttempt`), in one script.
+   * Takes a point from the user's failure budget and counts a PIN already checked: a wrong one
+   * against the link (as `recordWrongPin`), a right one only if the link still has an attempt.
+   * One script, so a wrong PIN costs one round trip after the look-up, and however many requests
+   * race, no more PINs are answered than the link has attempts.
    */
-  async takeUserAndAttempt(
+  async takeUserAndCountPin(
     record: TokenRecord,
     budget: BudgetCounter,
     maxAttempts: number,
-    attempt: boolean,
-  ): Promise<UserAndAttempt> {
+    verdict: PinVerdict,
+  ): Promise<UserAndPin> {
     const [allowed, answer] = (await this.scripts.evalsha(
-      TAKE_USER_AND_ATTEMPT,
-      2,
+      TAKE_USER_AND_COUNT_PIN,
+      4,
       keys.setpassBudget(budget.scope, budget.id),
       keys.setpassToken(record.tokenHmac),
+      keys.setpassUser(record.userId),
+      keys.setpassLockedOut(record.userId),
       String(budget.points),
       String(budget.windowSeconds),
       String(maxAttempts),
-      attempt ? '1' : '0',
-    )) as [number, number];
+      verdict,
+      record.tokenHmac,
+      String(Date.now()),
+    )) as [number, number | string];
     if (allowed !== 1) return { kind: 'blocked', msBeforeNext: Number(answer) };
-    const reserved: Reservation | undefined =
-      answer === 2
-        ? undefined
-        : answer < 0
-          ? { kind: 'gone' }
-          : answer === 0
-            ? { kind: 'exhausted' }
-            : { kind: 'reserved' };
-    return { kind: 'taken', attempt: reserved };
+    if (typeof answer === 'string') {
+      const named = { none: 'none', right: 'right', gone: 'gone', exhausted: 'exhausted' } as const;
+      return { kind: 'taken', pin: { kind: named[answer as keyof typeof named] ?? 'gone' } };
+    }
+    const attempts = Number(answer);
+    return {
+      kind: 'taken',
+      pin:
+        attempts >= maxAttempts
+          ? { kind: 'burned', attempts }
+          : { kind: 'counted', attempts, attemptsLeft: maxAttempts - attempts },
+    };
   }
 
   async find(token: string): Promise<FoundToken> {

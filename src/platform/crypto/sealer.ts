@@ -3,17 +3,25 @@
  * that carries password links). Each user of it derives its key from SETPASS_SECRET with HKDF under
  * a purpose of its own, so no sealer opens what another one sealed.
  */
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createSecretKey,
+  hkdfSync,
+  type KeyObject,
+  randomBytes,
+} from 'node:crypto';
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const VERSION = 's1';
 
 export class Sealer {
-  private readonly key: Buffer;
+  /** A KeyObject, imported once: a Buffer key is imported again by every cipher made with it. */
+  private readonly key: KeyObject;
 
   constructor(secret: Buffer, purpose: string) {
-    this.key = Buffer.from(hkdfSync('sha256', secret, 'kaizen-registration', purpose, 32));
+    this.key = createSecretKey(Buffer.from(hkdfSync('sha256', secret, 'kaizen-registration', purpose, 32)));
   }
 
   /** A sealer whose key lives only in this process, for when SETPASS_SECRET is not configured. */

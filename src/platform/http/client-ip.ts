@@ -74,13 +74,21 @@ function proxyMatcher(list: readonly string[]): Matcher {
   let matcher = matchers.get(list);
   if (matcher === undefined) {
     const blocks = new BlockList();
+    // IPv4 ranges as (network, mask) pairs: a client address is checked against them with integer
+    // arithmetic, where a BlockList check builds a SocketAddress for every client.
+    const v4: { network: number; mask: number }[] = [];
     for (const entry of list) {
       const range = parseRange(entry);
       if (range === undefined) continue;
       blocks.addSubnet(range.address, range.prefix, range.family);
+      if (range.family === 'ipv4') {
+        const mask = range.prefix === 0 ? 0 : (0xffff_ffff << (32 - range.prefix)) >>> 0;
+        v4.push({ network: ((ipv4Number(range.address) ?? 0) & mask) >>> 0, mask });
+      }
     }
     const check = (address: string) => {
-      if (isIPv4(address)) return blocks.check(address, 'ipv4');
+      const number = ipv4Number(address);
+      if (number !== undefined) return v4.some((range) => (number & range.mask) >>> 0 === range.network);
       return isIPv6(address) && blocks.check(address, 'ipv6');
     };
     // The addresses asked about are mostly the few proxies in front, asked on every request, and a
@@ -112,6 +120,14 @@ function parseRange(entry: string): { address: string; prefix: number; family: '
   // A mapped IPv4 range written in IPv6 form (::ffff:10.0.0.0/104) keeps its IPv4 length.
   const prefix = family === 'ipv4' && isIPv6(rawAddress) ? Number(prefixText) - 96 : Number(prefixText);
   return prefix < 0 ? undefined : { address, prefix, family };
+}
+
+/** A dotted-quad IPv4 address as an unsigned 32-bit number; undefined when it is not one. */
+function ipv4Number(address: string): number | undefined {
+  if (!isIPv4(address)) return undefined;
+  let number = 0;
+  for (const part of address.split('.')) number = number * 256 + Number(part);
+  return number;
 }
 
 /** The eight 16-bit groups of an IPv6 address (zone id dropped), or undefined when it is not one. */

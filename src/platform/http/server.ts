@@ -17,6 +17,7 @@ import type { Duplex } from 'node:stream';
 import { KaizenError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
+import { newRequestId } from '../request-context.js';
 import { clientIp, isHttps } from './client-ip.js';
 import { compileRoutes, matchRoute, parseTarget, type Route, sendText } from './router.js';
 
@@ -53,17 +54,23 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
    * What a handler threw: our own 4xx as it is; a client that went away gets nothing; anything else
    * is ours to fix and is logged with its details, the answer saying only that it failed.
    */
-  const failed = (req: IncomingMessage, res: ServerResponse, path: string, error: unknown) => {
+  const failed = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    error: unknown,
+    requestId?: string,
+  ) => {
     if (error instanceof KaizenError && error.status && error.status < 500) {
       return sendText(res, error.status, `${error.message}\n`);
     }
     if (error instanceof URIError) return badRequest(req, res, 'a percent-escape that does not decode');
     if (clientGone(req, error)) {
-      log.info({ path }, 'the client went away before its request was answered');
+      log.info({ path, requestId }, 'the client went away before its request was answered');
       res.destroy();
       return;
     }
-    log.error({ err: error, path, https: isHttps(req, trusted) }, 'request failed');
+    log.error({ err: error, path, https: isHttps(req, trusted), requestId }, 'request failed');
     sendText(res, 500, 'Something went wrong on our side. Please try again in a minute.\n');
   };
 
@@ -84,10 +91,17 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     if (match.kind === 'method_not_allowed') {
       return sendText(res, 405, 'Method not allowed\n', { allow: match.allow.join(', ') });
     }
-    const ctx = { req, res, url, params: match.params, clientIp: clientIp(req, trusted) };
+    const ctx = {
+      req,
+      res,
+      url,
+      params: match.params,
+      clientIp: clientIp(req, trusted),
+      requestId: newRequestId(),
+    };
     Promise.resolve()
       .then(() => match.route.handler(ctx))
-      .catch((error: unknown) => failed(req, res, url.pathname, error));
+      .catch((error: unknown) => failed(req, res, url.pathname, error, ctx.requestId));
   };
 
   // Everything a request can throw is caught here: no request, however malformed, ends the process.
