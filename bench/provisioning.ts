@@ -149,7 +149,7 @@ function sheetsKind(url: string): string {
 }
 
 /** `GET /v3/users?domain_id&name__icontains`: the kind of a Keystone call, without ids or values. */
-function callKind(method: string, url: string): string {
+export function callKind(method: string, url: string): string {
   const parsed = new URL(url);
   const path = parsed.pathname.replace(/\/[0-9a-f]{32}(?=\/|$)/g, '/:id');
   const query = [...parsed.searchParams.keys()].sort().join('&');

@@ -17,6 +17,7 @@ import { footprintBench, footprintHourBench } from './footprint.js';
 import { intakeBench } from './intake.js';
 import { passwordPageBench } from './password-page.js';
 import { provisioningBench } from './provisioning.js';
+import { provisioningButtonBench } from './provisioning-button.js';
 import { type BenchResult, type Check, mb, round } from './stats.js';
 import type { BenchContext } from './world.js';
 
@@ -35,6 +36,7 @@ const BENCHMARKS: Benchmark[] = [
   { name: 'password-page', needsKeystone: true, run: passwordPageBench },
   { name: 'intake', needsKeystone: false, run: intakeBench },
   { name: 'provisioning', needsKeystone: true, run: provisioningBench },
+  { name: 'provisioning-button', needsKeystone: true, run: provisioningButtonBench },
   { name: 'footprint', needsKeystone: true, run: footprintBench },
   // An hour at rest: once (not BENCH_RUNS times), and only when named.
   { name: 'footprint-hour', needsKeystone: true, run: footprintHourBench, runs: 1, onlyWhenNamed: true },
