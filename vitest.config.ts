@@ -24,6 +24,7 @@ const UNIT = [
   'test/platform/slots.test.ts',
   'test/readme.test.ts',
   'test/release-files.test.ts',
+  'test/slack/latest-redraw.test.ts',
   'test/support-fakes-block-kit.test.ts',
   'test/views/**/*.test.ts',
   'test/web/page-view.test.ts',

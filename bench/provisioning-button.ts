@@ -46,6 +46,8 @@ import {
 const ONE_AT_A_TIME = Number(process.env.BENCH_BUTTON_SERIAL ?? 20);
 const BACKLOG = Number(process.env.BENCH_BUTTON_BACKLOG ?? 60);
 const WAIT_MS = 300_000;
+/** Slack's round trip for each Web API call of the bot (the fake answers after this long). */
+const SLACK_LATENCY_MS = Number(process.env.BENCH_SLACK_LATENCY_MS ?? 100);
 
 interface KeystoneCall {
   kind: string;
@@ -132,6 +134,7 @@ export async function provisioningButtonBench(context: BenchContext): Promise<Be
     const url = `${bot.url}/slack/events`;
     const pid = bot.child.pid ?? 0;
     const cards = await postCards(world, store, env, ids);
+    world.slack.latencyMs = SLACK_LATENCY_MS;
     const clickApprove = async (card: Card) =>
       (
         await sendBlockAction(url, TEST_SIGNING_SECRET, {
@@ -153,9 +156,11 @@ export async function provisioningButtonBench(context: BenchContext): Promise<Be
     // One at a time: the prices of the floor, and what a lone approval takes through the button.
     proxy.calls.length = 0;
     const serialMs: number[] = [];
+    const serialStarts: number[] = [];
     const serialStarted = performance.now();
     for (const card of serialCards) {
       const one = performance.now();
+      serialStarts.push(one);
       statuses.push(await clickApprove(card));
       await waitUntilDecided(store, [card.id]);
       serialMs.push(since(one));
@@ -166,6 +171,14 @@ export async function provisioningButtonBench(context: BenchContext): Promise<Be
     for (const call of serialCalls) byKind.set(call.kind, [...(byKind.get(call.kind) ?? []), call.ms]);
     const price = new Map([...byKind].map(([kind, list]) => [kind, median(list)] as const));
     const serialFloorMs = serialCalls.reduce((sum, call) => sum + (price.get(call.kind) ?? 0), 0);
+    // The timeline of the one-at-a-time approval of median length: its Keystone calls from its click.
+    const order = serialMs.map((ms, index) => ({ ms, index })).sort((a, b) => a.ms - b.ms);
+    const typical = order[Math.floor(order.length / 2)];
+    const typicalStart = serialStarts[typical?.index ?? 0] ?? 0;
+    const typicalEnd = typicalStart + (typical?.ms ?? 0);
+    const timeline = serialCalls
+      .filter((call) => call.startedAt >= typicalStart && call.startedAt < typicalEnd)
+      .map((call) => `+${round(call.startedAt - typicalStart, 0)} ms ${call.kind} ${round(call.ms, 1)} ms`);
 
     // The backlog, clicked at once.
     proxy.calls.length = 0;
@@ -208,6 +221,7 @@ export async function provisioningButtonBench(context: BenchContext): Promise<Be
       title: 'Provisioning through the Approve button',
       figures: {
         provision_concurrency: concurrency,
+        slack_latency_ms: SLACK_LATENCY_MS,
         one_at_a_time: {
           approvals: serialCards.length,
           provisioned: serialDone,
@@ -215,6 +229,7 @@ export async function provisioningButtonBench(context: BenchContext): Promise<Be
           ms_per_approval_p50: round(median(serialMs), 1),
           floor_ms: round(serialFloorMs, 0),
           wall_over_floor: round(serialRatio, 2),
+          timeline_of_median_approval: `${round(typical?.ms ?? 0, 0)} ms from the click to the record provisioned (read every 20 ms): ${timeline.join(' | ')}`,
         },
         backlog: {
           approvals: backlogCards.length,
@@ -256,7 +271,7 @@ export async function provisioningButtonBench(context: BenchContext): Promise<Be
         ),
       ],
       notes: [
-        `The bot process (dist/src/app/main.js) with PROVISION_CONCURRENCY=${concurrency}; Keystone through this benchmark's recording proxy (a pass-through on 127.0.0.1). One warm-up approval, ${serialCards.length} one at a time (each click after the previous approval ended: the per-kind median latencies that price the floor), then a backlog of ${backlogCards.length} clicked at once. Each makes a new project and user.`,
+        `The bot process (dist/src/app/main.js) with PROVISION_CONCURRENCY=${concurrency}; the Slack fake answers each Web API call after ${SLACK_LATENCY_MS} ms (Slack's own round trip; BENCH_SLACK_LATENCY_MS); Keystone through this benchmark's recording proxy (a pass-through on 127.0.0.1). One warm-up approval, ${serialCards.length} one at a time (each click after the previous approval ended: the per-kind median latencies that price the floor), then a backlog of ${backlogCards.length} clicked at once. Each makes a new project and user.`,
         `The floor of the backlog: its Keystone calls (${backlogCalls.length}) one after another, each at its kind's median latency from the one-at-a-time phase, since the test Keystone (one uwsgi process, one thread, SQLite) serves one call at a time. What else an approval does (quotas, the welcome email, the sheet rows, the card redraws, Redis) can overlap another approval's Keystone calls. One at a time, the same floor is ${round(serialRatio, 2)}× (nothing overlaps there: each approval's own steps run in order, card redraws included).`,
         `Keystone busy: the time at least one Keystone call was in flight, over the backlog's wall time.`,
         ...(unpriced.length > 0

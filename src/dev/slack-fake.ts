@@ -134,6 +134,11 @@ export class SlackFake {
   readonly appId: string;
   /** Every POST to a response URL, in order. */
   readonly responses: SlackResponsePost[] = [];
+  /**
+   * How long each Web API call takes to be answered: 0 here, where a test wants answers at once;
+   * a benchmark sets Slack's own round trip (about 100 ms from a data centre) to see what waits on it.
+   */
+  latencyMs = 0;
 
   private readonly requiredToken: string | undefined;
   private server: Server | undefined;
@@ -339,6 +344,7 @@ export class SlackFake {
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
     const rawBody = await readBody(request);
+    if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
     if (url.pathname.startsWith('/response/')) {
       this.handleResponseUrl(decodeURIComponent(url.pathname.slice('/response/'.length)), rawBody, response);
       return;

@@ -21,6 +21,7 @@ import { describeError } from '../../platform/errors.js';
 import type { App } from '../app.js';
 import { refreshApplicantCard } from '../applicant-cards.js';
 import { type ApplicantSlackDeps, tellUser } from '../applicant-deps.js';
+import { LatestRedraw } from '../latest-redraw.js';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
 
@@ -102,7 +103,9 @@ export async function handleApprove(args: ButtonArgs, deps: ApplicantSlackDeps):
 
 /**
  * The click is answered first; the first redraw ("approving by …") and the run follow in order in
- * the background, so a burst of clicks does not wait on Slack's chat.update round trips.
+ * the background, so a burst of clicks does not wait on Slack's chat.update round trips. The steps'
+ * redraws go on beside the run, the newest state first (LatestRedraw); the run's work is done when
+ * its last state is drawn.
  */
 export function provisionInBackground(
   deps: ApplicantSlackDeps,
@@ -111,21 +114,27 @@ export function provisionInBackground(
   click: Pick<Click, 'message'>,
   retry = false,
 ): void {
-  // Each redraw (the first, and the one after every step, which the run waits for before its next
-  // step) waits until no Slack request is being answered (requestsFirst, bounded): in a burst of
-  // clicks, answering them comes before the work they started.
-  const progress = async (current: ApplicationRecord) => {
+  // Each redraw waits until no Slack request is being answered (requestsFirst, bounded): in a
+  // burst of clicks, answering them comes before the work they started.
+  const redraw = async (current: ApplicationRecord) => {
     await deps.requestsFirst?.idle();
     await refreshApplicantCard(deps.cards, await withCard(deps, current, click));
   };
+  const steps = new LatestRedraw(redraw, (error) =>
+    deps.log.warn({ err: error, applicant: record.id }, 'could not redraw the card'),
+  );
   // With processBeforeResponse, Bolt writes the HTTP answer once this listener's promise settles,
   // a chain of microtasks. Waiting for the event loop's next turn (setImmediate) keeps the redraw's
   // work (rendering the card, preparing chat.update) behind that answer instead of before it.
   void deps.inflight.run(`provision ${record.id}`, async () => {
     await new Promise<void>((resolve) => setImmediate(resolve));
-    if (deps.firstRedraws) await deps.firstRedraws.run(() => progress(record));
-    else await progress(record);
-    return runProvisioning(provision, record.id, progress, { retry });
+    if (deps.firstRedraws) await deps.firstRedraws.run(() => redraw(record));
+    else await redraw(record);
+    try {
+      return await runProvisioning(provision, record.id, async (current) => steps.show(current), { retry });
+    } finally {
+      await steps.drained();
+    }
   });
 }
 
