@@ -23,17 +23,21 @@ export function createRedis(config: Config['redis'], extra: RedisOptions = {}): 
     retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
     lazyConnect: false,
     // Commands issued in the same turn of the event loop (the password page under load, a burst of
-    // Slack clicks) go out in one write: one system call where there were one per command.
+    // Slack clicks) go out in one write: one system call where there were one per command. (Not in
+    // a Redis Cluster: see below.)
     enableAutoPipelining: true,
     ...extra,
   };
   if (config.clusterNodes) {
-    const { keyPrefix, lazyConnect, retryStrategy, enableAutoPipelining, ...perNode } = common;
+    // No auto-pipelining in a cluster: ioredis groups a turn's commands by the slot of their first
+    // argument, which for EVALSHA is the script's hash, not a key, so a batch can hold keys of
+    // several slots and come back MOVED (test/deploy/redis-cluster.test.ts saw it).
+    const { keyPrefix, lazyConnect, retryStrategy, enableAutoPipelining: _, ...perNode } = common;
     const url = new URL(config.url);
     return new Cluster(config.clusterNodes.map(hostPort(6379)), {
       keyPrefix,
       lazyConnect,
-      enableAutoPipelining,
+      enableAutoPipelining: false,
       clusterRetryStrategy: retryStrategy,
       redisOptions: {
         ...perNode,
