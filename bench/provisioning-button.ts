@@ -22,7 +22,7 @@ import { TEST_SIGNING_SECRET } from '../test/support/bot.js';
 import { sendBlockAction } from '../test/support/slack-sign.js';
 import { APPLICANT_ACTIONS } from '../views/applicant-card.js';
 import { callKind } from './provisioning.js';
-import { type BenchResult, check, median, pooled, round, since } from './stats.js';
+import { type BenchResult, check, coveredMs, median, pooled, round, since } from './stats.js';
 import {
   ADMIN,
   APPLICATIONS_TAB,
@@ -303,14 +303,5 @@ function groupBy(calls: readonly KeystoneCall[]): Map<string, number[]> {
 
 /** Time with at least one call in flight. */
 function busyTime(calls: readonly KeystoneCall[]): number {
-  const sorted = [...calls].sort((a, b) => a.startedAt - b.startedAt);
-  let total = 0;
-  let end = Number.NEGATIVE_INFINITY;
-  for (const call of sorted) {
-    const callEnd = call.startedAt + call.ms;
-    if (callEnd <= end) continue;
-    total += callEnd - Math.max(end, call.startedAt);
-    end = callEnd;
-  }
-  return total;
+  return coveredMs(calls.map((call) => ({ start: call.startedAt, ms: call.ms })));
 }

@@ -11,7 +11,7 @@ import type { ApplicationRecord } from '../src/domain/applications/store.js';
 import { runProvisioning, startApproval } from '../src/domain/provision/approve.js';
 import { loadConfig } from '../src/platform/config/config.js';
 import { silentLogger } from '../src/platform/log.js';
-import { type BenchResult, check, median, percentile, round, since } from './stats.js';
+import { type BenchResult, check, coveredMs, median, percentile, round, since } from './stats.js';
 import {
   ADMIN,
   APPLICATIONS_TAB,
@@ -122,16 +122,7 @@ function floorOf(calls: readonly CallEntry[], medianOf: (kind: string) => number
 
 /** Time inside at least one call, from the approval's start. */
 function timeInCalls(calls: readonly CallEntry[]): number {
-  const sorted = [...calls].sort((a, b) => a.startMs - b.startMs);
-  let total = 0;
-  let end = Number.NEGATIVE_INFINITY;
-  for (const call of sorted) {
-    const callEnd = call.startMs + call.ms;
-    if (callEnd <= end) continue;
-    total += callEnd - Math.max(end, call.startMs);
-    end = callEnd;
-  }
-  return total;
+  return coveredMs(calls.map((call) => ({ start: call.startMs, ms: call.ms })));
 }
 
 function push(map: Map<string, number[]>, key: string, value: number): void {

@@ -76,3 +76,17 @@ export interface BenchResult {
 export function check(target: string, measured: string, pass: boolean, value?: number): Check {
   return value === undefined ? { target, measured, pass } : { target, measured, pass, value };
 }
+
+/** Time covered by at least one of the intervals (each from `start`, lasting `ms`). */
+export function coveredMs(intervals: readonly { start: number; ms: number }[]): number {
+  const sorted = [...intervals].sort((a, b) => a.start - b.start);
+  let total = 0;
+  let end = Number.NEGATIVE_INFINITY;
+  for (const interval of sorted) {
+    const intervalEnd = interval.start + interval.ms;
+    if (intervalEnd <= end) continue;
+    total += intervalEnd - Math.max(end, interval.start);
+    end = intervalEnd;
+  }
+  return total;
+}

@@ -127,23 +127,31 @@ end
 return 1
 `;
 
+// Counts a wrong PIN against the token; the max-th burns the token and, when it is the user's
+// current link, marks the user locked out. Answers the count.
+const COUNT_WRONG_PIN_LUA = `
+local function countWrongPin(token, pointer, lockout, max, hmac, now)
+  local attempts = redis.call('HINCRBY', token, 'attempts', 1)
+  if attempts >= tonumber(max) then
+    redis.call('DEL', token)
+    if redis.call('HGET', pointer, 'hmac') == hmac then
+      redis.call('DEL', pointer)
+      redis.call('HSET', lockout, 'attempts', attempts, 'at', now)
+    end
+  end
+  return attempts
+end
+`;
+
 // KEYS: token, user pointer, lockout marker. ARGV: max attempts, token hmac, now ms. Turns a
 // reserved attempt into a wrong PIN; answers the new count, -1 when gone. Burning the user's
 // current link marks the user locked out.
-const WRONG_PIN = `
+const WRONG_PIN = `${COUNT_WRONG_PIN_LUA}
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 if tonumber(redis.call('HGET', KEYS[1], 'reserved') or '0') > 0 then
   redis.call('HINCRBY', KEYS[1], 'reserved', -1)
 end
-local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
-if attempts >= tonumber(ARGV[1]) then
-  redis.call('DEL', KEYS[1])
-  if redis.call('HGET', KEYS[2], 'hmac') == ARGV[2] then
-    redis.call('DEL', KEYS[2])
-    redis.call('HSET', KEYS[3], 'attempts', attempts, 'at', ARGV[3])
-  end
-end
-return attempts
+return countWrongPin(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3])
 `;
 
 // KEYS: token. Takes the whole record out, or answers nil when another request took it first.
@@ -229,7 +237,7 @@ return {1, redis.call('HGETALL', KEYS[2])}
 // (the max-th wrong PIN burns the token and marks the user locked out) unless the link's attempts
 // are already used up by wrong PINs and checks in flight. Answers {0, ms left} when the user's
 // budget is spent, else {1, 'none' | 'gone' | 'exhausted' | 'right' | wrong PINs so far}.
-const TAKE_USER_AND_COUNT_PIN = `${BUDGET_LUA}
+const TAKE_USER_AND_COUNT_PIN = `${BUDGET_LUA}${COUNT_WRONG_PIN_LUA}
 local refused = take()
 if refused then return {0, refused} end
 if ARGV[4] == 'none' then return {1, 'none'} end
@@ -238,15 +246,7 @@ local wrong = tonumber(redis.call('HGET', KEYS[2], 'attempts') or '0')
 local reserved = tonumber(redis.call('HGET', KEYS[2], 'reserved') or '0')
 if wrong + reserved >= tonumber(ARGV[3]) then return {1, 'exhausted'} end
 if ARGV[4] == 'right' then return {1, 'right'} end
-local attempts = redis.call('HINCRBY', KEYS[2], 'attempts', 1)
-if attempts >= tonumber(ARGV[3]) then
-  redis.call('DEL', KEYS[2])
-  if redis.call('HGET', KEYS[3], 'hmac') == ARGV[5] then
-    redis.call('DEL', KEYS[3])
-    redis.call('HSET', KEYS[4], 'attempts', attempts, 'at', ARGV[6])
-  end
-end
-return {1, attempts}
+return {1, countWrongPin(KEYS[2], KEYS[3], KEYS[4], ARGV[3], ARGV[5], ARGV[6])}
 `;
 
 /** A failure budget's counter (`keys.setpassBudget(scope, id)`): see limits.ts. */
