@@ -13,9 +13,12 @@
  * again carries the same password instead of setting a new one; redeeming it removes it. The PIN
  * hash on file and the temporary password last one link lifetime past the user's last link.
  *
- * A wrong PIN is paid for before the PIN is checked: `reserveAttempt` takes one of the link's
- * attempts (`reserved`), the answer either confirms it as a wrong PIN (`attempts`) or gives it back,
- * so however many requests race, no more PINs are checked than the link has attempts.
+ * However many requests race, no more PIN verdicts are given than the link has attempts. The
+ * password page checks the PIN (a keyed hash, no I/O) and then counts it in one script with the
+ * user's point (`takeUserAndCountPin`): the verdict is answered only once that script has counted a
+ * wrong PIN, or found an attempt left for a right one. `/forgot`, which checks a PIN it must first
+ * find, pays first: `reserveAttempt` takes one of the link's attempts (`reserved`), and the answer
+ * either confirms it as a wrong PIN (`attempts`) or gives it back.
  */
 import { KaizenError } from '../../platform/errors.js';
 import { keys } from '../../platform/keys.js';
