@@ -124,7 +124,7 @@ export async function startKaizen(config: Config, options: StartOptions): Promis
     registerListeners(slack.app, slackDeps(slack.app.client, services, admins, intake));
     const cards = cardDepsFrom(slack.app.client, services);
     // Work no click started (a resumed approval, a welcome email delivered later) redraws the card too.
-    redrawCard = cards && ((record) => refreshApplicantCard(cards, record));
+    redrawCard = cards && ((record) => cards.redraws?.redraw(record) ?? refreshApplicantCard(cards, record));
     // A welcome email delivered or given up after the approval changes the card too.
     if (redrawCard) services.recordChanges.subscribe(redrawCard);
     slack.app.error(async (error) => {

@@ -21,6 +21,8 @@ export interface CardDeps {
   /** DEFAULT_QUOTA_PRESET: what custom values are laid over. */
   defaultPreset: string;
   log: Logger;
+  /** The one queue of background redraws per card in this process (card-redraws.ts). */
+  redraws?: { redraw(record: ApplicationRecord): Promise<void> };
 }
 
 /** The quota the card shows: what provisioning would set now. */

@@ -20,6 +20,11 @@ export class LatestRedraw<T> {
     this.running ??= this.drawAll();
   }
 
+  /** Whether no redraw is in flight or waiting. */
+  get idle(): boolean {
+    return this.running === undefined;
+  }
+
   /** Ends when the newest state shown has been drawn (or its redraw failed). */
   drained(): Promise<void> {
     return this.running ?? Promise.resolve();

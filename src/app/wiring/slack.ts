@@ -12,27 +12,39 @@ import { Slots } from '../../platform/slots.js';
 import type { AdminDirectory } from '../../slack/admins.js';
 import type { CardDeps } from '../../slack/applicant-cards.js';
 import type { ApplicantSlackDeps } from '../../slack/applicant-deps.js';
+import { CardRedraws } from '../../slack/card-redraws.js';
 import { slackSurface } from '../../slack/command-surface.js';
 import type { SlackDeps } from '../../slack/deps.js';
 import type { QuotaRequestSlackDeps } from '../../slack/listeners/quota-request-actions.js';
 import type { Services } from '../services.js';
 import { commandDeps } from './commands.js';
 
-/** The applicant card's deps; undefined without application records. */
+/** The applicant card's deps, one per client and services; undefined without application records. */
 export function cardDepsFrom(
   client: WebClient,
-  services: Pick<Services, 'config' | 'log' | 'applications' | 'quotaPresets'>,
+  services: Pick<Services, 'config' | 'log' | 'applications' | 'quotaPresets' | 'slackRequests'>,
 ): CardDeps | undefined {
   const { config, log, applications, quotaPresets } = services;
   if (!applications || !quotaPresets) return undefined;
-  return {
+  // The listeners and the composition root ask for the card deps each; they must share one redraw
+  // queue per card, so the same deps come back.
+  const known = builtCardDeps.get(services)?.get(client);
+  if (known) return known;
+  const cards: CardDeps = {
     client,
     store: applications,
     presets: quotaPresets,
     defaultPreset: config.quotas.defaultPreset,
     log,
   };
+  cards.redraws = new CardRedraws(cards, () => services.slackRequests.idle());
+  const byClient = builtCardDeps.get(services) ?? new WeakMap<WebClient, CardDeps>();
+  byClient.set(client, cards);
+  builtCardDeps.set(services, byClient);
+  return cards;
 }
+
+const builtCardDeps = new WeakMap<object, WeakMap<WebClient, CardDeps>>();
 
 /** chat.update calls for clicks' first card redraws in flight at once (see ApplicantSlackDeps). */
 const FIRST_REDRAWS_AT_ONCE = 4;

@@ -21,7 +21,6 @@ import { describeError } from '../../platform/errors.js';
 import type { App } from '../app.js';
 import { refreshApplicantCard } from '../applicant-cards.js';
 import { type ApplicantSlackDeps, tellUser } from '../applicant-deps.js';
-import { LatestRedraw } from '../latest-redraw.js';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
 
@@ -104,8 +103,8 @@ export async function handleApprove(args: ButtonArgs, deps: ApplicantSlackDeps):
 /**
  * The click is answered first; the first redraw ("approving by …") and the run follow in order in
  * the background, so a burst of clicks does not wait on Slack's chat.update round trips. The steps'
- * redraws go on beside the run, the newest state first (LatestRedraw); the run's work is done when
- * its last state is drawn.
+ * redraws go on beside the run through the card's redraw queue; the run's work is done when its
+ * last state is drawn.
  */
 export function provisionInBackground(
   deps: ApplicantSlackDeps,
@@ -120,9 +119,15 @@ export function provisionInBackground(
     await deps.requestsFirst?.idle();
     await refreshApplicantCard(deps.cards, await withCard(deps, current, click));
   };
-  const steps = new LatestRedraw(redraw, (error) =>
-    deps.log.warn({ err: error, applicant: record.id }, 'could not redraw the card'),
-  );
+  // The steps' redraws share the card's one queue with the outbox's (card-redraws.ts): they go
+  // beside the run, one at a time and the record as it is then.
+  const queue = deps.cards.redraws;
+  let lastStep: Promise<void> = Promise.resolve();
+  const step = async (current: ApplicationRecord) => {
+    const withLocation = await withCard(deps, current, click);
+    if (queue) lastStep = queue.redraw(withLocation);
+    else await redraw(withLocation);
+  };
   // With processBeforeResponse, Bolt writes the HTTP answer once this listener's promise settles,
   // a chain of microtasks. Waiting for the event loop's next turn (setImmediate) keeps the redraw's
   // work (rendering the card, preparing chat.update) behind that answer instead of before it.
@@ -131,9 +136,9 @@ export function provisionInBackground(
     if (deps.firstRedraws) await deps.firstRedraws.run(() => redraw(record));
     else await redraw(record);
     try {
-      return await runProvisioning(provision, record.id, async (current) => steps.show(current), { retry });
+      return await runProvisioning(provision, record.id, step, { retry });
     } finally {
-      await steps.drained();
+      await lastStep;
     }
   });
 }
