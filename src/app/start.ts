@@ -121,8 +121,8 @@ export async function startKaizen(config: Config, options: StartOptions): Promis
     const admins = new AdminDirectory(slack.app.client, config.slack.admins, config.slack.adminChannel);
     await refuseUnsafeAdminChannel(admins, config, log, services);
     intake = sheetIntakeFor(services, slack.app.client);
-    registerListeners(slack.app, slackDeps(slack.app.client, services, admins, intake));
     const cards = cardDepsFrom(slack.app.client, services);
+    registerListeners(slack.app, slackDeps(slack.app.client, services, admins, intake, cards));
     // Work no click started (a resumed approval, a welcome email delivered later) redraws the card too.
     redrawCard = cards && ((record) => cards.redraws?.redraw(record) ?? refreshApplicantCard(cards, record));
     // A welcome email delivered or given up after the approval changes the card too.

@@ -19,17 +19,17 @@ import type { QuotaRequestSlackDeps } from '../../slack/listeners/quota-request-
 import type { Services } from '../services.js';
 import { commandDeps } from './commands.js';
 
-/** The applicant card's deps, one per client and services; undefined without application records. */
+/**
+ * The applicant card's deps, with the process's one redraw queue per card; undefined without
+ * application records. Built once by the composition root: the listeners and the outbox's redraws
+ * must share the queue.
+ */
 export function cardDepsFrom(
   client: WebClient,
   services: Pick<Services, 'config' | 'log' | 'applications' | 'quotaPresets' | 'slackRequests'>,
 ): CardDeps | undefined {
   const { config, log, applications, quotaPresets } = services;
   if (!applications || !quotaPresets) return undefined;
-  // The listeners and the composition root ask for the card deps each; they must share one redraw
-  // queue per card, so the same deps come back.
-  const known = builtCardDeps.get(services)?.get(client);
-  if (known) return known;
   const cards: CardDeps = {
     client,
     store: applications,
@@ -38,24 +38,18 @@ export function cardDepsFrom(
     log,
   };
   cards.redraws = new CardRedraws(cards, () => services.slackRequests.idle());
-  const byClient = builtCardDeps.get(services) ?? new WeakMap<WebClient, CardDeps>();
-  byClient.set(client, cards);
-  builtCardDeps.set(services, byClient);
   return cards;
 }
-
-const builtCardDeps = new WeakMap<object, WeakMap<WebClient, CardDeps>>();
 
 /** chat.update calls for clicks' first card redraws in flight at once (see ApplicantSlackDeps). */
 const FIRST_REDRAWS_AT_ONCE = 4;
 
 function applicantSlackDeps(
-  client: WebClient,
   services: Services,
   admins: ApplicantSlackDeps['admins'],
+  cards: CardDeps | undefined,
 ): ApplicantSlackDeps | undefined {
   const { config, log, applications, quotaPresets } = services;
-  const cards = cardDepsFrom(client, services);
   if (!applications || !quotaPresets || !cards) return undefined;
   const decisions: DecisionDeps = services.provision ?? {
     config,
@@ -86,6 +80,7 @@ export function slackDeps(
   services: Services,
   admins: Pick<AdminDirectory, 'isAdmin'>,
   intake: SheetPoller | undefined,
+  cards: CardDeps | undefined,
 ): SlackDeps {
   const { config, log, redis } = services;
   const adminChannel = config.slack.adminChannel;
@@ -105,7 +100,7 @@ export function slackDeps(
       health: new HealthCache(config),
       links: services.setpass,
     },
-    applicant: applicantSlackDeps(client, services, admins),
+    applicant: applicantSlackDeps(services, admins, cards),
     quotaRequests: quotaRequestSlackDeps(client, services, admins),
   };
 }
