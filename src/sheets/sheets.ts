@@ -181,16 +181,21 @@ export class SheetsClient {
     );
   }
 
+  /** Creates the tab; one that exists already (another run created it a moment ago) is no error. */
   async addTab(tab: string): Promise<void> {
-    await this.write(`create the tab "${tab}"`, tab, () =>
-      this.api.spreadsheets.batchUpdate(
-        {
-          spreadsheetId: this.spreadsheetId,
-          requestBody: { requests: [{ addSheet: { properties: { title: tab } } }] },
-        },
-        { retry: false },
-      ),
-    );
+    await this.write(`create the tab "${tab}"`, tab, async () => {
+      try {
+        await this.api.spreadsheets.batchUpdate(
+          {
+            spreadsheetId: this.spreadsheetId,
+            requestBody: { requests: [{ addSheet: { properties: { title: tab } } }] },
+          },
+          { retry: false },
+        );
+      } catch (error) {
+        if (!tabExists(error)) throw error;
+      }
+    });
   }
 
   private async write(what: string, tab: string, call: () => Promise<unknown>): Promise<void> {
@@ -283,6 +288,11 @@ function statusOf(error: unknown): number | undefined {
   const candidate = error as { status?: unknown; response?: { status?: unknown } };
   const status = candidate.response?.status ?? candidate.status;
   return typeof status === 'number' ? status : undefined;
+}
+
+/** Google's answer to an addSheet whose title is taken: 400, "A sheet with the name … already exists". */
+function tabExists(error: unknown): boolean {
+  return statusOf(error) === 400 && /A sheet with the name .* already exists/.test(errorText(error));
 }
 
 function errorText(error: unknown): string {

@@ -160,6 +160,40 @@ export function textOf(message: SlackStoredMessage): string {
   return JSON.stringify(message.blocks ?? []);
 }
 
+/**
+ * Waits until every one of `cards` shows an approval; on a timeout the error carries what each card
+ * still not approved says below its divider (a failed step says which and why).
+ */
+export async function waitForApproved(
+  slack: SlackFake,
+  cards: readonly Pick<SlackStoredMessage, 'channel' | 'ts'>[],
+  timeoutMs: number,
+  description: string,
+): Promise<void> {
+  const current = () => cards.map((card) => slack.message(card.channel, card.ts));
+  try {
+    await slack.waitFor(
+      () => current().every((card) => card !== undefined && isApproved(card)),
+      timeoutMs,
+      description,
+    );
+  } catch (error) {
+    const stuck = current()
+      .filter((card) => card === undefined || !isApproved(card))
+      .map((card) => (card === undefined ? '(card gone)' : statusOf(card)));
+    throw new Error(
+      `${error instanceof Error ? error.message : String(error)}\nnot approved:\n${stuck.join('\n')}`,
+    );
+  }
+}
+
+/** The card's status lines: the text of the blocks after its divider. */
+function statusOf(card: SlackStoredMessage): string {
+  const blocks = (card.blocks ?? []) as { type?: string }[];
+  const divider = blocks.findIndex((block) => block.type === 'divider');
+  return JSON.stringify(blocks.slice(divider + 1));
+}
+
 /** Clicks a button of the card as `user`. */
 export function click(
   bot: Pick<TestBot, 'eventsUrl'>,

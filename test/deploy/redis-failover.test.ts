@@ -110,6 +110,10 @@ describe('a Sentinel failover under a running bot', () => {
     const applicant = sampleApplicant({ id: 'failover-1', email: 'failover@example.org' });
     const quota = { kind: 'preset', preset: 'small' } as const;
     expect(await applications.create({ applicant, pinHash: undefined, quota })).toBe(true);
+    // Replication is asynchronous: a write the primary has taken but not yet passed on is lost when
+    // the replica is promoted (Redis promises no more). This test is about the bot following the
+    // promotion, so it waits, on the bot's own connection, until the replica has the record.
+    expect(await redis.call('WAIT', 1, 10_000)).toBe(1);
 
     // A Sentinel that has just learnt of the replica has not had its INFO yet and answers
     // NOGOODSLAVE for a few seconds: ask until it takes the failover on.
@@ -137,7 +141,7 @@ describe('a Sentinel failover under a running bot', () => {
     const moved = await applications.transition('failover-1', ['pending'], 'approving', {
       decidedBy: 'U0ADMIN',
     });
-    expect(moved.ok).toBe(true);
+    expect(moved.ok, `the record on the promoted node: ${JSON.stringify(moved.record?.state)}`).toBe(true);
     await applications.checkpoint('failover-1', 'project', 'p-1');
     await redis.set('after-failover', 'written');
 

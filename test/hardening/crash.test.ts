@@ -24,6 +24,7 @@ import {
   startHarness,
   textOf,
   uniqueApplicant,
+  waitForApproved,
   waitForCard,
 } from '../approval/harness.js';
 import { TEST_ADMIN_CHANNEL, TEST_SIGNING_SECRET, type TestBot, uniquePrefix } from '../support/bot.js';
@@ -99,11 +100,7 @@ describe.concurrent('slow faults', () => {
     const current = (card: SlackStoredMessage) => world.slack.message(card.channel, card.ts)!;
     for (const wave of waves.slice(0, 2)) {
       await clickWave(wave, first);
-      await world.slack.waitFor(
-        () => wave.every((card) => isApproved(current(card))),
-        60_000,
-        'a wave approved',
-      );
+      await waitForApproved(world.slack, wave, 60_000, 'a wave approved');
     }
     const atRoleStep = proxy.hold(/^PUT \/v3\/projects\/[^/ ]+\/users\/[^/ ]+\/roles\//);
     await clickWave(waves[2]!, first);
@@ -154,11 +151,7 @@ describe.concurrent('slow faults', () => {
     expect(
       told.filter((text) => text.startsWith('This applicant is already being approved')).length,
     ).toBeGreaterThan(0);
-    await world.slack.waitFor(
-      () => people.every((who) => isApproved(cardOf(world.slack, who.email))),
-      100_000,
-      'every card approved after the restart',
-    );
+    await waitForApproved(world.slack, cards, 100_000, 'every card approved after the restart');
     await world.smtp.waitForMessages(APPLICANTS, 60_000);
 
     const footprints = await Promise.all(people.map((who) => footprint(world, who)));

@@ -17,11 +17,11 @@ import {
   cardOf,
   click,
   type Harness,
-  isApproved,
   setApplications,
   startHarness,
   textOf,
   uniqueApplicant,
+  waitForApproved,
 } from '../approval/harness.js';
 import { TEST_ADMIN_CHANNEL, TEST_SIGNING_SECRET, uniquePrefix } from '../support/bot.js';
 import { type BotProcess, BotProcesses } from '../support/bot-process.js';
@@ -83,12 +83,8 @@ describe('three replicas, one Redis', () => {
       ),
     );
     expect(acks.map((ack) => ack.status)).toEqual(Array(CLICKS).fill(200));
-    await world.slack.waitFor(
-      () => people.every((who) => isApproved(cardOf(world.slack, who.email))),
-      // A deadline for background work on a shared, one-threaded test Keystone, not a speed target.
-      150_000,
-      'every card approved',
-    );
+    // A deadline for background work on a shared, one-threaded test Keystone, not a speed target.
+    await waitForApproved(world.slack, cards, 150_000, 'every card approved');
     await world.smtp.waitForMessages(APPLICANTS, 30_000);
 
     // Everyone but the winner of each applicant heard who is approving (or that it is done).

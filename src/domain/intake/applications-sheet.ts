@@ -124,6 +124,11 @@ export class ApplicationsSheet implements SheetWriter {
    * Approved at, Approved by, Keystone project id and Keystone user id. An empty tab gets a header
    * row first (the applications headers + those four), a missing tab is created, and a row already
    * there for the same applicant and Keystone ids is not added again, so a retried step writes one line.
+   *
+   * Several approvals (in this process or on other replicas) may find the tab missing or empty at
+   * once: creating a tab that another run has just created counts as done, and the header is
+   * written into row 1 rather than appended, so every run writes the same cells and the sheet ends
+   * with one header whoever came first.
    */
   async appendAdmitted(row: string[]): Promise<void> {
     const { admittedTab, applicationsTab } = this.options;
@@ -135,21 +140,25 @@ export class ApplicationsSheet implements SheetWriter {
       await this.client.addTab(admittedTab);
       existing = [];
     }
-    const rows: string[][] = [];
     const hasContent = existing.some((cells) => cells.some((cell) => cell.trim() !== ''));
     if (!hasContent) {
       const width = Math.max(0, row.length - ADMITTED_EXTRA_HEADERS.length);
       const header =
         (await this.client.readRange(`${quoteTab(applicationsTab)}!1:1`, applicationsTab))[0] ?? [];
-      rows.push([
+      const admittedHeader = [
         ...Array.from({ length: width }, (_, index) => header[index] ?? ''),
         ...ADMITTED_EXTRA_HEADERS,
+      ];
+      await this.client.writeCells(admittedTab, [
+        {
+          range: `${quoteTab(admittedTab)}!A1:${columnLetter(admittedHeader.length - 1)}1`,
+          values: [admittedHeader],
+        },
       ]);
     } else if (this.alreadyAdmitted(existing, row)) {
       return;
     }
-    rows.push(row);
-    await this.client.append(admittedTab, rows);
+    await this.client.append(admittedTab, [row]);
   }
 
   /**

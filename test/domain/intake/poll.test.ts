@@ -418,6 +418,31 @@ describe('writing to the sheet', () => {
     expect(fake.tab(ADMITTED)?.[1]).toEqual(admitted);
   });
 
+  it('five approvals at once, with no admitted tab yet: each row once, one header, no error', async () => {
+    const sheet = sheetFor();
+    fake.setTab(TAB, [HEADER, row()]);
+    const rows = ['p-1', 'p-2', 'p-3', 'p-4', 'p-5'].map((project, i) => [
+      ...row({ pin: '' }),
+      '2026-11-28T10:00:00.000Z',
+      'U0ADMIN',
+      project,
+      `u-${i + 1}`,
+    ]);
+    // Every run reads the tab before any creates it: all five find it missing.
+    await Promise.all(rows.map((admitted) => sheet.appendAdmitted(admitted)));
+    const addSheets = fake.calls.filter((call) => call.operation === 'spreadsheets.batchUpdate');
+    expect(addSheets.length).toBeGreaterThan(1);
+    const tab = fake.tab(ADMITTED) ?? [];
+    expect(tab[0]).toEqual([
+      ...HEADER,
+      'Approved at',
+      'Approved by',
+      'Keystone project id',
+      'Keystone user id',
+    ]);
+    expect(tab.slice(1).sort()).toEqual([...rows].sort());
+  });
+
   it('retries a write Google answered with 503 or 429, since gaxios never retries POST', async () => {
     const sheet = sheetFor();
     fake.setTab(TAB, [HEADER, row()]);
