@@ -12,7 +12,7 @@
  * and every write back to the sheet uses RAW input (see sheets.ts), so the sheet never runs it.
  */
 
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { z } from 'zod';
 import { cellText, type SheetCell } from '../../sheets/cells.js';
 import type { Note } from '../applications/notes.js';
@@ -56,10 +56,12 @@ export type ParsedRow =
 
 /** Stable across sorting, inserting and deleting rows: what the row says, not where it is. */
 export function rowKey(timestamp: string, email: string): string {
-  return createHash('sha256')
-    .update(`${cleanLine(timestamp)}\n${cleanLine(email).toLowerCase()}`)
-    .digest('base64url')
-    .slice(0, 22);
+  // One-shot hash: every poll keys every row (100,000 on a big sheet), and createHash's
+  // object per call cost three times as much CPU for the same digest.
+  return hash('sha256', `${cleanLine(timestamp)}\n${cleanLine(email).toLowerCase()}`, 'base64url').slice(
+    0,
+    22,
+  );
 }
 
 /** A cell as Sheets holds it: text, or a number or boolean it recognised in what was typed. */

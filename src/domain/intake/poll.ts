@@ -5,7 +5,7 @@
  * with SET NX on `sheet:seen:<key>` first.
  */
 
-import { createHash } from 'node:crypto';
+import { hash as oneShotHash } from 'node:crypto';
 import { KaizenError } from '../../platform/errors.js';
 import { keys } from '../../platform/keys.js';
 import type { Logger } from '../../platform/log.js';
@@ -368,5 +368,5 @@ function rowFingerprint(cells: readonly string[], pinColumn: number | undefined,
 }
 
 function hash(text: string): string {
-  return createHash('sha256').update(text).digest('base64url').slice(0, 22);
+  return oneShotHash('sha256', text, 'base64url').slice(0, 22);
 }

@@ -4,7 +4,7 @@
  * `announce` (the Slack side posts the card); bad rows get one notice, as applications do. A row
  * is taken in by exactly one replica: its key is claimed with SET NX first.
  */
-import { createHash } from 'node:crypto';
+import { hash as oneShotHash } from 'node:crypto';
 import { keys } from '../../platform/keys.js';
 import type { Logger } from '../../platform/log.js';
 import type { Redis } from '../../platform/redis.js';
@@ -170,5 +170,5 @@ async function noticeSheetOnce(deps: QuotaIntakeDeps, message: string): Promise<
 }
 
 function hash(text: string): string {
-  return createHash('sha256').update(text).digest('base64url').slice(0, 22);
+  return oneShotHash('sha256', text, 'base64url').slice(0, 22);
 }

@@ -102,6 +102,11 @@ describe('a row becomes an applicant', () => {
     );
   });
 
+  it('keeps the key every earlier version stored (SHA-256, base64url, 22 characters)', () => {
+    // Records in Redis are found by this key: a different digest would make every row look new.
+    expect(rowKey('11/02/2026 10:00:00', 'ann@example.org')).toBe('ZHfbrcdV7OTKbAMCTkYFat');
+  });
+
   it('tells an existing project from a new one, by the kind column or by which name is filled in', () => {
     const existing = parse({
       projectKind: 'Existing project',
