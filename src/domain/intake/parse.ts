@@ -56,12 +56,10 @@ export type ParsedRow =
 
 /** Stable across sorting, inserting and deleting rows: what the row says, not where it is. */
 export function rowKey(timestamp: string, email: string): string {
+  const identity = `${cleanLine(timestamp)}\n${cleanLine(email).toLowerCase()}`;
   // One-shot hash: every poll keys every row (100,000 on a big sheet), and createHash's
   // object per call cost three times as much CPU for the same digest.
-  return hash('sha256', `${cleanLine(timestamp)}\n${cleanLine(email).toLowerCase()}`, 'base64url').slice(
-    0,
-    22,
-  );
+  return hash('sha256', identity, 'base64url').slice(0, 22);
 }
 
 /** A cell as Sheets holds it: text, or a number or boolean it recognised in what was typed. */
